@@ -1,0 +1,131 @@
+import type { Consumer, CredentialSpec } from './credential';
+import type { AgeAssessment } from './policy';
+import type { DiscoveredConsumer } from './ports';
+import type { ForwardStepName } from './run';
+import { SCHEDULED_STEPS } from './run';
+
+export type ConsumerAction = 'restart' | 'wait-cache' | 'next-job';
+
+export interface PlannedConsumer {
+  name: string;
+  reload: Consumer['reload'];
+  action: ConsumerAction;
+  /** Where it runs, e.g. payments/web-app. */
+  where?: string;
+  /** Whether the cluster shows it referencing the secret (undefined: not checked). */
+  foundInCluster?: boolean;
+  healthCheck: boolean;
+}
+
+export interface PlanStep {
+  name: ForwardStepName;
+  title: string;
+  touches: string[];
+}
+
+export interface Plan {
+  credential: string;
+  type: CredentialSpec['type'];
+  risk: CredentialSpec['risk'];
+  issuer: string;
+  store: string;
+  age: AgeAssessment;
+  consumers: PlannedConsumer[];
+  /** Deployments referencing the secret that the catalog does not declare. */
+  undeclared: string[];
+  /** Declared consumers the cluster does not show referencing the secret. */
+  missing: string[];
+  /** Catalog vs store metadata disagreements. */
+  drift: string[];
+  steps: PlanStep[];
+  approvers: string[];
+}
+
+export function consumerAction(c: Consumer): ConsumerAction {
+  if (c.reload === 'dynamic') return 'wait-cache';
+  if (c.reload === 'scheduled') return 'next-job';
+  return 'restart';
+}
+
+const where = (c: Consumer) => (c.kubernetes ? `${c.kubernetes.namespace}/${c.kubernetes.deployment}` : undefined);
+
+export interface PlanInput {
+  spec: CredentialSpec;
+  age: AgeAssessment;
+  discovered?: DiscoveredConsumer[];
+  storedConsumers?: string[];
+  storedIssuer?: string;
+}
+
+/** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
+export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer }: PlanInput): Plan {
+  const found = new Set((discovered ?? []).map((d) => `${d.namespace}/${d.deployment}`));
+  const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
+    const w = where(c);
+    return {
+      name: c.name,
+      reload: c.reload,
+      action: consumerAction(c),
+      ...(w ? { where: w } : {}),
+      ...(discovered && w ? { foundInCluster: found.has(w) } : {}),
+      healthCheck: c.health !== undefined,
+    };
+  });
+  const declared = new Set(consumers.map((c) => c.where).filter((w): w is string => w !== undefined));
+  const undeclared = discovered ? [...found].filter((w) => !declared.has(w)).sort() : [];
+  const missing = consumers.filter((c) => c.foundInCluster === false).map((c) => c.name);
+
+  const drift: string[] = [];
+  if (storedConsumers) {
+    const cat = new Set(spec.consumers.map((c) => c.name));
+    const st = new Set(storedConsumers);
+    for (const n of cat) if (!st.has(n)) drift.push(`${n} is in the catalog but not in the store's metadata`);
+    for (const n of st) if (!cat.has(n)) drift.push(`${n} is in the store's metadata but not in the catalog`);
+  }
+  if (storedIssuer && storedIssuer !== spec.issuer.name) {
+    drift.push(`issuer is ${spec.issuer.name} in the catalog but ${storedIssuer} in the store`);
+  }
+
+  const restarts = consumers.filter((c) => c.action === 'restart').map((c) => c.name);
+  const syncs = spec.consumers.filter((c) => c.kubernetes?.externalSecret).map((c) => c.kubernetes!.externalSecret!);
+  const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
+  const touches: Record<ForwardStepName, string[]> = {
+    'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],
+    generate: [`new key at ${spec.issuer.name}`],
+    'store-new': [`secret/${spec.store} (new version, previous kept)`],
+    deploy: [
+      ...[...new Set(syncs)].map((s) => `force-sync ExternalSecret ${s}`),
+      ...restarts.map((n) => `restart ${n}`),
+      ...consumers.filter((c) => c.action === 'wait-cache').map((c) => `wait for ${c.name} cache`),
+      ...consumers.filter((c) => c.action === 'next-job').map((c) => `${c.name}: next job uses new`),
+    ],
+    verify: [...checked.map((n) => `health ${n}`), `new key active at ${spec.issuer.name}`],
+    'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
+    record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
+    notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
+  };
+  const titles: Record<ForwardStepName, string> = {
+    'check-dependencies': 'Check dependencies',
+    generate: 'Generate new credential',
+    'store-new': 'Store new value (keep previous)',
+    deploy: 'Deploy to consumers',
+    verify: 'Verify every consumer',
+    'revoke-old': 'Revoke old credential',
+    record: 'Update metadata and audit',
+    notify: 'Notify stakeholders',
+  };
+  return {
+    credential: spec.name,
+    type: spec.type,
+    risk: spec.risk,
+    issuer: spec.issuer.name,
+    store: spec.store,
+    age,
+    consumers,
+    undeclared,
+    missing,
+    drift,
+    steps: SCHEDULED_STEPS.map((name) => ({ name, title: titles[name], touches: touches[name] })),
+    approvers: spec.approvers,
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The ports the procedures depend on. Implementations live in src/adapters/<port>/.
+ * No method takes or returns a credential value except as a `Secret`.
+ */
+import type { Consumer, KubernetesRef } from './credential';
+import type { Secret } from './secret';
+
+// ---------------------------------------------------------------- SecretStore (Vault KV v2)
+
+/** The runbook's metadata object, stored beside the value. */
+export interface StoredMetadata {
+  issuer?: string;
+  consumers?: string[];
+  rotation_contact?: string;
+  last_rotated?: string;
+}
+
+/** A KV v2 version of a credential entry, values wrapped. */
+export interface StoredCredential {
+  path: string;
+  version: number;
+  createdTime: string;
+  value?: Secret; // api_key (or current_secret for webhooks)
+  previousValue?: Secret; // previous_key; undefined when "" (cleared)
+  keyId?: string;
+  previousKeyId?: string;
+  rotatedAt?: string;
+  rotatedBy?: string;
+  rotationVerifiedAt?: string;
+  emergencyRotation?: boolean;
+  incidentReference?: string;
+  metadata?: StoredMetadata;
+}
+
+export interface StoreVersionWrite {
+  value: Secret;
+  keyId?: string;
+  previousValue?: Secret;
+  previousKeyId?: string;
+  rotatedAt: string;
+  rotatedBy: string;
+  metadata?: StoredMetadata;
+  emergencyRotation?: boolean;
+  incidentReference?: string;
+}
+
+export interface StorePatch {
+  clearPrevious?: boolean; // previous_key = "" (and previous_key_id = "")
+  rotationVerifiedAt?: string;
+  metadata?: StoredMetadata;
+}
+
+export interface SecretStore {
+  /** Current version, or a given one; undefined when the path does not exist. */
+  read(path: string, version?: number): Promise<StoredCredential | undefined>;
+  /** Writes a new version with check-and-set; `cas` 0 = only if absent. Returns the new version. */
+  write(path: string, data: StoreVersionWrite, cas: number): Promise<number>;
+  /** JSON merge-patch of the current version with check-and-set (cas > 0). Returns the new version. */
+  patch(path: string, patch: StorePatch, cas: number): Promise<number>;
+  /** Entry names directly below a folder (e.g. "api-credentials/"); [] when empty. */
+  list(folder: string): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------- Issuer
+
+export type KeyStatus = 'active' | 'inactive' | 'revoked' | 'absent';
+
+export interface IssuedKeyInfo {
+  keyId: string;
+  label: string;
+  status: KeyStatus;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+export interface Issuer {
+  /** Creates a new key labelled `label` (e.g. rotator/<credential>/<runId>). */
+  create(label: string): Promise<{ keyId: string; value: Secret }>;
+  list(): Promise<IssuedKeyInfo[]>;
+  status(keyId: string): Promise<KeyStatus>;
+  /** Idempotent: a key that is already gone is not an error. */
+  revoke(keyId: string): Promise<void>;
+  /** When the key was last used, if the issuer reports it; undefined when it never was or cannot tell. */
+  lastUsed(keyId: string): Promise<Date | undefined>;
+  /** Whether the issuer accepts this value now (the runbook's "attempt to use old credential"). */
+  accepts(value: Secret): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- Deployer (Kubernetes)
+
+export type RolloutState = { state: 'done' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };
+
+export interface DiscoveredConsumer {
+  namespace: string;
+  deployment: string;
+  /** How the secret is referenced: env (secretKeyRef), envFrom, volume. */
+  via: Array<'env' | 'envFrom' | 'volume'>;
+}
+
+export interface Deployer {
+  /** Annotates the ExternalSecret force-sync=<unix seconds> (merge patch). */
+  forceSync(namespace: string, externalSecret: string, at: Date): Promise<void>;
+  /** True once status.refreshTime >= `since` and condition Ready=True. */
+  synced(namespace: string, externalSecret: string, since: Date): Promise<boolean>;
+  /** kubectl rollout restart: strategic-merge patch of the restartedAt annotation. */
+  restart(ref: KubernetesRef, at: Date): Promise<void>;
+  /** kubectl rollout status, one look. */
+  rolloutStatus(ref: KubernetesRef): Promise<RolloutState>;
+  /** Deployments in any namespace referencing the Kubernetes Secret `secretName`. */
+  discover(secretName: string): Promise<DiscoveredConsumer[]>;
+}
+
+// ---------------------------------------------------------------- Verifier
+
+export interface HealthResult {
+  consumer: string;
+  ok: boolean;
+  status?: number;
+  detail: string;
+}
+
+export interface HealthChecker {
+  check(consumer: Consumer): Promise<HealthResult>;
+}
+
+// ---------------------------------------------------------------- AuditLog
+
+export interface AuditEntry {
+  runId?: string;
+  credential: string;
+  action: string; // e.g. step.started, step.completed, run.refused, approval.granted
+  step?: string;
+  outcome: 'started' | 'succeeded' | 'failed' | 'refused' | 'info';
+  identity: string; // who: slack:U123, cli:alice, schedule
+  detail?: string;
+  time?: string; // filled in by the log when absent
+}
+
+export interface AuditLog {
+  /** Fail-closed: rejects when the record could not be written. */
+  record(entry: AuditEntry): Promise<void>;
+  /** Most recent first. */
+  recent(filter: { credential?: string; runId?: string; limit?: number }): Promise<Array<AuditEntry & { time: string }>>;
+}
+
+// ---------------------------------------------------------------- Clock
+
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,122 @@
+import type { TroubleshootingKey } from './troubleshooting';
+
+export type Procedure = 'scheduled';
+
+export const SCHEDULED_STEPS = [
+  'check-dependencies',
+  'generate',
+  'store-new',
+  'deploy',
+  'verify',
+  'revoke-old',
+  'record',
+  'notify',
+] as const;
+
+export const ROLLBACK_STEPS = ['restore-previous', 'redeploy-previous', 'reverify-previous', 'revoke-new'] as const;
+
+export type ForwardStepName = (typeof SCHEDULED_STEPS)[number];
+export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
+export type StepName = ForwardStepName | RollbackStepName | 'notify-rollback';
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'failed' | 'skipped';
+export type RunOutcome = 'succeeded' | 'rolled_back' | 'failed' | 'refused';
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'finished';
+
+export interface Identity {
+  kind: 'slack' | 'cli' | 'schedule';
+  id: string;
+  name?: string;
+}
+
+export interface StepState {
+  name: StepName;
+  phase: 'forward' | 'rollback';
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  /** Human-readable progress; never a value. */
+  detail?: string;
+  /** First time this step asked to be re-checked later (bounded waits). */
+  waitingSince?: string;
+}
+
+/** Checkpointed facts a resumed run needs. Ids and versions only, never a credential value. */
+export interface RunFacts {
+  baseVersion?: number;
+  oldKeyId?: string;
+  newKeyId?: string;
+  newVersion?: number;
+  deployStartedAt?: string;
+  deployedAt?: string;
+  verifiedAt?: string;
+  revokedAt?: string;
+  restoredVersion?: number;
+  rollbackStartedAt?: string;
+  consumersVerified?: string[];
+  consumersRestarted?: string[];
+  consumersNextJob?: string[];
+  orphansRevoked?: string[];
+  oldKeyLastUsedAt?: string;
+}
+
+export interface RunFailure {
+  step: StepName;
+  code: string;
+  message: string;
+  hint?: TroubleshootingKey;
+}
+
+export interface Run {
+  id: string;
+  credential: string;
+  procedure: Procedure;
+  requester: Identity;
+  approver?: Identity;
+  createdAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  steps: StepState[];
+  facts: RunFacts;
+  outcome?: RunOutcome;
+  failure?: RunFailure;
+  /** Where progress is shown in Slack, if anywhere. */
+  slack?: { channel: string; threadTs?: string; progressTs?: string };
+}
+
+export function newRun(input: {
+  id: string;
+  credential: string;
+  requester: Identity;
+  approver?: Identity;
+  now: Date;
+  slack?: Run['slack'];
+}): Run {
+  const at = input.now.toISOString();
+  return {
+    id: input.id,
+    credential: input.credential,
+    procedure: 'scheduled',
+    requester: input.requester,
+    ...(input.approver ? { approver: input.approver } : {}),
+    createdAt: at,
+    updatedAt: at,
+    status: 'queued',
+    steps: SCHEDULED_STEPS.map((name) => ({ name, phase: 'forward', status: 'pending' })),
+    facts: {},
+    ...(input.slack ? { slack: input.slack } : {}),
+  };
+}
+
+export function nextStep(run: Run): StepState | undefined {
+  return run.steps.find((s) => s.status !== 'done' && s.status !== 'skipped' && s.status !== 'failed');
+}
+
+export function stepDurationMs(step: StepState): number | undefined {
+  if (!step.startedAt || !step.endedAt) return undefined;
+  return Date.parse(step.endedAt) - Date.parse(step.startedAt);
+}
+
+export function runDurationMs(run: Run): number {
+  return Date.parse(run.updatedAt) - Date.parse(run.createdAt);
+}

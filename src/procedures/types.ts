@@ -1,0 +1,38 @@
+import type { CredentialSpec } from '../domain/credential';
+import type { Plan } from '../domain/plan';
+import type { AgeAssessment } from '../domain/policy';
+import type { Identity, Run } from '../domain/run';
+
+/**
+ * What the Slack commands and the CLI may ask of the rotation engine. They plan and enqueue;
+ * only jobs execute (DESIGN: commands never call an issuer or the store's write path).
+ */
+export interface RotationRequests {
+  /** Catalog names, sorted. */
+  credentialNames(): string[];
+  /** Throws RotatorError `invalid_name` / `unknown_credential`. */
+  spec(name: string): CredentialSpec;
+  /** Reads store, cluster and policy; no writes. */
+  plan(name: string): Promise<Plan>;
+  /**
+   * Creates the run, takes the per-credential lock and enqueues it.
+   * Throws `locked` (context.runId = holder) or `queue_unavailable` (and then nothing was started).
+   */
+  start(input: { credential: string; requester: Identity; approver?: Identity; slack?: Run['slack'] }): Promise<Run>;
+  /** The run in progress for this credential, the last finished run, and the age. */
+  status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
+  getRun(id: string): Promise<Run | undefined>;
+  /** Most recent first. */
+  history(name: string, limit?: number): Promise<Run[]>;
+}
+
+/** How the engine tells chat about a run. Implemented by src/adapters/chat/. */
+export interface ChatNotifier {
+  /**
+   * Called after every step transition: posts the run's progress message in its thread the first
+   * time (returning its ts) and updates it with chat.update afterwards. Best effort.
+   */
+  progress(run: Run): Promise<{ progressTs?: string }>;
+  /** Final summary to the run's thread (if any) and the credential's channel. Throws on failure. */
+  summary(run: Run, spec: CredentialSpec): Promise<void>;
+}
