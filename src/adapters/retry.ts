@@ -12,7 +12,11 @@ export interface RetryOptions {
   onRetry?: (e: unknown, attempt: number, delayMs: number) => void;
 }
 
-export const DEFAULT_RETRY: Omit<RetryOptions, 'retryable'> = { attempts: 4, baseDelayMs: 200, maxDelayMs: 10_000 };
+export const DEFAULT_RETRY: Omit<RetryOptions, 'retryable'> = {
+  attempts: 4,
+  baseDelayMs: 200,
+  maxDelayMs: 10_000,
+};
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -41,7 +45,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
 }
 
 /** Parses Retry-After (seconds or HTTP date) or X-RateLimit-Reset (unix seconds) into a delay. */
-export function retryAfterFromHeaders(headers: { get(name: string): string | null }, now = Date.now()): number | undefined {
+export function retryAfterFromHeaders(
+  headers: { get(name: string): string | null },
+  now = Date.now(),
+): number | undefined {
   const ra = headers.get('retry-after');
   if (ra) {
     const secs = Number(ra);

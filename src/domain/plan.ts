@@ -47,7 +47,8 @@ export function consumerAction(c: Consumer): ConsumerAction {
   return 'restart';
 }
 
-const where = (c: Consumer) => (c.kubernetes ? `${c.kubernetes.namespace}/${c.kubernetes.deployment}` : undefined);
+const where = (c: Consumer) =>
+  c.kubernetes ? `${c.kubernetes.namespace}/${c.kubernetes.deployment}` : undefined;
 
 export interface PlanInput {
   spec: CredentialSpec;
@@ -87,7 +88,9 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
   }
 
   const restarts = consumers.filter((c) => c.action === 'restart').map((c) => c.name);
-  const syncs = spec.consumers.filter((c) => c.kubernetes?.externalSecret).map((c) => c.kubernetes!.externalSecret!);
+  const syncs = spec.consumers
+    .filter((c) => c.kubernetes?.externalSecret)
+    .map((c) => c.kubernetes!.externalSecret!);
   const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
   const touches: Record<ForwardStepName, string[]> = {
     'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],

@@ -68,7 +68,11 @@ export function assessAge(input: AgeInput): AgeAssessment {
   const ageMs = input.now.getTime() - from;
   const dueAt = from + max * DAY_MS;
   const status: AgeStatus =
-    input.now.getTime() > dueAt ? 'overdue' : dueAt - input.now.getTime() <= warnDays * DAY_MS ? 'due_soon' : 'ok';
+    input.now.getTime() > dueAt
+      ? 'overdue'
+      : dueAt - input.now.getTime() <= warnDays * DAY_MS
+        ? 'due_soon'
+        : 'ok';
   return {
     status,
     ageDays: Math.max(0, Math.floor(ageMs / DAY_MS)),

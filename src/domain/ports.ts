@@ -88,7 +88,8 @@ export interface Issuer {
 
 // ---------------------------------------------------------------- Deployer (Kubernetes)
 
-export type RolloutState = { state: 'done' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };
+export type RolloutState =
+  { state: 'done' } | { state: 'waiting'; reason: string } | { state: 'failed'; reason: string };
 
 export interface DiscoveredConsumer {
   namespace: string;
@@ -140,7 +141,11 @@ export interface AuditLog {
   /** Fail-closed: rejects when the record could not be written. */
   record(entry: AuditEntry): Promise<void>;
   /** Most recent first. */
-  recent(filter: { credential?: string; runId?: string; limit?: number }): Promise<Array<AuditEntry & { time: string }>>;
+  recent(filter: {
+    credential?: string;
+    runId?: string;
+    limit?: number;
+  }): Promise<Array<AuditEntry & { time: string }>>;
 }
 
 // ---------------------------------------------------------------- Clock

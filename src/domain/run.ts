@@ -13,7 +13,12 @@ export const SCHEDULED_STEPS = [
   'notify',
 ] as const;
 
-export const ROLLBACK_STEPS = ['restore-previous', 'redeploy-previous', 'reverify-previous', 'revoke-new'] as const;
+export const ROLLBACK_STEPS = [
+  'restore-previous',
+  'redeploy-previous',
+  'reverify-previous',
+  'revoke-new',
+] as const;
 
 export type ForwardStepName = (typeof SCHEDULED_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];

@@ -18,7 +18,12 @@ export interface RotationRequests {
    * Creates the run, takes the per-credential lock and enqueues it.
    * Throws `locked` (context.runId = holder) or `queue_unavailable` (and then nothing was started).
    */
-  start(input: { credential: string; requester: Identity; approver?: Identity; slack?: Run['slack'] }): Promise<Run>;
+  start(input: {
+    credential: string;
+    requester: Identity;
+    approver?: Identity;
+    slack?: Run['slack'];
+  }): Promise<Run>;
   /** The run in progress for this credential, the last finished run, and the age. */
   status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
   getRun(id: string): Promise<Run | undefined>;
