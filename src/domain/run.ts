@@ -22,7 +22,7 @@ export const ROLLBACK_STEPS = [
 
 export type ForwardStepName = (typeof SCHEDULED_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
-export type StepName = ForwardStepName | RollbackStepName | 'notify-rollback';
+export type StepName = ForwardStepName | RollbackStepName;
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'done' | 'failed' | 'skipped';
 export type RunOutcome = 'succeeded' | 'rolled_back' | 'failed' | 'refused';
@@ -47,12 +47,20 @@ export interface StepState {
 }
 
 /** Checkpointed facts a resumed run needs. Ids and versions only, never a credential value. */
+/** Where a deploy (forward or rollback) got to, so a re-queued step resumes instead of redoing. */
+export interface DeployProgress {
+  syncRequestedAt?: string;
+  syncedAt?: string;
+  restartRequestedAt?: string;
+  doneAt?: string;
+}
+
 export interface RunFacts {
   baseVersion?: number;
+  deploys?: { forward?: DeployProgress; rollback?: DeployProgress };
   oldKeyId?: string;
   newKeyId?: string;
   newVersion?: number;
-  deployStartedAt?: string;
   deployedAt?: string;
   verifiedAt?: string;
   revokedAt?: string;

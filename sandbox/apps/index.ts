@@ -1,0 +1,1 @@
+export { createAppsDouble, type AppsDouble, type AppsDoubleOptions } from './apps-double';

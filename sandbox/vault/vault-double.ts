@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Faults } from '../faults';
+import { listen, readBody, sendJson } from '../http';
+import { AuditDevice, type AuditedRequest, type VaultAuditEntry, type VaultOperation } from './audit';
+import { KvEngine } from './kv-engine';
+import { handleKv, kvOperation, type Outcome } from './kv-routes';
+import type { JsonObject } from './merge-patch';
+import { envelope, health, lookupSelf, parseBody, parseGoBool, queryData, tokenOf } from './wire';
+
+export type { VaultAuditEntry } from './audit';
+
+export interface VaultDoubleOptions {
+  token: string;
+  port?: number;
+  /** The KV v2 mount; default "secret". */
+  mount?: string;
+}
+
+export interface VaultDouble {
+  url: string;
+  close(): Promise<void>;
+  faults: Faults;
+  /** The audit device's lines, oldest first (also served as JSON at `GET /_audit`). */
+  auditLog: VaultAuditEntry[];
+  /** Writes a version directly (no token, no CAS, no audit), e.g. seed('api-credentials/x', {...}). */
+  seed(path: string, data: Record<string, unknown>, opts?: { createdTime?: string }): void;
+  current(path: string): { data: JsonObject; version: number; created_time: string } | undefined;
+  /** How many versions were ever written at `path` (its current version number); 0 when absent. */
+  versions(path: string): number;
+}
+
+const MERGE_PATCH = 'application/merge-patch+json';
+const BASE_OPERATION: Record<string, VaultOperation> = {
+  GET: 'read',
+  LIST: 'list',
+  POST: 'update',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+/** A faithful-enough HashiCorp Vault (KV v2 on one mount, token auth, audit device) for tests and the demo. */
+export async function createVaultDouble(opts: VaultDoubleOptions): Promise<VaultDouble> {
+  const mount = (opts.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
+  const faults = new Faults();
+  const audit = new AuditDevice();
+  const engine = new KvEngine();
+  const started = Date.now();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await faults.apply(req, res)) return;
+    const raw = await readBody(req);
+    if (await faults.control(req, res, raw)) return;
+    const url = new URL(req.url ?? '/', 'http://vault.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    if (url.pathname === '/_audit') {
+      if (method === 'DELETE') audit.entries.length = 0;
+      sendJson(res, 200, audit.entries);
+      return;
+    }
+    if (url.pathname === '/v1/sys/health') {
+      sendJson(res, 200, health(started));
+      return;
+    }
+    if (!url.pathname.startsWith('/v1/')) {
+      sendJson(res, 404, { errors: [] });
+      return;
+    }
+
+    // Everything below mirrors http/logical.go: parse the request, then authenticate, then route.
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname.slice('/v1/'.length));
+    } catch {
+      return sendJson(res, 400, { errors: ['invalid URL escape'] });
+    }
+    let base = BASE_OPERATION[method];
+    if (!base) return sendJson(res, 405, { errors: [] });
+    const list = url.searchParams.get('list');
+    if (method === 'GET' && list !== null && list !== '') {
+      const flag = parseGoBool(list);
+      if (flag === undefined) return sendJson(res, 400, { errors: [] });
+      if (flag) base = 'list';
+    }
+    if (base === 'list' && !path.endsWith('/')) path += '/';
+    if (method === 'PATCH') {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type === '') return sendJson(res, 400, { errors: ['mime: no media type'] });
+      if (type !== MERGE_PATCH) {
+        return sendJson(res, 415, {
+          errors: [`PATCH requires Content-Type of ${MERGE_PATCH}, provided ${type}`],
+        });
+      }
+    }
+    const parsed = parseBody(method === 'GET' || method === 'DELETE' ? '' : raw);
+    if (!parsed.ok) return sendJson(res, 400, { errors: ['error parsing JSON'] });
+
+    const requestId = randomUUID();
+    const token = tokenOf(req);
+    const inMount = path.startsWith(`${mount}/`);
+    const rest = inMount ? path.slice(mount.length + 1) : '';
+    const entry: AuditedRequest = {
+      id: requestId,
+      operation: inMount ? kvOperation(engine, rest, base) : base,
+      path,
+      token,
+      authenticated: token === opts.token,
+      data: parsed.body ?? queryData(url.searchParams),
+      remoteAddress: req.socket.remoteAddress ?? '',
+      remotePort: req.socket.remotePort,
+      ...(inMount ? { mountType: 'kv', mountPoint: `${mount}/` } : {}),
+      ...(path.startsWith('auth/token/') ? { mountType: 'token', mountPoint: 'auth/token/' } : {}),
+    };
+    audit.logRequest(entry);
+
+    let outcome: Outcome;
+    if (!entry.authenticated) outcome = { status: 403, errors: ['permission denied'] };
+    else if (path === 'auth/token/lookup-self' && base === 'read')
+      outcome = { status: 200, data: lookupSelf(opts.token, started, audit.hash(`accessor:${opts.token}`)) };
+    else if (inMount) {
+      outcome = handleKv(engine, {
+        rest,
+        operation: entry.operation,
+        query: url.searchParams,
+        body: parsed.body,
+      });
+    } else outcome = { status: 404, errors: [`no handler for route "${path}". route entry not found.`] };
+
+    audit.logResponse(entry, {
+      ...(outcome.data ? { data: outcome.data } : {}),
+      ...(outcome.errors?.length ? { error: outcome.errors.join('; ') } : {}),
+    });
+    if (outcome.status === 204) {
+      res.writeHead(204);
+      res.end();
+    } else if (outcome.data) {
+      sendJson(res, outcome.status, envelope(requestId, outcome.data, entry.mountType ?? ''));
+    } else sendJson(res, outcome.status, { errors: outcome.errors ?? [] });
+  }
+
+  const server = await listen(handle, opts.port ?? 0);
+  const toJson = (data: Record<string, unknown>): JsonObject =>
+    JSON.parse(JSON.stringify(data)) as JsonObject;
+  return {
+    url: server.url,
+    close: () => server.close(),
+    faults,
+    auditLog: audit.entries,
+    seed: (path, data, seedOpts) => void engine.append(path, toJson(data), seedOpts?.createdTime),
+    current: (path) => engine.current(path),
+    versions: (path) => engine.versionCount(path),
+  };
+}

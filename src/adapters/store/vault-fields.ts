@@ -1,0 +1,112 @@
+import type { StoredCredential, StoredMetadata, StorePatch, StoreVersionWrite } from '../../domain/ports';
+import { Secret } from '../../domain/secret';
+
+/** The KV v2 data of one version, as Vault stores it. */
+export type KvData = Record<string, unknown>;
+
+/** Webhook secrets keep the runbook's current_secret/previous_secret; everything else api_key/previous_key. */
+function valueFields(path: string): { value: string; previous: string } {
+  return path.startsWith('webhooks/')
+    ? { value: 'current_secret', previous: 'previous_secret' }
+    : { value: 'api_key', previous: 'previous_key' };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The runbook's metadata object, keeping only fields of the expected type. */
+export function parseMetadata(v: unknown): StoredMetadata | undefined {
+  if (!isRecord(v)) return undefined;
+  const consumers = Array.isArray(v['consumers'])
+    ? v['consumers'].filter((c): c is string => typeof c === 'string')
+    : undefined;
+  return defined({
+    issuer: str(v['issuer']),
+    consumers,
+    rotation_contact: str(v['rotation_contact']),
+    last_rotated: str(v['last_rotated']),
+  });
+}
+
+/** The raw `metadata` object of a version (every key kept), for merging on write. */
+export function rawMetadata(data: KvData | undefined): Record<string, unknown> {
+  const m = data?.['metadata'];
+  return isRecord(m) ? m : {};
+}
+
+/** A full new version: exactly the given fields, with metadata merged over the previous version's. */
+export function toKvData(path: string, w: StoreVersionWrite, baseMetadata: Record<string, unknown>): KvData {
+  const f = valueFields(path);
+  const metadata = { ...baseMetadata, ...defined(w.metadata ?? {}) };
+  return defined({
+    [f.value]: w.value.reveal(),
+    [f.previous]: w.previousValue?.reveal() ?? '',
+    api_key_id: w.keyId,
+    previous_key_id: w.previousKeyId,
+    rotated_at: w.rotatedAt,
+    rotated_by: w.rotatedBy,
+    emergency_rotation: w.emergencyRotation === undefined ? undefined : String(w.emergencyRotation),
+    incident_reference: w.incidentReference,
+    metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
+  });
+}
+
+/** A JSON merge patch: metadata merges key by key; clearPrevious blanks previous value and id. */
+export function toKvPatch(path: string, p: StorePatch): KvData {
+  const f = valueFields(path);
+  return defined({
+    ...(p.clearPrevious ? { [f.previous]: '', previous_key_id: '' } : {}),
+    rotation_verified_at: p.rotationVerifiedAt,
+    metadata: p.metadata ? defined(p.metadata) : undefined,
+  });
+}
+
+/** One KV v2 version as the domain sees it; "" means absent, values come back wrapped. */
+export function fromKv(path: string, data: KvData, version: number, createdTime: string): StoredCredential {
+  const f = valueFields(path);
+  const value = str(data[f.value]);
+  const previous = str(data[f.previous]);
+  const emergency = data['emergency_rotation'];
+  return {
+    path,
+    version,
+    createdTime,
+    ...defined({
+      value: value === undefined ? undefined : new Secret(value),
+      previousValue: previous === undefined ? undefined : new Secret(previous),
+      keyId: str(data['api_key_id']),
+      previousKeyId: str(data['previous_key_id']),
+      rotatedAt: str(data['rotated_at']),
+      rotatedBy: str(data['rotated_by']),
+      rotationVerifiedAt: str(data['rotation_verified_at']),
+      emergencyRotation:
+        emergency === true || emergency === 'true'
+          ? true
+          : emergency === false || emergency === 'false'
+            ? false
+            : undefined,
+      incidentReference: str(data['incident_reference']),
+      metadata: parseMetadata(data['metadata']),
+    }),
+  };
+}
+
+/** Whether every field of `sent` is in `stored` with the same value (objects compared recursively). */
+export function contains(stored: unknown, sent: unknown): boolean {
+  if (isRecord(sent)) {
+    return isRecord(stored) && Object.entries(sent).every(([k, v]) => contains(stored[k], v));
+  }
+  if (Array.isArray(sent)) {
+    return (
+      Array.isArray(stored) && stored.length === sent.length && sent.every((v, i) => contains(stored[i], v))
+    );
+  }
+  return stored === sent;
+}

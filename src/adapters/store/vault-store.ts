@@ -1,0 +1,170 @@
+import NodeVault from 'node-vault';
+import { isRotatorError, RotatorError } from '../../domain/errors';
+import type { SecretStore, StoredCredential, StorePatch, StoreVersionWrite } from '../../domain/ports';
+import { Secret } from '../../domain/secret';
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
+import { toStoreError, vaultStatus, type CallContext } from './vault-errors';
+import { contains, fromKv, rawMetadata, toKvData, toKvPatch, type KvData } from './vault-fields';
+
+export interface VaultSecretStoreOptions {
+  endpoint: string;
+  token: string | Secret;
+  /** The KV v2 mount; default "secret". */
+  mount?: string;
+  timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+}
+
+interface KvVersion {
+  data: KvData;
+  version: number;
+  createdTime: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * SecretStore on Vault KV v2 through node-vault: check-and-set on every write, JSON merge patch,
+ * a timeout on each request and bounded retries for 5xx, timeouts and refused connections.
+ */
+export class VaultSecretStore implements SecretStore {
+  private readonly client: NodeVault.client;
+  private readonly mount: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryOptions;
+
+  constructor(opts: VaultSecretStoreOptions) {
+    this.mount = (opts.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
+    this.timeoutMs = opts.timeoutMs ?? 5000;
+    this.retry = { ...DEFAULT_RETRY, retryable: (e) => isRotatorError(e) && e.transient, ...opts.retry };
+    this.client = NodeVault({
+      endpoint: opts.endpoint,
+      token: typeof opts.token === 'string' ? opts.token : opts.token.reveal(),
+      // Node's HTTP parser rejects the LIST verb; GET ?list=1 is what real Vault also accepts.
+      noCustomHTTPVerbs: true,
+      requestOptions: { timeout: this.timeoutMs },
+      // node-vault's debug output prints request bodies (the values): never let it.
+      debug: () => undefined,
+    });
+  }
+
+  /** Reads the current version (or `version`); undefined when the path or that version does not exist. */
+  async read(path: string, version?: number): Promise<StoredCredential | undefined> {
+    const found = await this.readVersion(path, version);
+    return found && fromKv(path, found.data, found.version, found.createdTime);
+  }
+
+  /** Writes exactly these fields as a new version with check-and-set `cas`, keeping the stored metadata merged in. */
+  async write(path: string, data: StoreVersionWrite, cas: number): Promise<number> {
+    const base = cas > 0 ? rawMetadata((await this.readVersion(path, cas))?.data) : {};
+    const body = toKvData(path, data, base);
+    return this.send('write', path, cas, body, (full) =>
+      this.client.write(full, { options: { cas }, data: body }),
+    );
+  }
+
+  /** Applies a JSON merge patch to the current version with check-and-set `cas`; returns the new version. */
+  async patch(path: string, patch: StorePatch, cas: number): Promise<number> {
+    const body = toKvPatch(path, patch);
+    return this.send('patch', path, cas, body, (full) =>
+      this.client.update(full, { options: { cas }, data: body }),
+    );
+  }
+
+  /** Entry names directly below `folder` (folders end with "/"); [] when there are none. */
+  async list(folder: string): Promise<string[]> {
+    const trimmed = folder.replace(/^\/+/, '');
+    const full = `${this.mount}/metadata/${encodePath(trimmed === '' || trimmed.endsWith('/') ? trimmed : `${trimmed}/`)}`;
+    const ctx: CallContext = { operation: 'list', path: full, timeoutMs: this.timeoutMs };
+    const body = await this.call(ctx, () => this.client.list(full), true);
+    if (body === undefined) return [];
+    const keys = isRecord(body) && isRecord(body['data']) ? body['data']['keys'] : undefined;
+    if (!Array.isArray(keys)) throw unexpected(ctx);
+    return keys.filter((k): k is string => typeof k === 'string');
+  }
+
+  private dataPath(path: string): string {
+    return `${this.mount}/data/${encodePath(path)}`;
+  }
+
+  private async readVersion(path: string, version?: number): Promise<KvVersion | undefined> {
+    const full = this.dataPath(path);
+    const ctx: CallContext = { operation: 'read', path: full, timeoutMs: this.timeoutMs };
+    const query = version !== undefined && version > 0 ? `?version=${version}` : '';
+    const body = await this.call(ctx, () => this.client.read(`${full}${query}`), true);
+    if (body === undefined) return undefined;
+    const data = isRecord(body) && isRecord(body['data']) ? body['data'] : undefined;
+    const meta = data && isRecord(data['metadata']) ? data['metadata'] : undefined;
+    if (!data || !isRecord(data['data']) || !meta || typeof meta['version'] !== 'number')
+      throw unexpected(ctx);
+    const createdTime = typeof meta['created_time'] === 'string' ? meta['created_time'] : '';
+    return { data: data['data'], version: meta['version'], createdTime };
+  }
+
+  /**
+   * A write or patch with retries. When a retried attempt meets a CAS conflict, the earlier attempt
+   * may have landed before its answer was lost: if version cas+1 holds what was sent, that is success.
+   */
+  private async send(
+    operation: 'write' | 'patch',
+    path: string,
+    cas: number,
+    sent: KvData,
+    request: (full: string) => Promise<unknown>,
+  ): Promise<number> {
+    const full = this.dataPath(path);
+    const ctx: CallContext = { operation, path: full, cas, timeoutMs: this.timeoutMs };
+    const body = await withRetry(async (attempt) => {
+      try {
+        return await request(full);
+      } catch (e) {
+        const err = toStoreError(e, ctx);
+        if (attempt > 1 && err.code === 'store_conflict' && (await this.landed(path, cas + 1, sent))) {
+          return { data: { version: cas + 1 } };
+        }
+        throw err;
+      }
+    }, this.retry);
+    const version = isRecord(body) && isRecord(body['data']) ? body['data']['version'] : undefined;
+    if (typeof version !== 'number') throw unexpected(ctx);
+    return version;
+  }
+
+  private async landed(path: string, version: number, sent: KvData): Promise<boolean> {
+    try {
+      return contains((await this.readVersion(path, version))?.data, sent);
+    } catch {
+      return false; // cannot tell: report the conflict
+    }
+  }
+
+  /** One call with retries; `notFoundIsEmpty` turns Vault's 404 into undefined. */
+  private async call(
+    ctx: CallContext,
+    request: () => Promise<unknown>,
+    notFoundIsEmpty: boolean,
+  ): Promise<unknown> {
+    return withRetry(async () => {
+      try {
+        return await request();
+      } catch (e) {
+        if (notFoundIsEmpty && vaultStatus(e) === 404) return undefined;
+        throw toStoreError(e, ctx);
+      }
+    }, this.retry);
+  }
+}
+
+function encodePath(path: string): string {
+  return path
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
+}
+
+function unexpected(ctx: CallContext): RotatorError {
+  return new RotatorError('internal', `Vault answered ${ctx.operation} ${ctx.path} with an unexpected body`, {
+    context: { operation: ctx.operation, path: ctx.path },
+  });
+}

@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AccessPolicy } from './domain/access';
+import {
+  CREDENTIAL_NAME,
+  CREDENTIAL_TYPES,
+  RELOAD_MODES,
+  RISKS,
+  type CredentialSpec,
+} from './domain/credential';
+import { RotatorError } from './domain/errors';
+import { Secret } from './domain/secret';
+
+const slackId = z.string().regex(/^[USW][A-Z0-9_]+$/, 'a Slack user (U…/W…) or user-group (S…) id');
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name');
+
+const consumerSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+    reload: z.enum(RELOAD_MODES),
+    kubernetes: z
+      .object({ namespace: k8sName, deployment: k8sName, externalSecret: k8sName.optional() })
+      .strict()
+      .optional(),
+    health: z
+      .object({
+        url: z.url(),
+        expect: z
+          .object({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    cacheTtlSeconds: z.number().int().min(0).max(86_400).optional(),
+  })
+  .strict();
+
+const issuerSchema = z
+  .object({
+    kind: z.literal('rest_api_key'),
+    name: z.string().min(1),
+    baseUrl: z.url(),
+    /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
+    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    permissions: z.array(z.string().min(1)).default([]),
+    keyName: z.string().min(1).optional(),
+  })
+  .strict();
+
+const credentialSchema = z
+  .object({
+    name: z.string().regex(CREDENTIAL_NAME, 'lower-case letters, digits and -, 2-63 characters'),
+    type: z.enum(CREDENTIAL_TYPES),
+    risk: z.enum(RISKS),
+    store: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/, 'a KV path such as api-credentials/<name>')
+      .optional(),
+    kubernetesSecret: k8sName.optional(),
+    issuer: issuerSchema,
+    consumers: z.array(consumerSchema).min(1),
+    contact: z.string().min(1),
+    channel: z.string().min(1).optional(),
+    approvers: z.array(slackId).default([]),
+  })
+  .strict();
+
+const catalogSchema = z
+  .object({
+    access: z
+      .object({
+        requesters: z.array(slackId).default([]),
+        approvers: z.array(slackId).default([]),
+        responders: z.array(slackId).default([]),
+      })
+      .strict()
+      .default({ requesters: [], approvers: [], responders: [] }),
+    credentials: z.array(credentialSchema).min(1),
+  })
+  .strict();
+
+export interface Catalog {
+  access: AccessPolicy;
+  credentials: Map<string, CredentialSpec>;
+}
+
+type RawCatalog = z.infer<typeof catalogSchema>;
+
+/** "credentials[0] (payment-gateway-api).consumers[1].reload: Invalid option …" */
+function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
+  const path = issue.path;
+  let where = path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+  if (path[0] === 'credentials' && typeof path[1] === 'number' && typeof raw === 'object' && raw !== null) {
+    const creds = (raw as { credentials?: unknown }).credentials;
+    const entry = Array.isArray(creds) ? (creds[path[1]] as { name?: unknown } | undefined) : undefined;
+    if (entry && typeof entry.name === 'string')
+      where = where.replace(`credentials[${path[1]}]`, `credentials[${path[1]}] (${entry.name})`);
+  }
+  return `${where || '(root)'}: ${issue.message}`;
+}
+
+/** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export function parseCatalog(
+  text: string,
+  env: Record<string, string | undefined>,
+  source = 'catalog',
+): Catalog {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new RotatorError(
+      'catalog_invalid',
+      `${source}: not valid YAML (${e instanceof Error ? e.message.split('\n')[0] : 'parse error'})`,
+    );
+  }
+  const parsed = catalogSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
+    throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
+  }
+  return build(parsed.data, env, source);
+}
+
+function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+  const problems: string[] = [];
+  const credentials = new Map<string, CredentialSpec>();
+  data.credentials.forEach((c, i) => {
+    const at = `credentials[${i}] (${c.name})`;
+    if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
+    const token = env[c.issuer.adminTokenEnv];
+    if (!token)
+      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
+    const names = new Set<string>();
+    c.consumers.forEach((k, j) => {
+      if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
+      names.add(k.name);
+      if (k.reload === 'startup' && !k.kubernetes)
+        problems.push(`${at}.consumers[${j}].kubernetes: a startup consumer needs a deployment to restart`);
+    });
+    credentials.set(c.name, {
+      name: c.name,
+      type: c.type,
+      risk: c.risk,
+      store: c.store ?? `api-credentials/${c.name}`,
+      ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
+      issuer: {
+        kind: c.issuer.kind,
+        name: c.issuer.name,
+        baseUrl: c.issuer.baseUrl,
+        adminToken: new Secret(token ?? ''),
+        permissions: c.issuer.permissions,
+        keyName: c.issuer.keyName ?? c.name,
+      },
+      consumers: c.consumers,
+      contact: c.contact,
+      ...(c.channel ? { channel: c.channel } : {}),
+      approvers: c.approvers,
+    });
+  });
+  if (problems.length > 0) {
+    throw new RotatorError(
+      'catalog_invalid',
+      `${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  return { access: data.access, credentials };
+}
+
+export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
+  }
+  return parseCatalog(text, env, path);
+}

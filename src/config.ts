@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { loadCatalog, type Catalog } from './catalog';
+import { RotatorError } from './domain/errors';
+
+/** The only place that reads process.env (DESIGN: src/config.ts). */
+const envSchema = z.object({
+  SLACK_SIGNING_SECRET: z.string().min(1, 'is required'),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token (xoxb-…)'),
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+    .optional(),
+  SLACK_API_URL: z.url().optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:{}_-]+$/)
+    .default('rotator'),
+  VAULT_ADDR: z.url(),
+  VAULT_TOKEN: z.string().min(1, 'is required'),
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/)
+    .default('secret'),
+  KUBECONFIG: z.string().min(1).optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+  AWS_ENDPOINT_URL_IAM: z.url().optional(),
+  CATALOG_PATH: z.string().min(1).default('credentials.yaml'),
+  REMINDER_CRON: z.string().min(9).default('0 9 * * 1'),
+  REMINDER_TZ: z.string().default('UTC'),
+  SECURITY_CHANNEL: z.string().min(1).default('security-notifications'),
+  INCIDENT_CHANNEL_PATTERN: z
+    .string()
+    .default('^inc-')
+    .refine((s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a regular expression'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DUE_SOON_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  APPROVAL_TTL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
+  REVOCATION_PROPAGATION_SECONDS: z.coerce.number().int().min(0).max(3600).default(900),
+  ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
+  ROLLBACK_BUDGET_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+  POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env;
+  catalog: Catalog;
+}
+
+/** Validates the environment; every problem in one RotatorError('config_invalid'). */
+export function parseEnv(env: Record<string, string | undefined>): Env {
+  // Empty strings count as unset, as in most shells' `VAR=` usage.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
+    throw new RotatorError('config_invalid', `configuration is invalid:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = parseEnv(env);
+  return { env: parsed, catalog: loadCatalog(parsed.CATALOG_PATH, env) };
+}

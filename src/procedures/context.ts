@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import type { CredentialSpec } from '../domain/credential';
+import type { AuditLog, Clock, Deployer, HealthChecker, Issuer, SecretStore } from '../domain/ports';
+import type { Run, StepName } from '../domain/run';
+import type { Secret } from '../domain/secret';
+import type { RunStore } from '../queue/run-store';
+import type { ChatNotifier } from './types';
+
+export interface EngineSettings {
+  /** How soon a waiting step looks again (rollouts, syncs, propagation). */
+  pollIntervalMs: number;
+  /** A deploy (sync + rollouts) that takes longer fails: the runbook's progress deadline. */
+  rolloutTimeoutMs: number;
+  /** How long an unhealthy consumer may take to become healthy before verification fails. */
+  verifyGraceMs: number;
+  /** The runbook's 5-15 minutes a provider may take to propagate a revocation. */
+  propagationMs: number;
+  /** The runbook's prerequisite: previous values restored within 15 minutes. */
+  rollbackBudgetMs: number;
+  /** Per-credential lock expiry; refreshed at every step, longer than any single wait. */
+  lockTtlMs: number;
+}
+
+export const DEFAULT_SETTINGS: EngineSettings = {
+  pollIntervalMs: 5_000,
+  rolloutTimeoutMs: 600_000,
+  verifyGraceMs: 60_000,
+  propagationMs: 900_000,
+  rollbackBudgetMs: 900_000,
+  lockTtlMs: 2 * 3_600_000,
+};
+
+export interface EngineDeps {
+  runs: RunStore;
+  catalog: Map<string, CredentialSpec>;
+  store: SecretStore;
+  issuerFor: (spec: CredentialSpec) => Issuer;
+  deployer: Deployer;
+  health: HealthChecker;
+  audit: AuditLog;
+  chat: ChatNotifier;
+  clock: Clock;
+  logger: Logger;
+  settings: EngineSettings;
+}
+
+export type StepOutcome =
+  | { kind: 'done'; detail?: string }
+  /** Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. */
+  | { kind: 'wait'; delayMs: number; detail: string }
+  /** Go back to an earlier step (a crash lost what it produced). */
+  | { kind: 'redo'; step: StepName; detail: string };
+
+/** Values handed from one step to the next inside one worker invocation only; never persisted. */
+export interface Scratch {
+  newValue?: Secret;
+}
+
+export interface StepContext {
+  run: Run;
+  spec: CredentialSpec;
+  deps: EngineDeps;
+  issuer: Issuer;
+  scratch: Scratch;
+  now(): Date;
+  /** Persists the run now (mid-step checkpoint). */
+  checkpoint(): Promise<void>;
+}
+
+export type StepFn = (ctx: StepContext) => Promise<StepOutcome>;
+
+export const done = (detail?: string): StepOutcome =>
+  detail === undefined ? { kind: 'done' } : { kind: 'done', detail };
+export const wait = (ctx: StepContext, detail: string): StepOutcome => ({
+  kind: 'wait',
+  delayMs: ctx.deps.settings.pollIntervalMs,
+  detail,
+});
+
+/** Identity string written to audit records and the store's rotated_by. */
+export const identityOf = (run: Run): string =>
+  `${run.requester.kind}:${run.requester.name ?? run.requester.id}`;
+
+/** Milliseconds since an ISO time. */
+export const since = (ctx: StepContext, iso: string): number => ctx.now().getTime() - Date.parse(iso);

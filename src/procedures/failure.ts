@@ -1,0 +1,83 @@
+import { isRotatorError, safeMessage } from '../domain/errors';
+import { ROLLBACK_STEPS, type Run, type RunFailure, type StepState } from '../domain/run';
+import { TROUBLESHOOTING, type TroubleshootingKey } from '../domain/troubleshooting';
+
+const DEFAULT_HINTS: Partial<Record<string, TroubleshootingKey>> = {
+  store_permission_denied: 'vault_permission_denied',
+  issuer_rate_limited: 'rate_limited',
+  old_key_in_use: 'cannot_revoke_old',
+  old_key_still_active: 'old_key_active_after_revoke',
+  verify_failed: 'app_401_after_rotation',
+  deploy_failed: 'rollout_incomplete',
+};
+
+export function failureOf(step: StepState, e: unknown): RunFailure {
+  const code = isRotatorError(e) ? e.code : 'internal';
+  const fromContext = isRotatorError(e) ? e.context.hint : undefined;
+  const hint =
+    typeof fromContext === 'string' && fromContext in TROUBLESHOOTING
+      ? (fromContext as TroubleshootingKey)
+      : DEFAULT_HINTS[code];
+  return { step: step.name, code, message: safeMessage(e), ...(hint ? { hint } : {}) };
+}
+
+const skip = (s: StepState) => {
+  if (s.status === 'pending') s.status = 'skipped';
+};
+
+/**
+ * What a failed step means for the rest of the run. Before the store holds the new key, the run
+ * fails cleanly (the new key is revoked by the caller); once consumers may hold it, it rolls back;
+ * a refused or failed revocation leaves the new key in service and the old one for a human.
+ * `notify` always stays so the outcome is reported.
+ */
+export function planAfterFailure(
+  run: Run,
+  failed: StepState,
+  failure: RunFailure,
+): { revokeNewKey: boolean } {
+  const remaining = run.steps.filter((s) => s.status === 'pending' && s.name !== 'notify');
+  run.failure ??= failure;
+  if (failed.phase === 'rollback') {
+    run.outcome = 'failed';
+    run.failure = {
+      ...failure,
+      message: `rollback failed at ${failed.name}: ${failure.message} — manual action required`,
+    };
+    remaining.forEach(skip);
+    return { revokeNewKey: false };
+  }
+  switch (failed.name) {
+    case 'check-dependencies':
+      run.outcome =
+        failure.code === 'old_key_in_use' || failure.code === 'deploy_failed' ? 'refused' : 'failed';
+      remaining.forEach(skip);
+      return { revokeNewKey: false };
+    case 'generate':
+    case 'store-new':
+      run.outcome = 'failed';
+      remaining.forEach(skip);
+      return { revokeNewKey: true };
+    case 'deploy':
+    case 'verify': {
+      run.outcome = 'rolled_back';
+      remaining.forEach(skip);
+      const at = run.steps.findIndex((s) => s.name === 'notify');
+      const rollback: StepState[] = ROLLBACK_STEPS.map((name) => ({
+        name,
+        phase: 'rollback',
+        status: 'pending',
+      }));
+      run.steps.splice(at < 0 ? run.steps.length : at, 0, ...rollback);
+      return { revokeNewKey: false };
+    }
+    case 'revoke-old':
+      run.outcome = failure.code === 'old_key_in_use' ? 'refused' : 'failed';
+      remaining.forEach(skip);
+      return { revokeNewKey: false };
+    default:
+      run.outcome = 'failed';
+      remaining.forEach(skip);
+      return { revokeNewKey: false };
+  }
+}

@@ -1,0 +1,45 @@
+import { RotatorError } from '../../domain/errors';
+import { done, type StepContext, type StepOutcome } from '../context';
+
+/**
+ * Runbook step 1: the credential exists in the store, and the cluster agrees with the dependency
+ * map. A deployment that references the secret but is not declared would lose authentication when
+ * the old key is revoked, so the run is refused until the catalog is updated.
+ */
+export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> {
+  const { spec, deps, run } = ctx;
+  const current = await deps.store.read(spec.store);
+  if (!current?.value) {
+    throw new RotatorError('store_missing', `secret/${spec.store} has no current value to rotate`);
+  }
+  run.facts.baseVersion = current.version;
+  if (current.keyId) run.facts.oldKeyId = current.keyId;
+  const notes = [`store version ${current.version}`];
+
+  if (spec.kubernetesSecret) {
+    const found = await deps.deployer.discover(spec.kubernetesSecret);
+    const foundSet = new Set(found.map((f) => `${f.namespace}/${f.deployment}`));
+    const declared = spec.consumers.filter((c) => c.kubernetes);
+    const missing = declared.filter(
+      (c) => !foundSet.has(`${c.kubernetes!.namespace}/${c.kubernetes!.deployment}`),
+    );
+    const declaredSet = new Set(
+      declared.map((c) => `${c.kubernetes!.namespace}/${c.kubernetes!.deployment}`),
+    );
+    const undeclared = [...foundSet].filter((w) => !declaredSet.has(w)).sort();
+    if (undeclared.length > 0) {
+      throw new RotatorError(
+        'old_key_in_use',
+        `deployments ${undeclared.join(', ')} reference secret ${spec.kubernetesSecret} but are not declared consumers: add them to the catalog before rotating`,
+      );
+    }
+    if (missing.length > 0) {
+      throw new RotatorError(
+        'deploy_failed',
+        `declared consumers ${missing.map((c) => c.name).join(', ')} do not reference secret ${spec.kubernetesSecret} in the cluster: remove decommissioned consumers from the catalog (runbook step 1)`,
+      );
+    }
+    notes.push(`${found.length} consumers found in the cluster`);
+  }
+  return done(notes.join(', '));
+}

@@ -1,0 +1,36 @@
+import { done, type StepContext, type StepOutcome } from '../context';
+
+export const keyLabelPrefix = (credential: string): string => `rotator/${credential}/`;
+
+/**
+ * Revokes keys this tool created for the credential that the store does not know: what a crash
+ * between "created at the issuer" and "stored" leaves behind (their values are lost for good).
+ */
+export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
+  const { spec, deps, issuer, run } = ctx;
+  const current = await deps.store.read(spec.store);
+  const known = new Set([current?.keyId, current?.previousKeyId, run.facts.oldKeyId].filter(Boolean));
+  const keys = await issuer.list();
+  const orphans = keys.filter(
+    (k) => k.label.startsWith(keyLabelPrefix(spec.name)) && k.status === 'active' && !known.has(k.keyId),
+  );
+  for (const k of orphans) await issuer.revoke(k.keyId);
+  const ids = orphans.map((k) => k.keyId);
+  if (ids.length > 0) {
+    run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), ...ids];
+    if (run.facts.newKeyId && ids.includes(run.facts.newKeyId)) delete run.facts.newKeyId;
+  }
+  return ids;
+}
+
+/** Runbook step 2: a new key at the issuer. Its value stays in this worker's memory until stored. */
+export async function generate(ctx: StepContext): Promise<StepOutcome> {
+  const orphans = await revokeOrphans(ctx);
+  const { keyId, value } = await ctx.issuer.create(`${keyLabelPrefix(ctx.spec.name)}${ctx.run.id}`);
+  ctx.run.facts.newKeyId = keyId;
+  // Checkpoint before anything else can fail: a crash from here on leaves a key the next attempt finds.
+  await ctx.checkpoint();
+  ctx.scratch.newValue = value;
+  const note = orphans.length > 0 ? ` (revoked orphaned keys ${orphans.join(', ')})` : '';
+  return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
+}

@@ -1,0 +1,8 @@
+import { done, type StepContext, type StepOutcome } from '../context';
+
+/** Runbook step 8: the summary to the run's thread and the credential's channel. */
+export async function notify(ctx: StepContext): Promise<StepOutcome> {
+  ctx.run.outcome ??= 'succeeded';
+  await ctx.deps.chat.summary(ctx.run, ctx.spec);
+  return done(`summary posted (${ctx.run.outcome})`);
+}

@@ -1,0 +1,47 @@
+import { RotatorError } from '../../domain/errors';
+import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+
+/**
+ * Runbook step 6. Before revoking, the old key's last use is checked: a use after every declared
+ * consumer was redeployed means a consumer the catalog does not know (the runbook's "Cannot revoke
+ * old credential"), and revocation is refused. After revoking, the old key must be rejected, re-checked
+ * across the provider's propagation delay.
+ */
+export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
+  const { run, spec, issuer, deps } = ctx;
+  const oldKeyId = run.facts.oldKeyId;
+  if (!oldKeyId) {
+    throw new RotatorError(
+      'issuer_rejected',
+      `secret/${spec.store} did not record the old key's id (api_key_id): revoke it at ${spec.issuer.name} by hand`,
+      { context: { hint: 'cannot_revoke_old' } },
+    );
+  }
+  if (!run.facts.revokedAt) {
+    const lastUsed = await issuer.lastUsed(oldKeyId);
+    if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
+    const deployedAt = run.facts.deployedAt ? Date.parse(run.facts.deployedAt) : undefined;
+    if (lastUsed && deployedAt !== undefined && lastUsed.getTime() > deployedAt) {
+      throw new RotatorError(
+        'old_key_in_use',
+        `old key ${oldKeyId} was used at ${lastUsed.toISOString()}, after every declared consumer was redeployed (${run.facts.deployedAt}): an undeclared consumer still uses it, so it was not revoked`,
+        { context: { hint: 'cannot_revoke_old', keyId: oldKeyId, lastUsedAt: lastUsed.toISOString() } },
+      );
+    }
+    await issuer.revoke(oldKeyId);
+    run.facts.revokedAt = ctx.now().toISOString();
+    await ctx.checkpoint();
+  }
+  const old = (await deps.store.read(spec.store))?.previousValue;
+  if (old && (await issuer.accepts(old))) {
+    if (since(ctx, run.facts.revokedAt) > deps.settings.propagationMs) {
+      throw new RotatorError(
+        'old_key_still_active',
+        `old key ${oldKeyId} is still accepted ${Math.round(deps.settings.propagationMs / 60000)} minutes after revocation`,
+        { context: { hint: 'old_key_active_after_revoke' } },
+      );
+    }
+    return wait(ctx, `old key ${oldKeyId} revoked, waiting for the provider to reject it`);
+  }
+  return done(`old key ${oldKeyId} revoked and rejected`);
+}

@@ -1,0 +1,49 @@
+import { RotatorError } from '../../domain/errors';
+import type { HealthResult } from '../../domain/ports';
+import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+
+/** Health of every consumer that declares a check; unhealthy ones get `verifyGraceMs` to recover. */
+export async function checkConsumers(ctx: StepContext, label: string): Promise<StepOutcome> {
+  const results: HealthResult[] = await Promise.all(
+    ctx.spec.consumers.filter((c) => c.health).map((c) => ctx.deps.health.check(c)),
+  );
+  const bad = results.filter((r) => !r.ok);
+  if (bad.length === 0) {
+    ctx.run.facts.consumersVerified = results.map((r) => r.consumer);
+    return done(
+      `${label}: ${results.map((r) => r.consumer).join(', ') || 'no health checks declared'} healthy`,
+    );
+  }
+  const step = ctx.run.steps.find((s) => s.status === 'running' || s.status === 'waiting');
+  const from = step?.waitingSince ?? ctx.now().toISOString();
+  const detail = bad.map((r) => `${r.consumer} (${r.detail})`).join(', ');
+  if (since(ctx, from) >= ctx.deps.settings.verifyGraceMs) {
+    throw new RotatorError('verify_failed', `${label}: ${detail} unhealthy`, {
+      context: { hint: bad.some((r) => r.status === 401) ? 'app_401_cached' : 'app_401_after_rotation' },
+    });
+  }
+  return wait(ctx, `waiting for ${detail}`);
+}
+
+/** Runbook step 5: every consumer healthy and the new key active at the issuer, before any revocation. */
+export async function verify(ctx: StepContext): Promise<StepOutcome> {
+  const { run, spec, issuer } = ctx;
+  const keyId = run.facts.newKeyId;
+  if (keyId) {
+    const status = await issuer.status(keyId);
+    if (status !== 'active') {
+      throw new RotatorError('verify_failed', `new key ${keyId} is ${status} at ${spec.issuer.name}`, {
+        context: { hint: 'provider_rejects_new' },
+      });
+    }
+  }
+  const current = await ctx.deps.store.read(spec.store);
+  if (!current?.value || !(await issuer.accepts(current.value))) {
+    throw new RotatorError('verify_failed', `${spec.issuer.name} does not accept the new key`, {
+      context: { hint: 'provider_rejects_new' },
+    });
+  }
+  const out = await checkConsumers(ctx, 'new key');
+  if (out.kind === 'done') run.facts.verifiedAt = ctx.now().toISOString();
+  return out;
+}
