@@ -6,3 +6,13 @@ export const rotationJobId = (runId: string): string => `run-${runId}`;
 export interface RotationJobData {
   runId: string;
 }
+
+/** Requests from the break-glass CLI, which holds only a Redis URL: the worker plans and starts for it. */
+export const REQUESTS_QUEUE = 'requests';
+
+export interface RequestJobData {
+  kind: 'plan' | 'rotate';
+  credential: string;
+  /** The OS user running the CLI: the audit identity. */
+  user: string;
+}

@@ -1,0 +1,58 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RotationEngine } from '../src/procedures/engine';
+import type { RotationRequests } from '../src/procedures/types';
+import {
+  REQUESTS_QUEUE,
+  ROTATIONS_QUEUE,
+  type RequestJobData,
+  type RotationJobData,
+} from '../src/queue/names';
+import { createRequestProcessor } from './request-job';
+import { createRotationProcessor } from './rotation-job';
+
+export interface WorkerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  logger: Logger;
+  /** Shorter in tests so a killed worker's job is picked up quickly. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
+export function registerWorkers(
+  engine: RotationEngine,
+  requests: RotationRequests,
+  opts: WorkerOptions,
+): Array<Worker<RotationJobData> | Worker<RequestJobData>> {
+  const timing = {
+    ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
+    ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
+  };
+  const rotations = new Worker<RotationJobData>(ROTATIONS_QUEUE, createRotationProcessor(engine), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+    // A run that stalls (its worker died) is resumed from its checkpoint, more than once if need be.
+    maxStalledCount: 5,
+    ...timing,
+  });
+  rotations.on('failed', (job, err) =>
+    opts.logger.error(
+      { runId: job?.data.runId, attempts: job?.attemptsMade, err: err.message },
+      'rotation job failed',
+    ),
+  );
+  const cli = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: 2,
+    ...timing,
+  });
+  for (const w of [rotations, cli])
+    w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));
+  return [rotations, cli];
+}

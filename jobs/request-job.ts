@@ -1,0 +1,27 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { isRotatorError } from '../src/domain/errors';
+import type { Plan } from '../src/domain/plan';
+import type { RotationRequests } from '../src/procedures/types';
+import type { RequestJobData } from '../src/queue/names';
+
+export type RequestResult = { kind: 'plan'; plan: Plan } | { kind: 'rotate'; runId: string };
+
+/**
+ * Serves the CLI: plans or starts a rotation with the worker's configuration, so the CLI needs
+ * nothing but Redis. Refusals (unknown name, locked) are permanent and reach the CLI as the reason.
+ */
+export function createRequestProcessor(requests: RotationRequests) {
+  return async (job: Job<RequestJobData>): Promise<RequestResult> => {
+    try {
+      if (job.data.kind === 'plan') return { kind: 'plan', plan: await requests.plan(job.data.credential) };
+      const run = await requests.start({
+        credential: job.data.credential,
+        requester: { kind: 'cli', id: job.data.user, name: job.data.user },
+      });
+      return { kind: 'rotate', runId: run.id };
+    } catch (e) {
+      if (isRotatorError(e) && !e.transient) throw new UnrecoverableError(`${e.code}: ${e.message}`);
+      throw e;
+    }
+  };
+}

@@ -1,0 +1,86 @@
+import { ApiException } from '@kubernetes/client-node';
+import { RotatorError } from '../../domain/errors';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** The Status reason (e.g. NotFound), never its message: a message may echo field values. */
+function statusReason(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null && 'reason' in parsed) {
+      const reason = (parsed as { reason?: unknown }).reason;
+      if (typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason)) return reason;
+    }
+  } catch {
+    // Not a Status object: the status code alone will do.
+  }
+  return undefined;
+}
+
+function networkCode(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  if ((e as { name?: unknown }).name === 'AbortError') return 'timeout';
+  const { code, type } = e as { code?: unknown; type?: unknown };
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+  // node-fetch marks every socket-level failure as a FetchError of type "system".
+  return type === 'system' ? 'network error' : undefined;
+}
+
+/**
+ * Turns what the client threw into a RotatorError naming the object (`what`, e.g.
+ * "deployment prod/web-app") and the HTTP status or network failure. 404 and other 4xx are
+ * permanent (`deploy_failed`); 429, 5xx, timeouts and connection failures are transient
+ * (`deploy_unavailable`), with Retry-After carried as `retryAfterMs` for withRetry.
+ */
+export function toDeployerError(e: unknown, action: string, what: string): RotatorError {
+  if (e instanceof RotatorError) return e;
+  const context = { action, target: what };
+  if (e instanceof ApiException) {
+    const status = e.code;
+    const reason = statusReason(e.body);
+    const suffix = `HTTP ${status}${reason ? ` ${reason}` : ''}`;
+    if (status === 404) {
+      return new RotatorError('deploy_failed', `${what} not found (${suffix})`, {
+        context: { ...context, status },
+      });
+    }
+    if (status === 429 || status >= 500) {
+      const err = new RotatorError(
+        'deploy_unavailable',
+        `cannot ${action} ${what}: Kubernetes API answered ${suffix}`,
+        {
+          context: { ...context, status },
+          transient: true,
+        },
+      );
+      const retryAfter = Number((e.headers as Record<string, string> | undefined)?.['retry-after']);
+      return Number.isFinite(retryAfter) ? Object.assign(err, { retryAfterMs: retryAfter * 1000 }) : err;
+    }
+    return new RotatorError('deploy_failed', `cannot ${action} ${what}: Kubernetes API answered ${suffix}`, {
+      context: { ...context, status },
+    });
+  }
+  const network = networkCode(e);
+  if (network) {
+    return new RotatorError(
+      'deploy_unavailable',
+      `cannot ${action} ${what}: Kubernetes API unreachable (${network})`,
+      {
+        context: { ...context, network },
+        transient: true,
+      },
+    );
+  }
+  return new RotatorError('deploy_failed', `cannot ${action} ${what}: unexpected client error`, {
+    context: { ...context, error: e instanceof Error ? e.name : typeof e },
+  });
+}

@@ -1,0 +1,177 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  Observable,
+  PatchStrategy,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type ObservableMiddleware,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import type { KubernetesRef } from '../../domain/credential';
+import { RotatorError, isRotatorError } from '../../domain/errors';
+import type { Deployer, DiscoveredConsumer, RolloutState } from '../../domain/ports';
+import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
+import { externalSecretSynced } from './external-secret-status';
+import { toDeployerError } from './kube-error';
+import { rolloutStatus } from './rollout-status';
+import { secretReferences } from './secret-references';
+
+export interface KubernetesDeployerOptions {
+  /** Recorded in managedFields for every patch, like kubectl's --field-manager. */
+  fieldManager?: string;
+  retry?: Partial<RetryOptions>;
+  /** Per-request timeout (default 10 s). */
+  timeoutMs?: number;
+}
+
+const ES = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' } as const;
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+/** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function timeoutMiddleware(ms: number): ObservableMiddleware {
+  return {
+    pre: (ctx) => {
+      ctx.setSignal(AbortSignal.timeout(ms));
+      return new Observable(Promise.resolve(ctx));
+    },
+    post: (rsp) => new Observable(Promise.resolve(rsp)),
+  };
+}
+
+/** The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status, discovery. */
+export class KubernetesDeployer implements Deployer {
+  private readonly apps: AppsV1Api;
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly fieldManager: string;
+  private readonly retry: RetryOptions;
+  private readonly options: ConfigurationOptions;
+
+  constructor(kc: KubeConfig, opts: KubernetesDeployerOptions = {}) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.fieldManager = opts.fieldManager ?? 'credential-rotator';
+    this.retry = {
+      ...DEFAULT_RETRY,
+      retryable: (e) => isRotatorError(e) && e.transient,
+      ...opts.retry,
+    };
+    this.options = {
+      middleware: [timeoutMiddleware(opts.timeoutMs ?? 10_000)],
+      middlewareMergeStrategy: 'append',
+    };
+  }
+
+  /** Annotates the ExternalSecret force-sync=<unix seconds> (merge patch: CRs refuse strategic merge). */
+  async forceSync(namespace: string, externalSecret: string, at: Date): Promise<void> {
+    const body = { metadata: { annotations: { 'force-sync': String(Math.floor(at.getTime() / 1000)) } } };
+    await this.call('force-sync', `externalsecret ${namespace}/${externalSecret}`, () =>
+      this.custom.patchNamespacedCustomObject(
+        { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
+        this.contentType(PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  /** True once status.refreshTime >= `since` (to the second), Ready=True and the target Secret exists. */
+  async synced(namespace: string, externalSecret: string, since: Date): Promise<boolean> {
+    const what = `externalsecret ${namespace}/${externalSecret}`;
+    const es: unknown = await this.call('read', what, () =>
+      this.custom.getNamespacedCustomObject({ ...ES, namespace, name: externalSecret }, this.options),
+    );
+    if (!externalSecretSynced(es, since)) return false;
+    const target = targetName(es) ?? externalSecret;
+    // Only the metadata is looked at: the value stays in the cluster. Not there yet = not synced.
+    try {
+      const secret = await this.call('read', `secret ${namespace}/${target}`, () =>
+        this.core.readNamespacedSecret({ namespace, name: target }, this.options),
+      );
+      return secret.metadata?.name === target;
+    } catch (e) {
+      if (isRotatorError(e) && e.context.status === 404) return false;
+      throw e;
+    }
+  }
+
+  /** kubectl rollout restart: strategic-merge patch of the pod template's restartedAt annotation. */
+  async restart(ref: KubernetesRef, at: Date): Promise<void> {
+    const what = `deployment ${ref.namespace}/${ref.deployment}`;
+    const current = await this.readDeployment(ref, 'restart');
+    // kubectl refuses client-side too; the server would accept the patch and never roll out.
+    if (current.spec?.paused) {
+      throw new RotatorError(
+        'deploy_failed',
+        `cannot restart paused ${what} (run kubectl rollout resume first)`,
+        {
+          context: { action: 'restart', target: what },
+        },
+      );
+    }
+    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(at) } } } } };
+    await this.call('restart', what, () =>
+      this.apps.patchNamespacedDeployment(
+        { namespace: ref.namespace, name: ref.deployment, body, fieldManager: this.fieldManager },
+        this.contentType(PatchStrategy.StrategicMergePatch),
+      ),
+    );
+  }
+
+  /** kubectl rollout status, one look. */
+  async rolloutStatus(ref: KubernetesRef): Promise<RolloutState> {
+    return rolloutStatus(await this.readDeployment(ref, 'read rollout status of'));
+  }
+
+  /** Deployments in any namespace whose pod template uses the Secret `secretName`. */
+  async discover(secretName: string): Promise<DiscoveredConsumer[]> {
+    const found: DiscoveredConsumer[] = [];
+    let continueToken: string | undefined;
+    do {
+      const token = continueToken;
+      const page = await this.call('list', 'deployments in all namespaces', () =>
+        this.apps.listDeploymentForAllNamespaces(
+          { limit: 500, ...(token ? { _continue: token } : {}) },
+          this.options,
+        ),
+      );
+      for (const d of page.items) {
+        const via = secretReferences(d, secretName);
+        if (via.length > 0)
+          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+      }
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken);
+    return found;
+  }
+
+  private readDeployment(ref: KubernetesRef, action: string): Promise<V1Deployment> {
+    return this.call(action, `deployment ${ref.namespace}/${ref.deployment}`, () =>
+      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options),
+    );
+  }
+
+  private contentType(strategy: PatchStrategy): ConfigurationOptions {
+    return setHeaderOptions('Content-Type', strategy, this.options);
+  }
+
+  private call<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
+    return withRetry(async () => {
+      try {
+        return await fn();
+      } catch (e) {
+        throw toDeployerError(e, action, what);
+      }
+    }, this.retry);
+  }
+}
+
+function targetName(es: unknown): string | undefined {
+  if (typeof es !== 'object' || es === null) return undefined;
+  const name = (es as { spec?: { target?: { name?: unknown } } }).spec?.target?.name;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { registerWorkers } from '../../jobs';
+import { loadConfig } from '../../src/config';
+import type { Run } from '../../src/domain/run';
+import { createLogger } from '../../src/logger';
+import type { EngineSettings } from '../../src/procedures/context';
+import { buildServices, type Services } from '../../src/wiring';
+import { startWorld, type World } from '../../sandbox/world';
+import { LogCapture } from './log-capture';
+import { deletePrefix, REDIS_URL, testRedis } from './redis';
+
+/** Engine timings that keep the suite fast while exercising every wait path. */
+export const FAST_SETTINGS: Partial<EngineSettings> = {
+  pollIntervalMs: 100,
+  verifyGraceMs: 600,
+  propagationMs: 3_000,
+  rolloutTimeoutMs: 15_000,
+};
+
+export interface Harness {
+  prefix: string;
+  world: World;
+  services: Services;
+  logs: LogCapture;
+  redis: Redis;
+  workers: Worker[];
+  env: Record<string, string>;
+  /** Polls the run record until `done` holds (default: finished). */
+  waitForRun(runId: string, done?: (r: Run) => boolean, timeoutMs?: number): Promise<Run>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  settings?: Partial<EngineSettings>;
+  /** false: no worker in this process (a test starts its own, e.g. as a child process). */
+  worker?: boolean;
+  rolloutDelayMs?: number;
+  extraEnv?: Record<string, string>;
+}
+
+/** The whole system on real Redis: every double, the real adapters, the engine and a worker. */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const prefix = `test-${randomUUID()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'rotator-'));
+  const world = await startWorld({
+    dir,
+    redisUrl: REDIS_URL,
+    queuePrefix: prefix,
+    ...(opts.rolloutDelayMs !== undefined ? { rolloutDelayMs: opts.rolloutDelayMs } : {}),
+  });
+  const env = { ...world.env, POLL_INTERVAL_MS: '100', LOG_LEVEL: 'debug', ...opts.extraEnv };
+  const logs = new LogCapture();
+  const logger = createLogger('debug', logs);
+  const services = buildServices(loadConfig(env), logger, {
+    settings: { ...FAST_SETTINGS, ...opts.settings },
+  });
+  const workers =
+    opts.worker === false
+      ? []
+      : registerWorkers(services.engine, services.service, {
+          connection: services.workerRedis,
+          prefix,
+          concurrency: 2,
+          logger,
+        });
+  const redis = testRedis();
+
+  const waitForRun = async (
+    runId: string,
+    done = (r: Run) => r.status === 'finished',
+    timeoutMs = 20_000,
+  ) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await services.runs.get(runId);
+      if (run && done(run)) return run;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `run ${runId} did not reach the expected state: ${JSON.stringify(run?.steps.map((s) => [s.name, s.status, s.detail]))}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  return {
+    prefix,
+    world,
+    services,
+    logs,
+    redis,
+    workers,
+    env,
+    waitForRun,
+    close: async () => {
+      await Promise.all(workers.map((w) => w.close()));
+      await services.queue.obliterate({ force: true }).catch(() => undefined);
+      await services.close();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      await world.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
+import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
+import type { RolloutState } from '../../../src/domain/ports';
+import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
+
+const NS = 'prod';
+const SECRET = 'payment-gateway-api';
+const web = { namespace: NS, deployment: 'web-app' };
+
+describe('KubernetesDeployer against the Kubernetes double', () => {
+  let k8s: KubernetesDouble;
+  let dir: string;
+  let deployer: KubernetesDeployer;
+  let remote: Record<string, string>;
+  let onRetry: jest.Mock;
+
+  beforeEach(async () => {
+    remote = {};
+    onRetry = jest.fn();
+    k8s = await createKubernetesDouble({
+      token: 'sa-token',
+      rolloutDelayMs: 20,
+      syncDelayMs: 5,
+      resolveRemoteRef: (key, property) => Promise.resolve(remote[`${key}#${property}`]),
+    });
+    k8s.addSecret(NS, SECRET, { api_key: 'old-value' });
+    k8s.addDeployment({
+      namespace: NS,
+      name: 'web-app',
+      replicas: 2,
+      secretRefs: [{ secret: SECRET, via: 'env' }],
+    });
+    dir = await mkdtemp(join(tmpdir(), 'kubeconfig-'));
+    const path = join(dir, 'config');
+    await writeFile(path, k8s.kubeconfig());
+    deployer = new KubernetesDeployer(kubeConfigFrom({ kubeconfigPath: path }), {
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, onRetry },
+      timeoutMs: 2_000,
+    });
+  });
+
+  afterEach(async () => {
+    await k8s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function until<T>(look: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    let v = await look();
+    for (let i = 0; i < 100 && !done(v); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      v = await look();
+    }
+    return v;
+  }
+
+  describe('when a deployment is restarted', () => {
+    it('reports waiting, then done, and the pods run with the current secret', async () => {
+      k8s.addSecret(NS, SECRET, { api_key: 'new-value' });
+      await deployer.restart(web, new Date('2026-03-01T10:00:00.500Z'));
+
+      expect(await deployer.rolloutStatus(web)).toEqual({ state: 'waiting', reason: expect.any(String) });
+      const final = await until(
+        () => deployer.rolloutStatus(web),
+        (s) => s.state !== 'waiting',
+      );
+      expect(final).toEqual({ state: 'done' });
+      expect(k8s.restarts(NS, 'web-app')).toBe(1);
+      expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('new-value');
+      expect(k8s.deployment(NS, 'web-app')).toMatchObject({
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-03-01T10:00:00Z' } },
+          },
+        },
+      });
+    });
+  });
+
+  describe('when the new pods never become available', () => {
+    it('reports the rollout as failed', async () => {
+      k8s.failNextRollout(NS, 'web-app');
+      await deployer.restart(web, new Date());
+      const final = await until<RolloutState>(
+        () => deployer.rolloutStatus(web),
+        (s) => s.state !== 'waiting',
+      );
+      expect(final).toEqual({ state: 'failed', reason: expect.stringContaining('progress deadline') });
+      expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('old-value');
+    });
+  });
+
+  describe('when the deployment is paused', () => {
+    it('refuses to restart it', async () => {
+      k8s.addDeployment({ namespace: NS, name: 'mobile-backend', paused: true, secretRefs: [] });
+      await expect(
+        deployer.restart({ namespace: NS, deployment: 'mobile-backend' }, new Date()),
+      ).rejects.toMatchObject({
+        code: 'deploy_failed',
+        transient: false,
+        message: expect.stringContaining('paused deployment prod/mobile-backend'),
+      });
+      expect(k8s.deployment(NS, 'mobile-backend')).toMatchObject({ metadata: { generation: 1 } });
+    });
+  });
+
+  describe('when an ExternalSecret is force-synced', () => {
+    it('the operator updates the Secret from the store and synced() turns true', async () => {
+      k8s.addExternalSecret(NS, SECRET, {
+        target: SECRET,
+        data: [
+          {
+            secretKey: 'api_key',
+            remoteRef: { key: 'api-credentials/payment-gateway-api', property: 'api_key' },
+          },
+        ],
+      });
+      remote['api-credentials/payment-gateway-api#api_key'] = 'from-vault';
+      const at = new Date();
+      expect(await deployer.synced(NS, SECRET, at)).toBe(false);
+
+      await deployer.forceSync(NS, SECRET, at);
+
+      expect(await until(() => deployer.synced(NS, SECRET, at), Boolean)).toBe(true);
+      expect(k8s.secret(NS, SECRET)).toEqual({ api_key: 'from-vault' });
+      expect(k8s.externalSecret(NS, SECRET)).toMatchObject({
+        metadata: { annotations: { 'force-sync': String(Math.floor(at.getTime() / 1000)) } },
+      });
+      expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('old-value');
+    });
+  });
+
+  describe('when discovering consumers of a secret', () => {
+    it('finds env, envFrom and volume references in every namespace, and nothing else', async () => {
+      k8s.addDeployment({
+        namespace: 'mobile',
+        name: 'mobile-backend',
+        secretRefs: [{ secret: SECRET, via: 'envFrom' }],
+      });
+      k8s.addDeployment({
+        namespace: 'batch',
+        name: 'batch-processor',
+        secretRefs: [
+          { secret: SECRET, via: 'volume' },
+          { secret: SECRET, key: 'api_key', via: 'env' },
+        ],
+      });
+      k8s.addDeployment({
+        namespace: NS,
+        name: 'crm-sync',
+        secretRefs: [{ secret: 'crm-integration', via: 'env' }],
+      });
+
+      const found = await deployer.discover(SECRET);
+
+      expect(found).toEqual(
+        expect.arrayContaining([
+          { namespace: NS, deployment: 'web-app', via: ['env'] },
+          { namespace: 'mobile', deployment: 'mobile-backend', via: ['envFrom'] },
+          { namespace: 'batch', deployment: 'batch-processor', via: ['env', 'volume'] },
+        ]),
+      );
+      expect(found).toHaveLength(3);
+    });
+  });
+
+  describe('when the deployment does not exist', () => {
+    it('fails with deploy_failed naming it, without retrying', async () => {
+      await expect(deployer.rolloutStatus({ namespace: NS, deployment: 'ghost' })).rejects.toMatchObject({
+        code: 'deploy_failed',
+        transient: false,
+        message: expect.stringContaining('deployment prod/ghost not found'),
+      });
+      expect(onRetry).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('when the API answers 500 once', () => {
+    it('retries and succeeds', async () => {
+      k8s.faults.add({
+        method: 'GET',
+        path: '/deployments/web-app',
+        status: 500,
+        body: { kind: 'Status', code: 500 },
+        times: 1,
+      });
+      expect(await deployer.rolloutStatus(web)).toEqual({ state: 'done' });
+      expect(onRetry).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  describe('when the API is down', () => {
+    it('fails with a transient deploy_unavailable after bounded retries', async () => {
+      k8s.faults.add({ path: '/apis/', drop: true });
+      await expect(deployer.discover(SECRET)).rejects.toMatchObject({
+        code: 'deploy_unavailable',
+        transient: true,
+      });
+    });
+
+    it('treats a refused connection the same way', async () => {
+      await k8s.close();
+      await expect(deployer.rolloutStatus(web)).rejects.toMatchObject({
+        code: 'deploy_unavailable',
+        transient: true,
+      });
+    });
+  });
+
+  describe('whatever fails', () => {
+    it('never puts secret values in the error', async () => {
+      k8s.faults.add({ path: '/secrets/', status: 500, body: { kind: 'Status', message: 'old-value' } });
+      k8s.addExternalSecret(NS, SECRET, {
+        target: SECRET,
+        data: [],
+        refreshTime: new Date(Date.now() + 5_000),
+      });
+      const err: unknown = await deployer.synced(NS, SECRET, new Date()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'deploy_unavailable' });
+      expect(JSON.stringify(err) + String(err)).not.toContain('old-value');
+    });
+  });
+});
