@@ -52,11 +52,14 @@ const envSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(60),
+  OLD_KEY_QUIET_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   REVOCATION_PROPAGATION_SECONDS: z.coerce.number().int().min(0).max(3600).default(900),
   ROLLOUT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(600),
   ROLLBACK_BUDGET_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

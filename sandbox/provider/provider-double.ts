@@ -21,6 +21,8 @@ export interface ProviderDouble {
   activeKeys(): ProviderKeySummary[];
   /** A client calling with this key: records last use; false if rejected. */
   use(value: string, at?: Date): boolean;
+  /** Every key value the provider ever issued or was seeded with: what leak checks search for. */
+  issuedValues(): string[];
   /** Whether the provider would accept this value now; records nothing. */
   accepts(value: string): boolean;
   /** The next `n` management calls answer 429 with Retry-After and X-RateLimit-Reset. */
@@ -185,6 +187,7 @@ export async function createProviderDouble(opts: {
         .filter((k) => k.status === 'active')
         .map(summary),
     use: (value, at) => registry.use(value, at ? { at } : {}),
+    issuedValues: () => registry.all().map((k) => k.value),
     accepts: (value) => registry.accepts(value),
     rateLimit: (n, resetSeconds) => {
       limited = { remaining: n, resetSeconds };

@@ -69,7 +69,11 @@ export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;
 export function parseCredentialName(input: string): string {
   const name = input.trim();
   if (!CREDENTIAL_NAME.test(name)) {
-    const shown = JSON.stringify(name.slice(0, 70));
+    // Non-ASCII is shown escaped so a look-alike (Cyrillic а, zero-width, RTL override) is visible.
+    const shown = JSON.stringify(name.slice(0, 70)).replace(
+      /[^\x20-\x7e]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
     throw new RotatorError(
       'invalid_name',
       `${shown} is not a credential name: use 2-63 characters, lower-case a-z, digits and '-', starting with a letter or digit`,

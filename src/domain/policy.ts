@@ -51,10 +51,18 @@ export interface AgeInput {
   warnDays?: number;
 }
 
+// RFC 3339 only: Date.parse would also take "1" (year 2001) or roll 2024-02-30 over into March.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
 function parseTime(s: string | undefined): number | undefined {
-  if (!s) return undefined;
+  const m = s ? RFC3339.exec(s) : null;
+  if (!s || !m) return undefined;
   const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
+  if (Number.isNaN(t)) return undefined;
+  const [, y, mo, d] = m;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined;
+  return t;
 }
 
 /** Due / due-soon / overdue from `rotated_at`, falling back to the KV version's `created_time`. */

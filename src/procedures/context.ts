@@ -13,6 +13,11 @@ export interface EngineSettings {
   rolloutTimeoutMs: number;
   /** How long an unhealthy consumer may take to become healthy before verification fails. */
   verifyGraceMs: number;
+  /**
+   * How long the old key must go unused after every consumer was redeployed before it is revoked:
+   * a forgotten consumer shows up as a use inside this window.
+   */
+  quietWindowMs: number;
   /** The runbook's 5-15 minutes a provider may take to propagate a revocation. */
   propagationMs: number;
   /** The runbook's prerequisite: previous values restored within 15 minutes. */
@@ -25,6 +30,7 @@ export const DEFAULT_SETTINGS: EngineSettings = {
   pollIntervalMs: 5_000,
   rolloutTimeoutMs: 600_000,
   verifyGraceMs: 60_000,
+  quietWindowMs: 300_000,
   propagationMs: 900_000,
   rollbackBudgetMs: 900_000,
   lockTtlMs: 2 * 3_600_000,

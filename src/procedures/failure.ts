@@ -15,7 +15,7 @@ export function failureOf(step: StepState, e: unknown): RunFailure {
   const code = isRotatorError(e) ? e.code : 'internal';
   const fromContext = isRotatorError(e) ? e.context.hint : undefined;
   const hint =
-    typeof fromContext === 'string' && fromContext in TROUBLESHOOTING
+    typeof fromContext === 'string' && Object.hasOwn(TROUBLESHOOTING, fromContext)
       ? (fromContext as TroubleshootingKey)
       : DEFAULT_HINTS[code];
   return { step: step.name, code, message: safeMessage(e), ...(hint ? { hint } : {}) };

@@ -18,6 +18,14 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
     );
   }
   if (!run.facts.revokedAt) {
+    const quietFor = run.facts.deployedAt ? since(ctx, run.facts.deployedAt) : Infinity;
+    if (quietFor < deps.settings.quietWindowMs) {
+      return {
+        kind: 'wait',
+        delayMs: Math.min(deps.settings.quietWindowMs - quietFor, deps.settings.pollIntervalMs * 10),
+        detail: `watching old key ${oldKeyId} for use by an undeclared consumer before revoking it`,
+      };
+    }
     const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
     const deployedAt = run.facts.deployedAt ? Date.parse(run.facts.deployedAt) : undefined;

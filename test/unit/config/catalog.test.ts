@@ -1,0 +1,221 @@
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { loadCatalog, parseCatalog } from '../../../src/catalog';
+import { RotatorError } from '../../../src/domain/errors';
+
+const SHIPPED = join(__dirname, '../../../credentials.yaml');
+const ENV = {
+  PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin-token-value',
+  CRM_ADMIN_TOKEN: 'crm-admin-token-value',
+  MONITORING_ADMIN_TOKEN: 'monitoring-admin-token-value',
+};
+
+/** Runs `fn` and returns the RotatorError it threw (failing the test if it threw nothing else). */
+function refusal(fn: () => unknown): RotatorError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(RotatorError);
+  const e = thrown as RotatorError;
+  expect(e.code).toBe('catalog_invalid');
+  return e;
+}
+
+describe('the shipped credentials.yaml', () => {
+  const catalog = loadCatalog(SHIPPED, ENV);
+
+  it('declares three credentials', () => {
+    expect([...catalog.credentials.keys()]).toEqual([
+      'payment-gateway-api',
+      'crm-integration',
+      'monitoring-service',
+    ]);
+  });
+
+  it('describes payment-gateway-api as the runbook does: high-risk api_key at payment-provider.example.com', () => {
+    const spec = catalog.credentials.get('payment-gateway-api');
+    expect(spec).toMatchObject({
+      type: 'api_key',
+      risk: 'high',
+      store: 'api-credentials/payment-gateway-api',
+      issuer: {
+        kind: 'rest_api_key',
+        name: 'payment-provider.example.com',
+        keyName: 'production-integration',
+      },
+    });
+  });
+
+  it('has web-app and mobile-backend restart at startup and batch-processor pick it up at its next job', () => {
+    const consumers = catalog.credentials.get('payment-gateway-api')?.consumers;
+    expect(consumers?.map((c) => [c.name, c.reload, c.kubernetes?.namespace])).toEqual([
+      ['web-app', 'startup', 'payments'],
+      ['mobile-backend', 'startup', 'payments'],
+      ['batch-processor', 'scheduled', 'payments'],
+    ]);
+  });
+
+  it('resolves each admin token from its environment variable, as a Secret', () => {
+    const token = catalog.credentials.get('payment-gateway-api')?.issuer.adminToken;
+    expect(token?.reveal()).toBe('payment-admin-token-value');
+    expect(JSON.stringify([...catalog.credentials.values()])).not.toMatch(/admin-token-value/);
+  });
+
+  it('reads the access lists', () => {
+    expect(catalog.access).toEqual({
+      requesters: [],
+      approvers: ['U_BOB', 'S_SECURITY'],
+      responders: ['S_ONCALL'],
+    });
+  });
+});
+
+/** A small valid catalog; each case breaks one thing. */
+function credential(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'crm-integration',
+    type: 'api_key',
+    risk: 'standard',
+    issuer: {
+      kind: 'rest_api_key',
+      name: 'crm.example.com',
+      baseUrl: 'https://api.crm.example.com',
+      adminTokenEnv: 'CRM_ADMIN_TOKEN',
+    },
+    consumers: [
+      {
+        name: 'crm-sync',
+        reload: 'startup',
+        kubernetes: { namespace: 'sales', deployment: 'crm-sync' },
+      },
+    ],
+    contact: 'sales-engineering@example.org',
+    ...overrides,
+  };
+}
+const yamlOf = (...credentials: Record<string, unknown>[]) => stringify({ credentials });
+
+describe('parseCatalog', () => {
+  describe('when optional fields are left out', () => {
+    it('defaults the store path, key name, permissions and access lists', () => {
+      const catalog = parseCatalog(yamlOf(credential()), ENV);
+      expect(catalog.credentials.get('crm-integration')).toMatchObject({
+        store: 'api-credentials/crm-integration',
+        issuer: { keyName: 'crm-integration', permissions: [] },
+        approvers: [],
+      });
+      expect(catalog.access).toEqual({ requesters: [], approvers: [], responders: [] });
+    });
+  });
+
+  describe.each<[string, string, string]>([
+    [
+      'a credential type the runbook does not know',
+      yamlOf(credential({ type: 'password' })),
+      'credentials[0] (crm-integration).type',
+    ],
+    [
+      'an invalid credential name',
+      yamlOf(credential({ name: 'CRM_Integration' })),
+      'credentials[0] (CRM_Integration).name',
+    ],
+    [
+      'an unknown field',
+      yamlOf(credential({ rotateEvery: 30 })),
+      'credentials[0] (crm-integration): Unrecognized key: "rotateEvery"',
+    ],
+    [
+      'no consumers field',
+      yamlOf(credential({ consumers: undefined })),
+      'credentials[0] (crm-integration).consumers',
+    ],
+    [
+      'an empty consumers list',
+      yamlOf(credential({ consumers: [] })),
+      'credentials[0] (crm-integration).consumers',
+    ],
+    [
+      'a consumer with an unknown reload mode',
+      yamlOf(credential({ consumers: [{ name: 'crm-sync', reload: 'sometimes' }] })),
+      'credentials[0] (crm-integration).consumers[0].reload',
+    ],
+    [
+      'a duplicate credential name',
+      yamlOf(credential(), credential()),
+      'credentials[1] (crm-integration).name: duplicate credential name',
+    ],
+    [
+      'an admin-token variable that is not set',
+      yamlOf(
+        credential({ issuer: { ...(credential().issuer as object), adminTokenEnv: 'UNSET_ADMIN_TOKEN' } }),
+      ),
+      'credentials[0] (crm-integration).issuer.adminTokenEnv: environment variable UNSET_ADMIN_TOKEN is not set',
+    ],
+    [
+      'a startup consumer without a kubernetes deployment',
+      yamlOf(credential({ consumers: [{ name: 'crm-sync', reload: 'startup' }] })),
+      'credentials[0] (crm-integration).consumers[0].kubernetes: a startup consumer needs a deployment to restart',
+    ],
+    [
+      'a duplicate consumer',
+      yamlOf(
+        credential({
+          consumers: [
+            { name: 'crm-sync', reload: 'scheduled' },
+            { name: 'crm-sync', reload: 'dynamic' },
+          ],
+        }),
+      ),
+      'credentials[0] (crm-integration).consumers[1].name: duplicate consumer crm-sync',
+    ],
+    ['text that is not YAML', 'credentials: [\n  - name: "unterminated\n', 'test-catalog: not valid YAML'],
+    ['an empty file', '', '(root)'],
+  ])('when the catalog has %s', (_case, text, names) => {
+    it("refuses it with code 'catalog_invalid', naming the credential and field", () => {
+      const e = refusal(() => parseCatalog(text, ENV, 'test-catalog'));
+      expect(e.message).toContain(names);
+      expect(e.message.startsWith('test-catalog')).toBe(true);
+    });
+  });
+
+  describe('when the admin-token variable is set but empty', () => {
+    it('counts it as not set', () => {
+      const e = refusal(() => parseCatalog(yamlOf(credential()), { CRM_ADMIN_TOKEN: '' }));
+      expect(e.message).toContain('environment variable CRM_ADMIN_TOKEN is not set');
+    });
+  });
+
+  describe('when several credentials are wrong at once', () => {
+    it('lists every problem in one error', () => {
+      const text = yamlOf(
+        credential({ consumers: [{ name: 'crm-sync', reload: 'startup' }] }),
+        credential({
+          name: 'billing-api',
+          issuer: { ...(credential().issuer as object), adminTokenEnv: 'BILLING_TOKEN' },
+        }),
+      );
+      const e = refusal(() => parseCatalog(text, ENV));
+      expect(e.message).toContain('credentials[0] (crm-integration).consumers[0].kubernetes');
+      expect(e.message).toContain('credentials[1] (billing-api).issuer.adminTokenEnv');
+    });
+  });
+
+  describe('when the catalog is refused', () => {
+    it('never repeats an admin token value', () => {
+      const e = refusal(() => parseCatalog(yamlOf(credential(), credential()), ENV));
+      expect(e.message).not.toContain('crm-admin-token-value');
+    });
+  });
+});
+
+describe('loadCatalog', () => {
+  describe('when the file cannot be read', () => {
+    it("refuses with 'catalog_invalid' naming the path", () => {
+      const e = refusal(() => loadCatalog('/nonexistent/credentials.yaml', ENV));
+      expect(e.message).toBe('catalog /nonexistent/credentials.yaml cannot be read');
+    });
+  });
+});
