@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.demo/**'] },
+  { files: ['jest.config.js'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,7 +22,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../*', 'node:*', 'fs', 'http', 'https', 'net', 'ioredis', 'bullmq', 'pino'], message: 'src/domain is pure.' },
+            {
+              group: ['../*', 'node:*', 'fs', 'http', 'https', 'net', 'ioredis', 'bullmq', 'pino'],
+              message: 'src/domain is pure.',
+            },
           ],
         },
       ],
@@ -30,7 +34,10 @@ export default tseslint.config(
   {
     files: ['src/adapters/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@slack/bolt', message: 'Adapters never import Bolt.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@slack/bolt', message: 'Adapters never import Bolt.' }] },
+      ],
     },
   },
 );

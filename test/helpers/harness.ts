@@ -18,6 +18,7 @@ import { deletePrefix, REDIS_URL, testRedis } from './redis';
 export const FAST_SETTINGS: Partial<EngineSettings> = {
   pollIntervalMs: 100,
   verifyGraceMs: 600,
+  quietWindowMs: 300,
   propagationMs: 3_000,
   rolloutTimeoutMs: 15_000,
 };

@@ -1,0 +1,17 @@
+import type { Logger as PinoLogger } from 'pino';
+import type { AuditLog } from '../src/domain/ports';
+import type { RotationRequests } from '../src/procedures/types';
+import type { ApprovalStore } from '../src/slack/approvals';
+import type { Authorization } from '../src/slack/authorization';
+
+/** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
+export interface CommandDeps {
+  requests: RotationRequests;
+  authorization: Authorization;
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  logger: PinoLogger;
+  now: () => Date;
+}
+
+export const slackIdentity = (user: string): string => `slack:${user}`;

@@ -1,0 +1,49 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { replyEphemeral } from '../src/slack/reply';
+import { mention, noticeView } from '../src/slack/views';
+import { refusal } from './approve';
+import { slackIdentity, type CommandDeps } from './deps';
+import { closePlan, planMessageOf } from './plan-message';
+
+/** The Reject button: the requester (withdrawing) or an approver; asks nothing more, closes the plan. */
+export function rejectAction(deps: CommandDeps) {
+  return async (
+    a: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs,
+  ): Promise<void> => {
+    await a.ack();
+    const user = a.body.user.id;
+    const id = a.action.value ?? '';
+    const request = await deps.approvals.get(id);
+    if (!request) return refusal(deps, a, { ok: false, reason: 'not_found' }, 'reject');
+    if (request.requester !== user) {
+      const spec = deps.requests.spec(request.credential);
+      const allowed = await deps.authorization.canApprove(user, spec.approvers);
+      if (!allowed.allowed) {
+        await deps.audit.record({
+          credential: request.credential,
+          action: 'approval.refused',
+          outcome: 'refused',
+          identity: slackIdentity(user),
+          detail: `reject request ${id}: not an approver`,
+        });
+        const text = `Only the requester or ${allowed.who.map(mention).join(', ')} may reject this request.`;
+        return replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+      }
+    }
+    const result = await deps.approvals.decide(id, 'rejected', user);
+    if (!result.ok) return refusal(deps, a, result, 'reject');
+    await deps.audit.record({
+      credential: request.credential,
+      action: 'approval.rejected',
+      outcome: 'refused',
+      identity: slackIdentity(user),
+      detail: `request ${id} by ${slackIdentity(request.requester)}`,
+    });
+    const clicked = { channel: a.body.channel?.id, ts: a.body.message?.ts, blocks: a.body.message?.blocks };
+    await closePlan(
+      a.client,
+      planMessageOf(result.request, clicked),
+      `✗ Rejected by ${mention(user)}. Nothing was started.`,
+    );
+  };
+}

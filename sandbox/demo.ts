@@ -1,0 +1,95 @@
+/**
+ * `npm run demo`: every double plus the bot (web and worker roles in one process), seeded with the
+ * runbook's credentials and consumers. Needs only a Redis (REDIS_URL). Prints one JSON line
+ * {"sandbox":"ready", …} and writes the same to .demo/sandbox.json for `npm run slack` / curl.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import IORedis from 'ioredis';
+import pino from 'pino';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startRole } from '../src/main';
+import { startWorld } from './world';
+
+const PREFIX = 'rotator';
+const MARKER = `${PREFIX}:sandbox-demo`;
+
+/** The demo owns the default prefix: it clears what an earlier demo left, and nothing else. */
+async function claimRedis(url: string): Promise<void> {
+  const redis = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    const [, keys] = await redis.scan('0', 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
+    if (keys.length > 0 && !(await redis.exists(MARKER))) {
+      throw new Error(
+        `${url} already holds "${PREFIX}:" keys that a demo did not write; point REDIS_URL at a scratch database (e.g. redis://127.0.0.1:6379/15)`,
+      );
+    }
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length > 0) await redis.del(...batch);
+    } while (cursor !== '0');
+    await redis.set(MARKER, new Date().toISOString());
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const dir = resolve(process.env.DEMO_DIR || '.demo');
+  await claimRedis(redisUrl);
+  const world = await startWorld({ dir, redisUrl, queuePrefix: PREFIX, rolloutDelayMs: 1500 });
+  const env: Record<string, string> = {
+    ...world.env,
+    PORT: process.env.PORT || '3000',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    POLL_INTERVAL_MS: '1000',
+    REVOCATION_PROPAGATION_SECONDS: '60',
+    OLD_KEY_QUIET_SECONDS: '5',
+  };
+  const config = loadConfig(env);
+  // Logs go to stderr so stdout carries just the ready line.
+  const logger = createLogger(config.env.LOG_LEVEL, pino.destination(2));
+  const running = await startRole('all', config, logger, { settings: { verifyGraceMs: 5000 } });
+  const port = running.slack?.port();
+  const info = {
+    sandbox: 'ready',
+    slackEvents: `http://127.0.0.1:${port}/slack/events`,
+    slackSigningSecret: config.env.SLACK_SIGNING_SECRET,
+    slackApi: world.slack.url,
+    slackCalls: `${world.slack.origin}/_calls`,
+    vault: world.vault.url,
+    vaultToken: config.env.VAULT_TOKEN,
+    kubernetes: world.kubernetes.url,
+    kubeconfig: config.env.KUBECONFIG,
+    provider: world.provider.url,
+    apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
+    redis: redisUrl,
+    queuePrefix: PREFIX,
+    catalog: config.env.CATALOG_PATH,
+    credentials: world.catalog.credentials.map((c) => c.name),
+    try: [
+      'npm run rotate -- payment-gateway-api --dry-run',
+      'npm run rotate -- payment-gateway-api',
+      "npm run slack -- '/rotate payment-gateway-api' --user U_ALICE",
+    ],
+  };
+  writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  console.log(JSON.stringify(info));
+  const stop = async () => {
+    await running.stop();
+    await world.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed to start: ${(e as Error).message}`);
+  process.exit(1);
+});

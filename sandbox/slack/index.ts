@@ -1,0 +1,138 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Faults } from '../faults';
+import { listen, readBody, sendJson } from '../http';
+import { METHODS, type Args, type MethodContext } from './methods';
+import { SlackState, type SlackCall, type SlackMessage } from './state';
+
+export type { SlackCall, SlackMessage } from './state';
+
+export interface SlackDoubleOptions {
+  botToken: string;
+  port?: number;
+  teamId?: string;
+  /** User-group id (S…) → member user ids, for usergroups.users.list. */
+  userGroups?: Record<string, string[]>;
+}
+
+export interface SlackDouble {
+  /** Base URL of the Web API, ending with /api/ (WebClient's slackApiUrl). */
+  url: string;
+  /** Origin of the double, for the control endpoints (/_calls, /_faults). */
+  origin: string;
+  close(): Promise<void>;
+  faults: Faults;
+  calls(): SlackCall[];
+  messages(channel?: string): SlackMessage[];
+  /** A response_url on the double; POSTs to it are recorded with method 'response_url'. */
+  responseUrl(id: string): string;
+  /** The next `n` calls of `method` get HTTP 429 with Retry-After. */
+  rateLimit(method: string, n: number, retryAfterSeconds: number): void;
+}
+
+/** Parses a Web API body: form-encoded (blocks/attachments/metadata are JSON strings) or JSON. */
+export function parseArgs(contentType: string | undefined, body: string): Args {
+  if (body === '') return {};
+  if ((contentType ?? '').startsWith('application/json')) return JSON.parse(body) as Args;
+  const args: Args = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    if (['blocks', 'attachments', 'metadata'].includes(k)) {
+      try {
+        args[k] = JSON.parse(v);
+      } catch {
+        args[k] = v;
+      }
+    } else args[k] = v;
+  }
+  return args;
+}
+
+/** A Slack Web API double speaking the wire format @slack/web-api expects (WIRE-NOTES "Slack"). */
+export async function createSlackDouble(opts: SlackDoubleOptions): Promise<SlackDouble> {
+  const state = new SlackState();
+  const faults = new Faults();
+  const ctx: MethodContext = {
+    state,
+    teamId: opts.teamId ?? 'T_SANDBOX',
+    botUserId: 'U_ROTATOR',
+    botId: 'B_ROTATOR',
+    userGroups: opts.userGroups ?? {},
+  };
+
+  const tokenOf = (req: IncomingMessage, args: Args): string | undefined => {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length);
+    return typeof args.token === 'string' ? args.token : undefined;
+  };
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string, body: string) {
+    const url = new URL(req.url ?? '/', 'http://double');
+    if (await faults.control(req, res, body)) return;
+    if (path === '/_calls' && req.method === 'DELETE') {
+      state.calls.length = 0;
+      return sendJson(res, 200, { ok: true });
+    }
+    if (path === '/_calls') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      return sendJson(
+        res,
+        200,
+        state.calls.filter((c) => Date.parse(c.at) >= since),
+      );
+    }
+    if (path === '/_messages') {
+      return sendJson(res, 200, state.messages(url.searchParams.get('channel') ?? undefined));
+    }
+    sendJson(res, 404, { ok: false, error: 'unknown_control' });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://double').pathname;
+    const body = await readBody(req);
+    if (path.startsWith('/_')) return control(req, res, path, body);
+    if (path.startsWith('/response/') && req.method === 'POST') {
+      const responseUrlId = decodeURIComponent(path.slice('/response/'.length));
+      state.record({
+        method: 'response_url',
+        args: parseArgs(req.headers['content-type'], body),
+        status: 200,
+        responseUrlId,
+      });
+      return sendJson(res, 200, { ok: true });
+    }
+    if (!path.startsWith('/api/') || req.method !== 'POST') {
+      return sendJson(res, 404, { ok: false, error: 'not_found' });
+    }
+    const method = path.slice('/api/'.length);
+    const args = parseArgs(req.headers['content-type'], body);
+    if (await faults.apply(req, res)) {
+      state.record({ method, args, status: res.statusCode });
+      return;
+    }
+    state.record({ method, args, status: 200 });
+    const token = tokenOf(req, args);
+    if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    const impl = METHODS[method];
+    sendJson(res, 200, impl ? impl(ctx, args) : { ok: false, error: 'unknown_method' });
+  }
+
+  const server = await listen(handle, opts.port ?? 0);
+  return {
+    url: `${server.url}/api/`,
+    origin: server.url,
+    close: () => server.close(),
+    faults,
+    calls: () => [...state.calls],
+    messages: (channel) => state.messages(channel),
+    responseUrl: (id) => `${server.url}/response/${encodeURIComponent(id)}`,
+    rateLimit: (method, n, retryAfterSeconds) =>
+      faults.add({
+        method: 'POST',
+        path: `/api/${method}`,
+        status: 429,
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+        body: { ok: false, error: 'ratelimited' },
+        times: n,
+      }),
+  };
+}

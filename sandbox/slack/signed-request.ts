@@ -1,0 +1,114 @@
+import { createHmac } from 'node:crypto';
+
+/** Slack's request signature: v0= + hex HMAC-SHA256(secret, `v0:${timestamp}:${rawBody}`). */
+export function slackSignature(signingSecret: string, timestamp: number, rawBody: string): string {
+  return `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`;
+}
+
+export interface SignedPostOptions {
+  /** Unix seconds; default now. */
+  timestamp?: number;
+  /** Default exactly application/x-www-form-urlencoded, as Slack sends (Bolt rejects anything else). */
+  contentType?: string;
+  /** Overrides the computed signature (to test rejection). */
+  signature?: string;
+}
+
+export interface SignedResponse {
+  status: number;
+  body: string;
+}
+
+/** POSTs a form body to a Bolt endpoint the way Slack does. */
+export async function postSigned(
+  url: string,
+  signingSecret: string,
+  rawBody: string,
+  opts: SignedPostOptions = {},
+): Promise<SignedResponse> {
+  const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': opts.contentType ?? 'application/x-www-form-urlencoded',
+      'X-Slack-Request-Timestamp': String(timestamp),
+      'X-Slack-Signature': opts.signature ?? slackSignature(signingSecret, timestamp, rawBody),
+    },
+    body: rawBody,
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+export interface SlashCommandInput {
+  text: string;
+  user: string;
+  channel?: string;
+  channelName?: string;
+  responseUrl: string;
+  command?: string;
+  teamId?: string;
+}
+
+/** A slash command body with Slack's documented fields. */
+export function slashCommandBody(c: SlashCommandInput): string {
+  return new URLSearchParams({
+    token: 'deprecated-verification-token',
+    team_id: c.teamId ?? 'T_SANDBOX',
+    team_domain: 'sandbox',
+    channel_id: c.channel ?? 'C_PLATFORM',
+    channel_name: c.channelName ?? 'platform',
+    user_id: c.user,
+    user_name: c.user.toLowerCase(),
+    command: c.command ?? '/rotate',
+    text: c.text,
+    api_app_id: 'A_ROTATOR',
+    is_enterprise_install: 'false',
+    response_url: c.responseUrl,
+    trigger_id: `${Date.now()}.trigger`,
+  }).toString();
+}
+
+export interface BlockActionInput {
+  actionId: string;
+  value: string;
+  user: string;
+  channel?: string;
+  messageTs: string;
+  blocks?: unknown[];
+  responseUrl: string;
+  teamId?: string;
+}
+
+/** A block_actions interaction: `payload=<urlencoded JSON>`. */
+export function blockActionBody(a: BlockActionInput): string {
+  const channel = a.channel ?? 'C_PLATFORM';
+  const payload = {
+    type: 'block_actions',
+    team: { id: a.teamId ?? 'T_SANDBOX', domain: 'sandbox' },
+    user: {
+      id: a.user,
+      username: a.user.toLowerCase(),
+      name: a.user.toLowerCase(),
+      team_id: a.teamId ?? 'T_SANDBOX',
+    },
+    api_app_id: 'A_ROTATOR',
+    token: 'deprecated-verification-token',
+    container: { type: 'message', message_ts: a.messageTs, channel_id: channel, is_ephemeral: false },
+    trigger_id: `${Date.now()}.trigger`,
+    channel: { id: channel, name: 'platform' },
+    message: { type: 'message', user: 'U_ROTATOR', ts: a.messageTs, text: 'plan', blocks: a.blocks ?? [] },
+    response_url: a.responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: a.actionId,
+        block_id: 'plan_decision',
+        value: a.value,
+        text: { type: 'plain_text', text: a.actionId },
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

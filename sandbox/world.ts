@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { createAppsDouble, type AppsDouble } from './apps';
+import { createKubernetesDouble, type KubernetesDouble } from './kubernetes';
+import { createProviderDouble, type ProviderDouble } from './provider';
+import { createSlackDouble, type SlackDouble } from './slack';
+import { createVaultDouble, type VaultDouble } from './vault/vault-double';
+
+/** One consumer as the sandbox deploys it (mirrors the catalog's consumers). */
+interface CatalogConsumer {
+  name: string;
+  reload: 'startup' | 'dynamic' | 'scheduled';
+  kubernetes: { namespace: string; deployment: string; externalSecret: string };
+  health?: { url: string; expect?: { field: string; equals: string } };
+}
+interface CatalogCredential {
+  name: string;
+  store: string;
+  kubernetesSecret: string;
+  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string };
+  consumers: CatalogConsumer[];
+  [k: string]: unknown;
+}
+interface CatalogFile {
+  access: Record<string, string[]>;
+  credentials: CatalogCredential[];
+}
+
+/** Last rotations as the runbook's inventory lists them: overdue under every policy. */
+const SEEDED_ROTATION: Record<string, string> = {
+  'payment-gateway-api': '2024-08-15T10:30:00Z',
+  'crm-integration': '2024-09-22T14:15:00Z',
+  'monitoring-service': '2024-07-01T09:00:00Z',
+};
+
+export interface World {
+  dir: string;
+  vault: VaultDouble;
+  kubernetes: KubernetesDouble;
+  provider: ProviderDouble;
+  apps: Map<string, AppsDouble>;
+  slack: SlackDouble;
+  /** The bot's environment: everything config.ts needs to reach the doubles. */
+  env: Record<string, string>;
+  catalog: CatalogFile;
+  /** The key ids the store held when the world started, per credential. */
+  seededKeyIds: Map<string, string>;
+  /** The value a consumer's running pods hold (startup) or would read now (dynamic, scheduled). */
+  consumerValue(credential: string, consumer: string): string | undefined;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  dir: string;
+  redisUrl: string;
+  queuePrefix: string;
+  catalogPath?: string;
+  rolloutDelayMs?: number;
+  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
+  userGroups?: Record<string, string[]>;
+}
+
+const token = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
+
+/**
+ * Starts every double, wired together like the real world (ExternalSecrets read Vault, consumers
+ * authenticate at the provider), seeded with the catalog's credentials and consumers.
+ */
+export async function startWorld(opts: WorldOptions): Promise<World> {
+  mkdirSync(opts.dir, { recursive: true });
+  const vaultToken = token('hvs.');
+  const kubeToken = token('kube-');
+  const providerToken = token('admin_');
+  const botToken = token('xoxb-sandbox-');
+  const signingSecret = randomBytes(16).toString('hex');
+  const catalog = parse(
+    readFileSync(opts.catalogPath ?? join(__dirname, '..', 'credentials.yaml'), 'utf8'),
+  ) as CatalogFile;
+
+  const vault = await createVaultDouble({
+    token: vaultToken,
+    ...(opts.ports?.vault ? { port: opts.ports.vault } : {}),
+  });
+  const provider = await createProviderDouble({
+    adminToken: providerToken,
+    ...(opts.ports?.provider ? { port: opts.ports.provider } : {}),
+  });
+  const kubernetes = await createKubernetesDouble({
+    token: kubeToken,
+    rolloutDelayMs: opts.rolloutDelayMs ?? 150,
+    ...(opts.ports?.kubernetes ? { port: opts.ports.kubernetes } : {}),
+    // The external-secrets operator's Vault provider: remoteRef key secret/<path>, property <field>.
+    resolveRemoteRef: async (key, property) => {
+      const value = vault.current(key.replace(/^secret\//, ''))?.data[property];
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    },
+  });
+  const slack = await createSlackDouble({
+    botToken,
+    ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
+    userGroups: opts.userGroups ?? { S_SECURITY: ['U_DAVE'], S_ONCALL: ['U_ALICE', 'U_ERIN'] },
+  });
+
+  const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();
+  const consumerValue = (credential: string, name: string): string | undefined => {
+    const entry = consumers.get(`${credential}/${name}`);
+    if (!entry) return undefined;
+    const { namespace, deployment } = entry.consumer.kubernetes;
+    const secret = entry.credential.kubernetesSecret;
+    return entry.consumer.reload === 'startup'
+      ? kubernetes.podValue(namespace, deployment, secret, 'api_key')
+      : kubernetes.secret(namespace, secret)?.api_key;
+  };
+
+  const apps = new Map<string, AppsDouble>();
+  const seededKeyIds = new Map<string, string>();
+  const env: Record<string, string> = {};
+  for (const cred of catalog.credentials) {
+    const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
+    const app = await createAppsDouble({
+      field,
+      credentialOf: async (consumer) => consumerValue(cred.name, consumer),
+      check: async (value) => provider.use(value),
+    });
+    apps.set(cred.name, app);
+    cred.issuer.baseUrl = provider.url;
+    env[cred.issuer.adminTokenEnv] = providerToken;
+
+    const value = `pk_live_${randomBytes(20).toString('hex')}`;
+    const { id } = provider.seedKey({
+      name: cred.issuer.keyName ?? cred.name,
+      value,
+      createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
+    });
+    seededKeyIds.set(cred.name, id);
+    const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
+    vault.seed(
+      cred.store,
+      {
+        api_key: value,
+        api_key_id: id,
+        previous_key: '',
+        rotated_at: rotatedAt,
+        rotated_by: 'runbook',
+        metadata: {
+          issuer: (cred.issuer as { name?: string }).name ?? '',
+          consumers: cred.consumers.map((c) => c.name),
+          rotation_contact: String(cred.contact ?? ''),
+          last_rotated: rotatedAt,
+        },
+      },
+      { createdTime: rotatedAt },
+    );
+    const namespaces = new Set(cred.consumers.map((c) => c.kubernetes.namespace));
+    for (const ns of namespaces) {
+      kubernetes.addSecret(ns, cred.kubernetesSecret, { api_key: value });
+      kubernetes.addExternalSecret(ns, cred.kubernetesSecret, {
+        target: cred.kubernetesSecret,
+        data: [{ secretKey: 'api_key', remoteRef: { key: `secret/${cred.store}`, property: 'api_key' } }],
+      });
+    }
+    for (const c of cred.consumers) {
+      consumers.set(`${cred.name}/${c.name}`, { credential: cred, consumer: c });
+      kubernetes.addDeployment({
+        namespace: c.kubernetes.namespace,
+        name: c.kubernetes.deployment,
+        replicas: 2,
+        // Startup consumers take the key as an env var; the others mount the secret and re-read it.
+        secretRefs: [
+          { secret: cred.kubernetesSecret, key: 'api_key', via: c.reload === 'startup' ? 'env' : 'volume' },
+        ],
+      });
+      if (c.health) c.health.url = app.healthUrl(c.name);
+    }
+  }
+
+  const catalogPath = join(opts.dir, 'credentials.yaml');
+  writeFileSync(catalogPath, stringify(catalog));
+  const kubeconfigPath = join(opts.dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubernetes.kubeconfig(), { mode: 0o600 });
+
+  Object.assign(env, {
+    SLACK_SIGNING_SECRET: signingSecret,
+    SLACK_BOT_TOKEN: botToken,
+    SLACK_API_URL: slack.url,
+    REDIS_URL: opts.redisUrl,
+    QUEUE_PREFIX: opts.queuePrefix,
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN: vaultToken,
+    KUBECONFIG: kubeconfigPath,
+    CATALOG_PATH: catalogPath,
+    SECURITY_CHANNEL: 'C_SECURITY',
+  });
+
+  return {
+    dir: opts.dir,
+    vault,
+    kubernetes,
+    provider,
+    apps,
+    slack,
+    env,
+    catalog,
+    seededKeyIds,
+    consumerValue,
+    close: async () => {
+      await Promise.all([
+        vault.close(),
+        kubernetes.close(),
+        provider.close(),
+        slack.close(),
+        ...[...apps.values()].map((a) => a.close()),
+      ]);
+    },
+  };
+}

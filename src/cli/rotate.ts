@@ -1,0 +1,122 @@
+/**
+ * Break-glass CLI for when Slack itself is down:
+ *   npm run rotate -- <name> [--dry-run]
+ * Needs only REDIS_URL (and QUEUE_PREFIX if not the default): a worker with the full configuration
+ * plans or runs the rotation; this process prints the plan or the run's progress. Exit codes:
+ * 0 succeeded (or plan shown), 1 the rotation did not succeed, 2 refused or bad input, 3 no worker/Redis.
+ */
+import { userInfo } from 'node:os';
+import { Queue, QueueEvents } from 'bullmq';
+import IORedis from 'ioredis';
+import { CREDENTIAL_NAME } from '../domain/credential';
+import type { Plan } from '../domain/plan';
+import { describeAge } from '../domain/policy';
+import type { Run } from '../domain/run';
+import { REQUESTS_QUEUE, type RequestJobData } from '../queue/names';
+import { RunStore } from '../queue/run-store';
+import type { RequestResult } from '../../jobs/request-job';
+
+const USAGE = 'usage: npm run rotate -- <credential-name> [--dry-run]';
+
+function printPlan(plan: Plan): void {
+  console.log(`Plan for ${plan.credential} (${plan.type}, ${plan.risk} risk, issuer ${plan.issuer})`);
+  console.log(`  age: ${describeAge(plan.age)}`);
+  for (const c of plan.consumers) {
+    const found = c.foundInCluster === false ? ' — NOT FOUND in cluster' : '';
+    console.log(`  consumer ${c.name}: ${c.action}${c.where ? ` (${c.where})` : ''}${found}`);
+  }
+  for (const u of plan.undeclared) console.log(`  undeclared consumer in cluster: ${u}`);
+  for (const d of plan.drift) console.log(`  drift: ${d}`);
+  plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.title}: ${s.touches.join('; ')}`));
+}
+
+const ICON: Record<string, string> = {
+  done: '✓',
+  failed: '✗',
+  skipped: '–',
+  running: '…',
+  waiting: '…',
+  pending: ' ',
+};
+
+async function follow(runs: RunStore, runId: string): Promise<Run> {
+  const seen = new Map<string, string>();
+  for (;;) {
+    const run = await runs.get(runId);
+    if (run) {
+      for (const s of run.steps) {
+        const line = `${ICON[s.status] ?? '?'} ${s.name}${s.detail ? `: ${s.detail}` : ''}`;
+        if (seen.get(s.name) !== line && s.status !== 'pending') {
+          seen.set(s.name, line);
+          console.log(`  ${line}`);
+        }
+      }
+      if (run.status === 'finished') return run;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const dryRun = argv.includes('--dry-run');
+  const names = argv.filter((a) => !a.startsWith('--'));
+  if (names.length !== 1 || argv.some((a) => a.startsWith('--') && a !== '--dry-run')) {
+    console.error(USAGE);
+    return 2;
+  }
+  const name = names[0]!;
+  if (!CREDENTIAL_NAME.test(name)) {
+    console.error(
+      `${JSON.stringify(name.slice(0, 70))} is not a credential name (lower-case a-z, digits, '-').\n${USAGE}`,
+    );
+    return 2;
+  }
+  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  const prefix = process.env.QUEUE_PREFIX || 'rotator';
+  const connection = new IORedis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix });
+  const events = new QueueEvents(REQUESTS_QUEUE, { connection: connection.duplicate(), prefix });
+  try {
+    await events.waitUntilReady();
+    const user = process.env.ROTATOR_CLI_USER || userInfo().username;
+    const job = await queue.add(dryRun ? 'plan' : 'rotate', {
+      kind: dryRun ? 'plan' : 'rotate',
+      credential: name,
+      user,
+    });
+    let result: RequestResult;
+    try {
+      result = (await job.waitUntilFinished(events, 30_000)) as RequestResult;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/timed out/i.test(msg)) {
+        console.error(
+          `no worker answered within 30s: is a worker running on ${url} with QUEUE_PREFIX=${prefix}?`,
+        );
+        return 3;
+      }
+      console.error(msg.replace(/^[a-z_]+: /, ''));
+      return 2;
+    }
+    if (result.kind === 'plan') {
+      printPlan(result.plan);
+      return 0;
+    }
+    console.log(`Rotation of ${name} started as run ${result.runId} (audit identity cli:${user})`);
+    const run = await follow(new RunStore(connection, prefix), result.runId);
+    console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
+    return run.outcome === 'succeeded' ? 0 : 1;
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`rotate: ${(e as Error).message}`);
+    process.exit(3);
+  },
+);

@@ -1,0 +1,141 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver } from '@slack/bolt';
+import type { Logger as PinoLogger } from 'pino';
+import { register } from '../../commands';
+import { slackLogger } from '../adapters/chat/slack-logger';
+import { webClientOptions } from '../adapters/chat/web-client';
+import type { AccessPolicy } from '../domain/access';
+import { isRotatorError } from '../domain/errors';
+import type { AuditLog } from '../domain/ports';
+import type { RotationRequests } from '../procedures/types';
+import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
+import { Authorization, slackGroupMembers } from './authorization';
+import { replyEphemeral, targetOf } from './reply';
+import { errorView } from './views';
+
+export const EVENTS_PATH = '/slack/events';
+
+export interface SlackAppDeps {
+  signingSecret: string;
+  botToken: string;
+  /** SLACK_APP_TOKEN: when set, Socket Mode instead of the HTTP receiver. */
+  appToken?: string;
+  /** SLACK_API_URL: the Web API base (the sandbox's Slack double). */
+  slackApiUrl?: string;
+  /** HTTP port; 0 picks a free one (see `port()` after start). */
+  port: number;
+  logger: PinoLogger;
+  requests: RotationRequests;
+  access: AccessPolicy;
+  /** A store, or its options (then `approvalTtlMs` and `now` apply). */
+  approvals: ApprovalStore | Omit<ApprovalStoreOptions, 'ttlMs' | 'now'>;
+  audit: AuditLog;
+  approvalTtlMs?: number;
+  /** How long user-group membership is cached (default 60 s). */
+  groupCacheMs?: number;
+  now?: () => Date;
+}
+
+export interface SlackApp {
+  app: App;
+  approvals: ApprovalStore;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The HTTP port actually listened on (HTTP mode, after start). */
+  port(): number | undefined;
+}
+
+/** The original error behind Bolt's wrappers (UnknownError.original, MultipleListenerError.originals). */
+function unwrap(e: unknown): unknown {
+  const w = e as { original?: unknown; originals?: unknown[] };
+  if (w.originals?.length) return unwrap(w.originals[0]);
+  return w.original !== undefined ? unwrap(w.original) : e;
+}
+
+/** The Bolt app: HTTP receiver at POST /slack/events (signatures verified) or Socket Mode. */
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const now = deps.now ?? (() => new Date());
+  const logger = slackLogger(deps.logger, 'bolt');
+  const clientOptions = webClientOptions({
+    ...(deps.slackApiUrl ? { slackApiUrl: deps.slackApiUrl } : {}),
+    logger: deps.logger,
+  });
+  // auth.test runs in start() (app.init), where a failure is an error instead of an unhandled rejection.
+  const common = {
+    token: deps.botToken,
+    logger,
+    clientOptions,
+    extendedErrorHandler: true,
+    deferInitialization: true,
+  };
+  const receiver = deps.appToken
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: deps.signingSecret,
+        endpoints: EVENTS_PATH,
+        signatureVerification: true,
+        processBeforeResponse: false,
+        logger,
+      });
+  const app = receiver
+    ? new App({ ...common, receiver })
+    : new App({ ...common, appToken: deps.appToken!, socketMode: true, signingSecret: deps.signingSecret });
+
+  const approvals =
+    deps.approvals instanceof ApprovalStore
+      ? deps.approvals
+      : new ApprovalStore({
+          ...deps.approvals,
+          ...(deps.approvalTtlMs ? { ttlMs: deps.approvalTtlMs } : {}),
+          now,
+        });
+  const authorization = new Authorization({
+    access: deps.access,
+    groups: slackGroupMembers(app.client),
+    ...(deps.groupCacheMs !== undefined ? { cacheMs: deps.groupCacheMs } : {}),
+  });
+  register(app, {
+    requests: deps.requests,
+    authorization,
+    approvals,
+    audit: deps.audit,
+    logger: deps.logger,
+    now,
+  });
+
+  // The one error handler: a coded error becomes an ephemeral message with the runbook hint;
+  // anything else a generic line. Never a stack trace or a value in Slack.
+  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
+    const original = unwrap(error);
+    if (isRotatorError(original))
+      deps.logger.warn({ code: original.code, context: original.context }, original.message);
+    else deps.logger.error({ err: original }, 'Slack listener failed');
+    const target = targetOf(body);
+    if (!target) return;
+    await replyEphemeral(app.client, target, errorView(original)).catch((e: unknown) =>
+      deps.logger.warn({ err: e }, 'could not tell the user about an error'),
+    );
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    approvals,
+    async start() {
+      await app.init();
+      const started: unknown = await app.start(deps.port);
+      if (receiver) server = started as Server;
+      deps.logger.info({ port: this.port(), socketMode: !receiver }, 'Slack app started');
+    },
+    async stop() {
+      server?.closeAllConnections();
+      await app.stop();
+      server = undefined;
+    },
+    port() {
+      const addr = server?.address();
+      return addr && typeof addr === 'object' ? (addr as AddressInfo).port : undefined;
+    },
+  };
+}

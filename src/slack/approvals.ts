@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { isRotatorError, RotatorError } from '../domain/errors';
+
+export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired';
+export type Decision = 'approved' | 'rejected';
+
+/** A pending (or decided) rotation request. Names and Slack ids only: nothing secret. */
+export interface ApprovalRequest {
+  id: string;
+  credential: string;
+  requester: string;
+  channel: string;
+  messageTs?: string;
+  createdAt: string;
+  expiresAt: string;
+  state: ApprovalState;
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
+export type DecideResult =
+  | { ok: true; request: ApprovalRequest }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'expired' | 'already_decided' | 'self_approval'; request: ApprovalRequest };
+
+export interface ApprovalStoreOptions {
+  redis: Redis;
+  /** Key prefix, e.g. "rotator:"; keys are `${prefix}approval:${id}`. */
+  prefix?: string;
+  /** How long a request may be approved (default 60 min). */
+  ttlMs?: number;
+  /** How long a decided or expired request is kept to answer late clicks (default 24 h). */
+  retainMs?: number;
+  now?: () => Date;
+}
+
+// One atomic check-and-set: of any number of concurrent clicks exactly one sees 'ok'.
+const DECIDE = `
+local k = KEYS[1]
+if redis.call('EXISTS', k) == 0 then return {'not_found'} end
+local state = redis.call('HGET', k, 'state')
+if state == 'pending' and tonumber(ARGV[3]) >= tonumber(redis.call('HGET', k, 'expiresAtMs')) then
+  redis.call('HSET', k, 'state', 'expired')
+  state = 'expired'
+end
+local status = 'ok'
+if state == 'expired' then status = 'expired'
+elseif state ~= 'pending' then status = 'already_decided'
+elseif ARGV[1] == 'approved' and redis.call('HGET', k, 'requester') == ARGV[2] then status = 'self_approval'
+else redis.call('HSET', k, 'state', ARGV[1], 'decidedBy', ARGV[2], 'decidedAt', ARGV[4]) end
+local out = redis.call('HGETALL', k)
+table.insert(out, 1, status)
+return out
+`;
+
+// Undo an approval whose run could not be started, so the request can be approved again.
+const REOPEN = `
+local k = KEYS[1]
+if redis.call('HGET', k, 'state') == ARGV[1] and redis.call('HGET', k, 'decidedBy') == ARGV[2] then
+  redis.call('HSET', k, 'state', 'pending')
+  redis.call('HDEL', k, 'decidedBy', 'decidedAt')
+  return 1
+end
+return 0
+`;
+
+function toRequest(id: string, h: Record<string, string>): ApprovalRequest {
+  return {
+    id,
+    credential: h.credential ?? '',
+    requester: h.requester ?? '',
+    channel: h.channel ?? '',
+    ...(h.messageTs ? { messageTs: h.messageTs } : {}),
+    createdAt: h.createdAt ?? '',
+    expiresAt: new Date(Number(h.expiresAtMs)).toISOString(),
+    state: (h.state ?? 'pending') as ApprovalState,
+    ...(h.decidedBy ? { decidedBy: h.decidedBy } : {}),
+    ...(h.decidedAt ? { decidedAt: h.decidedAt } : {}),
+  };
+}
+
+function pairs(flat: string[]): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+  return h;
+}
+
+/** Approval requests in Redis: created by /rotate, decided exactly once by a button click. */
+export class ApprovalStore {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  readonly ttlMs: number;
+  private readonly retainMs: number;
+  private readonly now: () => Date;
+
+  constructor(opts: ApprovalStoreOptions) {
+    this.redis = opts.redis;
+    this.prefix = opts.prefix ?? 'rotator:';
+    this.ttlMs = opts.ttlMs ?? 60 * 60_000;
+    this.retainMs = opts.retainMs ?? 24 * 60 * 60_000;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private key(id: string): string {
+    return `${this.prefix}approval:${id}`;
+  }
+
+  /** Creates a pending request and returns its id (what the buttons carry). */
+  async createRequest(input: {
+    credential: string;
+    requester: string;
+    channel: string;
+    messageTs?: string;
+  }): Promise<string> {
+    const id = randomBytes(8).toString('hex');
+    const now = this.now();
+    const fields = {
+      credential: input.credential,
+      requester: input.requester,
+      channel: input.channel,
+      ...(input.messageTs ? { messageTs: input.messageTs } : {}),
+      createdAt: now.toISOString(),
+      expiresAtMs: String(now.getTime() + this.ttlMs),
+      state: 'pending',
+    };
+    await this.run(() =>
+      this.redis
+        .multi()
+        .hset(this.key(id), fields)
+        .pexpire(this.key(id), this.ttlMs + this.retainMs)
+        .exec(),
+    );
+    return id;
+  }
+
+  /** Records the ts of the plan message once it is posted. */
+  async attachMessage(id: string, messageTs: string): Promise<void> {
+    await this.run(() => this.redis.hset(this.key(id), 'messageTs', messageTs));
+  }
+
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    const h = await this.run(() => this.redis.hgetall(this.key(id)));
+    return Object.keys(h).length ? toRequest(id, h) : undefined;
+  }
+
+  /** Atomic: a double click or two approvers at once yield exactly one `ok`. Expired and self-approval refused. */
+  async decide(id: string, decision: Decision, by: string): Promise<DecideResult> {
+    const now = this.now();
+    const raw = await this.run(() =>
+      this.redis.eval(DECIDE, 1, this.key(id), decision, by, String(now.getTime()), now.toISOString()),
+    );
+    const [status, ...rest] = raw as string[];
+    if (status === 'not_found' || status === undefined) return { ok: false, reason: 'not_found' };
+    const request = toRequest(id, pairs(rest));
+    if (status === 'ok') return { ok: true, request };
+    return { ok: false, reason: status as 'expired' | 'already_decided' | 'self_approval', request };
+  }
+
+  /** Puts an approval back to pending after its run could not be started. */
+  async reopen(id: string, by: string): Promise<boolean> {
+    const n = await this.run(() => this.redis.eval(REOPEN, 1, this.key(id), 'approved', by));
+    return n === 1;
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (isRotatorError(e)) throw e;
+      throw new RotatorError('queue_unavailable', 'Redis is unavailable: nothing was started', {
+        transient: true,
+      });
+    }
+  }
+}

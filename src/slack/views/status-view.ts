@@ -1,0 +1,72 @@
+import type { AgeAssessment } from '../../domain/policy';
+import { describeAge } from '../../domain/policy';
+import type { Run } from '../../domain/run';
+import { context, esc, section, type SlackBlock, type View } from './blocks';
+import { stepTitle } from './step-titles';
+import { who } from './summary-view';
+
+export interface StatusInput {
+  name: string;
+  active?: Run;
+  last?: Run;
+  age: AgeAssessment;
+}
+
+export function runLine(run: Run): string {
+  const when = `<!date^${Math.floor(Date.parse(run.updatedAt) / 1000)}^{date_short} {time}|${run.updatedAt}>`;
+  const outcome = run.outcome ?? run.status;
+  return `\`${esc(run.id)}\` ${outcome.replace('_', ' ')} · ${when} · requested by ${who(run.requester)}${
+    run.approver ? `, approved by ${who(run.approver)}` : ''
+  }`;
+}
+
+/** `/rotate status <name>`: the step a run is in, or the last outcome, and the age. */
+export function statusView(input: StatusInput): View {
+  const blocks: SlackBlock[] = [section(`*${esc(input.name)}* — ${esc(describeAge(input.age))}`)];
+  if (input.active) {
+    const step = input.active.steps.find((s) => s.status === 'running' || s.status === 'waiting');
+    const where = step
+      ? `in step *${stepTitle(step.name)}*${step.status === 'waiting' ? ' (waiting)' : ''}`
+      : 'queued';
+    blocks.push(section(`Run \`${esc(input.active.id)}\` is ${where}.`));
+  } else if (input.last) {
+    blocks.push(section(`Last run: ${runLine(input.last)}`));
+  } else {
+    blocks.push(section('No rotation run recorded yet.'));
+  }
+  return { text: `${input.name}: ${describeAge(input.age)}`, blocks };
+}
+
+/** `/rotate history <name>`. */
+export function historyView(name: string, runs: Run[]): View {
+  const lines = runs.map((r) => `• ${runLine(r)}`);
+  const blocks = [section(`*History of ${esc(name)}*\n${lines.length ? lines.join('\n') : 'No runs yet.'}`)];
+  return { text: `History of ${name}: ${runs.length} run(s)`, blocks };
+}
+
+export interface DueEntry {
+  name: string;
+  age: AgeAssessment;
+  active?: boolean;
+}
+
+/** `/rotate due` (and `/rotate status` without a name): every credential with its age status. */
+export function dueView(entries: DueEntry[]): View {
+  const order = { overdue: 0, due_soon: 1, unknown: 2, ok: 3 } as const;
+  const sorted = [...entries].sort(
+    (a, b) => order[a.age.status] - order[b.age.status] || a.name.localeCompare(b.name),
+  );
+  const icon = { overdue: '🔴', due_soon: '🟡', unknown: '⚪', ok: '🟢' } as const;
+  const lines = sorted.map(
+    (e) =>
+      `${icon[e.age.status]} *${esc(e.name)}* — ${esc(describeAge(e.age))}${e.active ? ' · run in progress' : ''}`,
+  );
+  const due = entries.filter((e) => e.age.status === 'overdue' || e.age.status === 'due_soon').length;
+  return {
+    text: `${due} credential(s) overdue or due soon`,
+    blocks: [
+      section(`*Rotation due*\n${lines.join('\n') || 'No credentials in the catalog.'}`),
+      context(`${due} need attention`),
+    ],
+  };
+}

@@ -1,0 +1,154 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RedisAuditLog } from './adapters/audit/redis-audit-log';
+import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
+import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
+import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
+import { VaultSecretStore } from './adapters/store/vault-store';
+import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
+import type { Config } from './config';
+import type { CredentialSpec } from './domain/credential';
+import type { AuditLog, Clock, Issuer } from './domain/ports';
+import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
+import { RotationEngine } from './procedures/engine';
+import { RotationService } from './procedures/rotation-service';
+import type { ChatNotifier } from './procedures/types';
+import { createRedis } from './queue/connection';
+import { ROTATIONS_QUEUE, type RotationJobData } from './queue/names';
+import { RunStore } from './queue/run-store';
+import { runViews } from './slack/views';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  redis: Redis;
+  workerRedis: Redis;
+  queue: Queue<RotationJobData>;
+  runs: RunStore;
+  audit: AuditLog;
+  chat: ChatNotifier;
+  engine: RotationEngine;
+  service: RotationService;
+  settings: EngineSettings;
+  close(): Promise<void>;
+}
+
+export interface WiringOverrides {
+  clock?: Clock;
+  chat?: ChatNotifier;
+  settings?: Partial<EngineSettings>;
+}
+
+/** Builds every adapter from the configuration: the one place the ports meet their implementations. */
+export function buildServices(config: Config, logger: Logger, overrides: WiringOverrides = {}): Services {
+  const env = config.env;
+  const clock = overrides.clock ?? { now: () => new Date() };
+  const prefix = env.QUEUE_PREFIX;
+  const redis = createRedis(env.REDIS_URL, 'request');
+  const workerRedis = createRedis(env.REDIS_URL, 'worker');
+  const queue = new Queue<RotationJobData>(ROTATIONS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      // Attempts cover transient trouble outside the steps' own retries (an audit outage, Redis blips).
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 7 * 86_400 },
+      removeOnFail: { age: 30 * 86_400 },
+    },
+  });
+  const runs = new RunStore(workerRedis, prefix);
+  const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
+    clock.now(),
+  );
+  const store = new VaultSecretStore({
+    endpoint: env.VAULT_ADDR,
+    token: env.VAULT_TOKEN,
+    mount: env.VAULT_KV_MOUNT,
+  });
+  const deployer = new KubernetesDeployer(
+    kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
+  );
+  const issuers = new Map<string, Issuer>();
+  const issuerFor = (spec: CredentialSpec): Issuer => {
+    let issuer = issuers.get(spec.name);
+    if (!issuer) {
+      issuer = new RestApiKeyIssuer({
+        baseUrl: spec.issuer.baseUrl,
+        adminToken: spec.issuer.adminToken,
+        permissions: spec.issuer.permissions,
+      });
+      issuers.set(spec.name, issuer);
+    }
+    return issuer;
+  };
+  const chat =
+    overrides.chat ??
+    new SlackNotifier({
+      client: createWebClient({
+        token: env.SLACK_BOT_TOKEN,
+        ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+        logger,
+      }),
+      views: runViews,
+      logger,
+      fallbackChannel: env.SECURITY_CHANNEL,
+    });
+  const settings: EngineSettings = {
+    ...DEFAULT_SETTINGS,
+    pollIntervalMs: env.POLL_INTERVAL_MS,
+    rolloutTimeoutMs: env.ROLLOUT_TIMEOUT_SECONDS * 1000,
+    propagationMs: env.REVOCATION_PROPAGATION_SECONDS * 1000,
+    quietWindowMs: env.OLD_KEY_QUIET_SECONDS * 1000,
+    rollbackBudgetMs: env.ROLLBACK_BUDGET_SECONDS * 1000,
+    ...overrides.settings,
+  };
+  const catalog = config.catalog.credentials;
+  const engine = new RotationEngine({
+    runs,
+    catalog,
+    store,
+    issuerFor,
+    deployer,
+    health: new HttpHealthChecker(),
+    audit,
+    chat,
+    clock,
+    logger: logger.child({ component: 'engine' }),
+    settings,
+  });
+  const service = new RotationService({
+    catalog,
+    store,
+    deployer,
+    runs: new RunStore(redis, prefix),
+    queue,
+    audit: new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
+      clock.now(),
+    ),
+    clock,
+    logger,
+    lockTtlMs: settings.lockTtlMs,
+    dueSoonDays: env.DUE_SOON_DAYS,
+  });
+  return {
+    config,
+    logger,
+    redis,
+    workerRedis,
+    queue,
+    runs,
+    audit,
+    chat,
+    engine,
+    service,
+    settings,
+    close: async () => {
+      await queue.close();
+      redis.disconnect();
+      workerRedis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { isRotatorError } from '../../src/domain/errors';
+import { startHarness, type Harness } from '../helpers/harness';
+import { findLeaks } from '../helpers/leaks';
+
+const NAME = 'payment-gateway-api';
+const PATH = 'api-credentials/payment-gateway-api';
+const alice = { kind: 'cli' as const, id: 'alice', name: 'alice' };
+
+describe('scheduled rotation when things go wrong', () => {
+  let h: Harness;
+  afterEach(async () => {
+    expect(await findLeaks(h)).toEqual([]);
+    await h.close();
+  });
+
+  describe('when a consumer stays unhealthy on the new key', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('rolls back: the old key is current again in Vault, still valid, and the new key is revoked', async () => {
+      const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const base = h.world.vault.versions(PATH);
+      const app = h.world.apps.get(NAME)!;
+      app.forceUnhealthy('web-app', true);
+
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      // The fault is in the new deployment: it goes away once the previous value is restored.
+      await h.waitForRun(id, (r) =>
+        r.steps.some((s) => s.name === 'restore-previous' && s.status === 'done'),
+      );
+      app.forceUnhealthy('web-app', false);
+      const run = await h.waitForRun(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      expect(run.failure).toMatchObject({
+        step: 'verify',
+        code: 'verify_failed',
+        hint: 'app_401_after_rotation',
+      });
+      expect(run.steps.filter((s) => s.phase === 'rollback').map((s) => [s.name, s.status])).toEqual([
+        ['restore-previous', 'done'],
+        ['redeploy-previous', 'done'],
+        ['reverify-previous', 'done'],
+        ['revoke-new', 'done'],
+      ]);
+      expect(run.steps.find((s) => s.name === 'revoke-old')?.status).toBe('skipped');
+      const current = h.world.vault.current(PATH)!;
+      expect(current.data.api_key).toBe(oldValue);
+      expect(current.data.api_key_id).toBe(oldKeyId);
+      expect(current.version).toBe(base + 2);
+      expect(h.world.provider.accepts(oldValue)).toBe(true);
+      expect(h.world.provider.keys().find((k) => k.id === run.facts.newKeyId)?.status).toBe('revoked');
+      for (const c of ['web-app', 'mobile-backend', 'batch-processor'])
+        expect(h.world.consumerValue(NAME, c)).toBe(oldValue);
+      expect(Date.parse(run.updatedAt) - Date.parse(run.facts.rollbackStartedAt!)).toBeLessThan(15 * 60_000);
+      expect(await h.services.runs.lockHolder(NAME)).toBeUndefined();
+    });
+  });
+
+  describe('when a rotation of the credential is already running', () => {
+    beforeEach(async () => {
+      h = await startHarness({ rolloutDelayMs: 800 });
+    });
+
+    it('refuses the second request, naming the run that holds the lock, and enqueues nothing', async () => {
+      const first = await h.services.service.start({ credential: NAME, requester: alice });
+      const second = h.services.service.start({
+        credential: NAME,
+        requester: { kind: 'cli', id: 'bob', name: 'bob' },
+      });
+      await expect(second).rejects.toMatchObject({ code: 'locked', context: { runId: first.id } });
+      await second.catch((e: unknown) => expect(isRotatorError(e) && e.message).toContain(first.id));
+      expect(await h.services.queue.getJobCounts('waiting', 'active', 'delayed', 'completed')).toEqual(
+        expect.objectContaining({ waiting: expect.any(Number) }),
+      );
+      const jobs = await h.services.queue.getJobs(['waiting', 'active', 'delayed', 'completed']);
+      expect(jobs.map((j) => j.data.runId)).toEqual([first.id]);
+      expect(
+        (await h.services.audit.recent({ credential: NAME })).some((a) => a.action === 'run.refused'),
+      ).toBe(true);
+      expect((await h.waitForRun(first.id)).outcome).toBe('succeeded');
+    });
+  });
+
+  describe('when the provider reports the old key in use after every consumer was redeployed', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('refuses to revoke it and says which key was used when', async () => {
+      const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      // A consumer nobody declared keeps calling with the old key.
+      const forgotten = setInterval(() => h.world.provider.use(oldValue), 20);
+      try {
+        const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+        const run = await h.waitForRun(id);
+        expect(run.outcome).toBe('refused');
+        expect(run.failure).toMatchObject({
+          step: 'revoke-old',
+          code: 'old_key_in_use',
+          hint: 'cannot_revoke_old',
+        });
+        expect(run.failure!.message).toContain(oldKeyId);
+        expect(run.failure!.message).toMatch(/used at \d{4}-\d\d-\d\dT/);
+        expect(run.steps.find((s) => s.name === 'record')?.status).toBe('skipped');
+        expect(run.steps.find((s) => s.name === 'notify')?.status).toBe('done');
+      } finally {
+        clearInterval(forgotten);
+      }
+      expect(h.world.provider.accepts(oldValue)).toBe(true);
+      const current = h.world.vault.current(PATH)!;
+      expect(current.data.previous_key).toBe(oldValue); // kept until someone revokes it
+      expect(h.world.provider.accepts(current.data.api_key as string)).toBe(true);
+    });
+  });
+
+  describe('when the provider keeps failing while the new key is created', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('fails cleanly: no new key at the provider and Vault still pointing at the working key', async () => {
+      const before = h.world.vault.current(PATH)!;
+      h.world.provider.faults.add({
+        method: 'POST',
+        path: '/v1/api-keys',
+        status: 500,
+        body: { error: 'internal' },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({ step: 'generate', code: 'issuer_unavailable' });
+      expect(h.world.provider.activeKeys().filter((k) => k.name.startsWith(`rotator/${NAME}/`))).toEqual([]);
+      expect(h.world.vault.current(PATH)).toEqual(before);
+      expect(h.world.provider.accepts(before.data.api_key as string)).toBe(true);
+    });
+  });
+
+  describe('when Vault is down after the key was created', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('revokes the new key so no orphan is left, and the old key keeps working', async () => {
+      const before = h.world.vault.current(PATH)!;
+      h.world.vault.faults.add({
+        method: 'POST',
+        path: '/v1/secret/data/',
+        status: 503,
+        body: { errors: ['Vault is sealed'] },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({ step: 'store-new', code: 'store_unavailable' });
+      expect(run.facts.orphansRevoked).toEqual([run.facts.newKeyId]);
+      expect(h.world.provider.activeKeys().filter((k) => k.name.startsWith(`rotator/${NAME}/`))).toEqual([]);
+      expect(h.world.vault.current(PATH)).toEqual(before);
+    });
+  });
+
+  describe('when the provider rate-limits and the Kubernetes API blips', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('waits out the reset, retries, and completes', async () => {
+      h.world.provider.rateLimit(1, 0.2);
+      h.world.kubernetes.faults.add({
+        method: 'PATCH',
+        path: '/deployments/web-app',
+        status: 500,
+        times: 1,
+        body: { kind: 'Status' },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('succeeded');
+      expect(h.world.kubernetes.restarts('payments', 'web-app')).toBe(1);
+    });
+  });
+});

@@ -1,0 +1,99 @@
+import type { Worker } from 'bullmq';
+import { registerWorkers } from '../../jobs';
+import { kill, spawnWorker } from '../helpers/child-worker';
+import { startHarness, type Harness } from '../helpers/harness';
+import { findLeaks } from '../helpers/leaks';
+
+const NAME = 'payment-gateway-api';
+const PATH = 'api-credentials/payment-gateway-api';
+const LOCK_MS = 2000;
+
+describe('when the worker process dies in the middle of a run', () => {
+  let h: Harness;
+  let replacement: Worker[] = [];
+  const childLogs: string[] = [];
+
+  beforeEach(async () => {
+    h = await startHarness({
+      worker: false,
+      rolloutDelayMs: 1500,
+      extraEnv: { WORKER_LOCK_MS: String(LOCK_MS), OLD_KEY_QUIET_SECONDS: '0', LOG_LEVEL: 'info' },
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(replacement.map((w) => w.close()));
+    replacement = [];
+    expect(await findLeaks(h, childLogs.splice(0))).toEqual([]);
+    await h.close();
+  });
+
+  const startReplacement = () => {
+    replacement = registerWorkers(h.services.engine, h.services.service, {
+      connection: h.services.workerRedis,
+      prefix: h.prefix,
+      concurrency: 1,
+      logger: h.services.logger,
+      lockDurationMs: LOCK_MS,
+      stalledIntervalMs: LOCK_MS / 2,
+    });
+  };
+  const rotatorKeys = () => h.world.provider.keys().filter((k) => k.name.startsWith(`rotator/${NAME}/`));
+
+  describe('during the deploy step', () => {
+    it('another worker resumes it: one new key at the provider, one new Vault version, one restart', async () => {
+      const base = h.world.vault.versions(PATH);
+      const first = spawnWorker(h.env);
+      const { id } = await h.services.service.start({
+        credential: NAME,
+        requester: { kind: 'cli', id: 'alice' },
+      });
+      await h.waitForRun(
+        id,
+        (r) => r.steps.some((s) => s.name === 'deploy' && s.status === 'waiting'),
+        30_000,
+      );
+      await kill(first.child);
+      childLogs.push(first.output());
+
+      startReplacement();
+      const run = await h.waitForRun(id, undefined, 30_000);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(rotatorKeys()).toEqual([expect.objectContaining({ id: run.facts.newKeyId, status: 'active' })]);
+      expect(h.world.vault.versions(PATH)).toBe(base + 2); // store-new once, record once
+      expect(h.world.kubernetes.restarts('payments', 'web-app')).toBe(1);
+    });
+  });
+
+  describe('between creating the key and storing it', () => {
+    it('revokes the key whose value was lost and generates a fresh one', async () => {
+      // Vault swallows the write: the worker is stuck retrying store-new when it is killed.
+      h.world.vault.faults.add({ method: 'POST', path: '/v1/secret/data/', latencyMs: 300, drop: true });
+      const first = spawnWorker(h.env);
+      const { id } = await h.services.service.start({
+        credential: NAME,
+        requester: { kind: 'cli', id: 'alice' },
+      });
+      const stuck = await h.waitForRun(
+        id,
+        (r) => r.steps.some((s) => s.name === 'store-new' && s.status === 'running'),
+        30_000,
+      );
+      const lostKey = stuck.facts.newKeyId!;
+      await kill(first.child);
+      childLogs.push(first.output());
+      h.world.vault.faults.clear();
+
+      startReplacement();
+      const run = await h.waitForRun(id, undefined, 30_000);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(run.facts.orphansRevoked).toEqual([lostKey]);
+      expect(run.facts.newKeyId).not.toBe(lostKey);
+      const keys = rotatorKeys();
+      expect(keys.filter((k) => k.status === 'active').map((k) => k.id)).toEqual([run.facts.newKeyId]);
+      expect(keys.find((k) => k.id === lostKey)?.status).toBe('revoked');
+      expect(h.world.vault.current(PATH)!.data.api_key_id).toBe(run.facts.newKeyId);
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import type { Harness } from './harness';
+import { dumpPrefix } from './redis';
+
+/**
+ * Every place a secret must never appear, searched for every key value the provider ever issued
+ * and every token the bot was configured with. Returns "where: which" for each hit.
+ */
+export async function findLeaks(h: Harness, extraText: string[] = []): Promise<string[]> {
+  const secrets = [
+    ...h.world.provider.issuedValues(),
+    h.env.VAULT_TOKEN!,
+    h.env.SLACK_BOT_TOKEN!,
+    h.env.SLACK_SIGNING_SECRET!,
+    h.env.PAYMENT_PROVIDER_ADMIN_TOKEN!,
+  ].filter((s) => s && s.length >= 8);
+  const places: Record<string, string> = {
+    redis: await dumpPrefix(h.redis, h.prefix),
+    logs: h.logs.text(),
+    slack: JSON.stringify(h.world.slack.calls()),
+    audit: JSON.stringify(await h.services.audit.recent({ limit: 10_000 })),
+    extra: extraText.join('\n'),
+  };
+  const hits: string[] = [];
+  for (const [where, text] of Object.entries(places)) {
+    for (const s of secrets) if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 6)}…`);
+  }
+  return hits;
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import IORedis, { type Redis } from 'ioredis';
+import pino from 'pino';
+import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sandbox/slack';
+import { createSlackApp, type SlackApp } from '../../../src/slack/app';
+import { APPROVE_ACTION } from '../../../src/slack/views';
+import { deletePrefix, testRedis } from '../../helpers/redis';
+import { blockActionBody, eventually, postSigned, slashCommandBody } from '../../helpers/slack-signing';
+import { FakeRequests, MemoryAudit, spec } from './fake-requests';
+
+export const SECRET = 'test-signing-secret';
+const TOKEN = 'xoxb-test-token';
+
+/** The real Bolt app on an ephemeral port, a real Redis (own prefix), the Slack double, a fake engine. */
+export interface AppHarness {
+  double: SlackDouble;
+  slack: SlackApp;
+  requests: FakeRequests;
+  audit: MemoryAudit;
+  endpoint: string;
+  /** Moves the app's clock (approval expiry). */
+  advance(ms: number): void;
+  byMethod(method: string): SlackCall[];
+  command(text: string, user?: string): ReturnType<typeof postSigned>;
+  click(
+    actionId: string,
+    id: string,
+    ts: string,
+    user: string,
+    blocks?: unknown[],
+  ): ReturnType<typeof postSigned>;
+  requestPlan(name?: string): Promise<{
+    id: string;
+    ts: string;
+    blocks: Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>;
+  }>;
+  close(): Promise<void>;
+}
+
+/** A client whose connection is gone: every command fails at once ("Connection is closed"). */
+function deadRedis(): Redis {
+  const dead = new IORedis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false });
+  dead.disconnect();
+  return dead;
+}
+
+/** `redisDown`: approvals talk to a Redis that is not there (queue/Redis unavailable). */
+export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<AppHarness> {
+  let clock = Date.now();
+  const double = await createSlackDouble({ botToken: TOKEN, userGroups: { SAPPROVERS1: ['U_CAROL'] } });
+  const redis: Redis = testRedis();
+  const approvalsRedis = opts.redisDown ? deadRedis() : redis;
+  const prefix = `test-${randomUUID()}:`;
+  const requests = new FakeRequests([
+    spec('payment-gateway-api'),
+    spec('crm-integration'),
+    spec('monitoring-service'),
+  ]);
+  const audit = new MemoryAudit();
+  const slack = createSlackApp({
+    signingSecret: SECRET,
+    botToken: TOKEN,
+    slackApiUrl: double.url,
+    port: 0,
+    logger: pino({ level: 'silent' }),
+    requests,
+    access: { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
+    approvals: { redis: approvalsRedis, prefix },
+    audit,
+    now: () => new Date(clock),
+  });
+  await slack.start();
+  const endpoint = `http://127.0.0.1:${slack.port()}/slack/events`;
+  const byMethod = (m: string) => double.calls().filter((c) => c.method === m);
+  const command = (text: string, user = 'U_ALICE') =>
+    postSigned(
+      endpoint,
+      SECRET,
+      slashCommandBody({ text, user, responseUrl: double.responseUrl(`cmd-${user}`) }),
+    );
+  const h: AppHarness = {
+    double,
+    slack,
+    requests,
+    audit,
+    endpoint,
+    advance: (ms) => {
+      clock += ms;
+    },
+    byMethod,
+    command,
+    click: (actionId, id, ts, user, blocks = []) =>
+      postSigned(
+        endpoint,
+        SECRET,
+        blockActionBody({
+          actionId,
+          value: id,
+          user,
+          messageTs: ts,
+          blocks,
+          responseUrl: double.responseUrl(`act-${user}`),
+        }),
+      ),
+    async requestPlan(name = 'payment-gateway-api') {
+      const res = await command(name);
+      if (res.status !== 200) throw new Error(`/rotate answered HTTP ${res.status}`);
+      const post = await eventually(() => byMethod('chat.postMessage')[0]);
+      const blocks = post.args.blocks as Awaited<ReturnType<AppHarness['requestPlan']>>['blocks'];
+      const actions = blocks.find((b) => b.type === 'actions');
+      const id = actions?.elements?.find((e) => e.action_id === APPROVE_ACTION)?.value ?? '';
+      await eventually(async () => (await slack.approvals.get(id))?.messageTs);
+      return { id, ts: double.messages('C_PLATFORM')[0]!.ts, blocks };
+    },
+    async close() {
+      // Let listeners that answer after the asserted call finish before the double goes away.
+      let seen = -1;
+      while (seen !== double.calls().length) {
+        seen = double.calls().length;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      await slack.stop();
+      await double.close();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    },
+  };
+  return h;
+}

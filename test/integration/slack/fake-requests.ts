@@ -1,0 +1,105 @@
+import type { CredentialSpec } from '../../../src/domain/credential';
+import { RotatorError } from '../../../src/domain/errors';
+import { buildPlan } from '../../../src/domain/plan';
+import { assessAge } from '../../../src/domain/policy';
+import type { AuditEntry, AuditLog } from '../../../src/domain/ports';
+import { newRun, type Run } from '../../../src/domain/run';
+import { Secret } from '../../../src/domain/secret';
+import type { RotationRequests } from '../../../src/procedures/types';
+
+export function spec(name: string, approvers: string[] = []): CredentialSpec {
+  return {
+    name,
+    type: 'api_key',
+    risk: 'standard',
+    store: `api-credentials/${name}`,
+    kubernetesSecret: name,
+    issuer: {
+      kind: 'rest_api_key',
+      name: 'payment-provider.example.com',
+      baseUrl: 'http://127.0.0.1:1',
+      adminToken: new Secret('admin-token-never-shown'),
+      permissions: ['charges:write'],
+      keyName: name,
+    },
+    consumers: [
+      {
+        name: 'web-app',
+        reload: 'startup',
+        kubernetes: { namespace: 'payments', deployment: 'web-app', externalSecret: name },
+      },
+      { name: 'batch-processor', reload: 'scheduled' },
+    ],
+    contact: 'payments-team@example.com',
+    channel: 'C_PAYMENTS',
+    approvers,
+  };
+}
+
+/** A RotationRequests stand-in that records start() calls (the real engine is swapped in by e2e tests). */
+export class FakeRequests implements RotationRequests {
+  readonly started: Array<Parameters<RotationRequests['start']>[0]> = [];
+  startError?: RotatorError;
+  planDelayMs = 0;
+  private readonly specs: Map<string, CredentialSpec>;
+  private n = 0;
+
+  constructor(
+    specs: CredentialSpec[],
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.specs = new Map(specs.map((s) => [s.name, s]));
+  }
+
+  credentialNames(): string[] {
+    return [...this.specs.keys()].sort();
+  }
+
+  spec(name: string): CredentialSpec {
+    const s = this.specs.get(name);
+    if (!s) throw new RotatorError('unknown_credential', `no credential named ${name}`);
+    return s;
+  }
+
+  private age(name: string) {
+    const s = this.spec(name);
+    const rotatedAt = new Date(this.now().getTime() - 97 * 86_400_000).toISOString();
+    return assessAge({ type: s.type, risk: s.risk, rotatedAt, now: this.now() });
+  }
+
+  async plan(name: string) {
+    if (this.planDelayMs) await new Promise((r) => setTimeout(r, this.planDelayMs));
+    return buildPlan({ spec: this.spec(name), age: this.age(name), discovered: [] });
+  }
+
+  async start(input: Parameters<RotationRequests['start']>[0]): Promise<Run> {
+    if (this.startError) throw this.startError;
+    this.started.push(input);
+    this.n += 1;
+    return newRun({ id: `run-${this.n}`, now: this.now(), ...input });
+  }
+
+  async status(name: string) {
+    return { age: this.age(name) };
+  }
+
+  async getRun(): Promise<Run | undefined> {
+    return undefined;
+  }
+
+  async history(): Promise<Run[]> {
+    return [];
+  }
+}
+
+export class MemoryAudit implements AuditLog {
+  readonly entries: AuditEntry[] = [];
+
+  async record(entry: AuditEntry): Promise<void> {
+    this.entries.push(entry);
+  }
+
+  async recent() {
+    return this.entries.map((e) => ({ ...e, time: e.time ?? new Date().toISOString() })).reverse();
+  }
+}
