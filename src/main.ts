@@ -64,6 +64,7 @@ export async function startRole(
     stop: async () => {
       await slack?.stop();
       await Promise.all(workers.map((w) => w.close()));
+      await services.chat.idle?.();
       await services.close();
     },
   };

@@ -40,4 +40,6 @@ export interface ChatNotifier {
   progress(run: Run): Promise<{ progressTs?: string }>;
   /** Final summary to the run's thread (if any) and the credential's channel. Throws on failure. */
   summary(run: Run, spec: CredentialSpec): Promise<void>;
+  /** Resolves once queued progress updates were sent (graceful shutdown). */
+  idle?(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { startHarness, type Harness } from '../helpers/harness';
+import { findLeaks } from '../helpers/leaks';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
@@ -10,6 +11,7 @@ describe('scheduled rotation, end to end', () => {
     h = await startHarness();
   });
   afterEach(async () => {
+    expect(await findLeaks(h)).toEqual([]);
     await h.close();
   });
 

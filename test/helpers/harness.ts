@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { registerWorkers } from '../../jobs';
 import { loadConfig } from '../../src/config';
 import type { Run } from '../../src/domain/run';
 import { createLogger } from '../../src/logger';
 import type { EngineSettings } from '../../src/procedures/context';
-import { buildServices, type Services } from '../../src/wiring';
+import { startRole } from '../../src/main';
+import type { SlackApp } from '../../src/slack/app';
+import type { Services } from '../../src/wiring';
 import { startWorld, type World } from '../../sandbox/world';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
@@ -30,6 +31,10 @@ export interface Harness {
   logs: LogCapture;
   redis: Redis;
   workers: Worker[];
+  /** The real Bolt app (HTTP receiver on an ephemeral port). */
+  slack: SlackApp;
+  /** POST /slack/events of that app. */
+  slackEndpoint: string;
   env: Record<string, string>;
   /** Polls the run record until `done` holds (default: finished). */
   waitForRun(runId: string, done?: (r: Run) => boolean, timeoutMs?: number): Promise<Run>;
@@ -54,21 +59,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     queuePrefix: prefix,
     ...(opts.rolloutDelayMs !== undefined ? { rolloutDelayMs: opts.rolloutDelayMs } : {}),
   });
-  const env = { ...world.env, POLL_INTERVAL_MS: '100', LOG_LEVEL: 'debug', ...opts.extraEnv };
+  const env = { ...world.env, PORT: '0', POLL_INTERVAL_MS: '100', LOG_LEVEL: 'debug', ...opts.extraEnv };
   const logs = new LogCapture();
   const logger = createLogger('debug', logs);
-  const services = buildServices(loadConfig(env), logger, {
+  // The same wiring as `main.ts all` (or `web` when a test brings its own worker).
+  const running = await startRole(opts.worker === false ? 'web' : 'all', loadConfig(env), logger, {
     settings: { ...FAST_SETTINGS, ...opts.settings },
   });
-  const workers =
-    opts.worker === false
-      ? []
-      : registerWorkers(services.engine, services.service, {
-          connection: services.workerRedis,
-          prefix,
-          concurrency: 2,
-          logger,
-        });
+  const { services, workers } = running;
+  const slack = running.slack!;
   const redis = testRedis();
 
   const waitForRun = async (
@@ -96,12 +95,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logs,
     redis,
     workers,
+    slack,
+    slackEndpoint: `http://127.0.0.1:${slack.port()}/slack/events`,
     env,
     waitForRun,
     close: async () => {
-      await Promise.all(workers.map((w) => w.close()));
       await services.queue.obliterate({ force: true }).catch(() => undefined);
-      await services.close();
+      await running.stop();
       await deletePrefix(redis, prefix);
       redis.disconnect();
       await world.close();

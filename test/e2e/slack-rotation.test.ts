@@ -1,0 +1,122 @@
+import type { SlackCall } from '../../sandbox/slack';
+import { APPROVE_ACTION } from '../../src/slack/views';
+import { startHarness, type Harness } from '../helpers/harness';
+import { findLeaks } from '../helpers/leaks';
+import { blockActionBody, eventually, postSigned, slashCommandBody } from '../helpers/slack-signing';
+
+const NAME = 'payment-gateway-api';
+const CHANNEL = 'C_PLATFORM';
+
+type Blocks = Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>;
+
+describe('a scheduled rotation driven from Slack', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    expect(await findLeaks(h)).toEqual([]);
+    await h.close();
+  });
+
+  const calls = (method: string, channel?: string): SlackCall[] =>
+    h.world.slack.calls().filter((c) => c.method === method && (!channel || c.args.channel === channel));
+  const command = (text: string, user: string) =>
+    postSigned(
+      h.slackEndpoint,
+      h.env.SLACK_SIGNING_SECRET!,
+      slashCommandBody({
+        text,
+        user,
+        channel: CHANNEL,
+        responseUrl: h.world.slack.responseUrl(`cmd-${user}`),
+      }),
+    );
+  const click = (id: string, ts: string, user: string) =>
+    postSigned(
+      h.slackEndpoint,
+      h.env.SLACK_SIGNING_SECRET!,
+      blockActionBody({
+        actionId: APPROVE_ACTION,
+        value: id,
+        user,
+        channel: CHANNEL,
+        messageTs: ts,
+        responseUrl: h.world.slack.responseUrl(`act-${user}`),
+      }),
+    );
+
+  async function requestPlan(user = 'U_ALICE'): Promise<{ id: string; ts: string; blocks: Blocks }> {
+    const res = await command(NAME, user);
+    expect(res.status).toBe(200);
+    const plan = await eventually(() => calls('chat.postMessage', CHANNEL)[0]);
+    const blocks = plan.args.blocks as Blocks;
+    const id = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === APPROVE_ACTION)!.value;
+    const ts = await eventually(() => h.world.slack.messages(CHANNEL)[0]?.ts);
+    await eventually(async () => (await h.slack.approvals.get(id))?.messageTs);
+    return { id, ts, blocks };
+  }
+
+  it('goes from /rotate to the final summary: plan, approval, live progress, summary', async () => {
+    const { id, ts, blocks } = await requestPlan();
+    const planText = JSON.stringify(blocks);
+    expect(planText).toMatch(/\d+ days old, policy 30 days: overdue/);
+    for (const c of ['web-app', 'mobile-backend', 'batch-processor']) expect(planText).toContain(c);
+
+    expect((await click(id, ts, 'U_BOB')).status).toBe(200);
+    const [run] = await eventually(async () => {
+      const runs = await h.services.service.history(NAME);
+      return runs.length > 0 && runs[0]!.status === 'finished' ? runs : undefined;
+    }, 20_000);
+
+    expect(run!.outcome).toBe('succeeded');
+    expect(run!.requester).toMatchObject({ kind: 'slack', id: 'U_ALICE' });
+    expect(run!.approver).toMatchObject({ kind: 'slack', id: 'U_BOB' });
+    // One progress message in the plan's thread, edited in place.
+    const progress = calls('chat.postMessage', CHANNEL).filter((c) => c.args.thread_ts === ts);
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    const progressTs = run!.slack?.progressTs;
+    expect(progressTs).toBeDefined();
+    const updates = await eventually(() => {
+      const u = calls('chat.update', CHANNEL).filter((c) => c.args.ts === progressTs);
+      return u.length > 0 && JSON.stringify(u[u.length - 1]!.args).includes('✓') ? u : undefined;
+    });
+    expect(updates.length).toBeGreaterThanOrEqual(1);
+    // The summary: in the thread and in the credential's channel.
+    const summary = await eventually(() => calls('chat.postMessage', 'C_PAYMENTS')[0]);
+    const summaryText = JSON.stringify(summary.args);
+    expect(summaryText).toContain(run!.id);
+    expect(summaryText).toContain('U_BOB');
+    expect(
+      calls('chat.postMessage', CHANNEL).some(
+        (c) => c.args.thread_ts === ts && JSON.stringify(c.args).includes(run!.id),
+      ),
+    ).toBe(true);
+    // The doubles agree: the old key is revoked, the new one in service.
+    expect(h.world.provider.keys().find((k) => k.id === h.world.seededKeyIds.get(NAME))?.status).toBe(
+      'revoked',
+    );
+    expect(h.world.vault.current('api-credentials/payment-gateway-api')!.data.api_key_id).toBe(
+      run!.facts.newKeyId,
+    );
+  });
+
+  it('refuses self-approval, then starts exactly one run when approvers click at once', async () => {
+    // Bob may approve this credential, but not his own request.
+    const { id, ts } = await requestPlan('U_BOB');
+    const self = await click(id, ts, 'U_BOB');
+    expect(self.status).toBe(200);
+    const refusal = await eventually(() =>
+      calls('chat.postEphemeral').find((c) => JSON.stringify(c.args).includes('someone else must approve')),
+    );
+    expect(refusal.args.user).toBe('U_BOB');
+    expect(await h.services.service.history(NAME)).toEqual([]);
+
+    await Promise.all([click(id, ts, 'U_CAROL'), click(id, ts, 'U_CAROL'), click(id, ts, 'U_BOB')]);
+    const run = await eventually(async () => (await h.services.service.history(NAME))[0]);
+    await h.waitForRun(run.id);
+    expect(await h.services.service.history(NAME)).toHaveLength(1);
+    const jobs = await h.services.queue.getJobs(['waiting', 'active', 'delayed', 'completed']);
+    expect(jobs).toHaveLength(1);
+  });
+});
