@@ -40,12 +40,26 @@ export function registerWorkers(
     maxStalledCount: 5,
     ...timing,
   });
-  rotations.on('failed', (job, err) =>
+  rotations.on('failed', (job, err) => {
     opts.logger.error(
       { runId: job?.data.runId, attempts: job?.attemptsMade, err: err.message },
       'rotation job failed',
-    ),
-  );
+    );
+    // The last attempt (or an error retrying cannot fix): finish the run so its lock is released.
+    const final =
+      err.name === 'UnrecoverableError' ||
+      (job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1));
+    if (job && final) {
+      engine
+        .abandon(job.data.runId, err.message)
+        .catch((e: unknown) =>
+          opts.logger.error(
+            { runId: job.data.runId, err: (e as Error).message },
+            'abandoned run could not be closed',
+          ),
+        );
+    }
+  });
   const cli = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
     connection: opts.connection,
     prefix: opts.prefix,

@@ -4,6 +4,8 @@ import type { Plan } from '../src/domain/plan';
 import type { RotationRequests } from '../src/procedures/types';
 import type { RequestJobData } from '../src/queue/names';
 
+const STALE_AFTER_MS = 60_000;
+
 export type RequestResult = { kind: 'plan'; plan: Plan } | { kind: 'rotate'; runId: string };
 
 /**
@@ -12,6 +14,10 @@ export type RequestResult = { kind: 'plan'; plan: Plan } | { kind: 'rotate'; run
  */
 export function createRequestProcessor(requests: RotationRequests) {
   return async (job: Job<RequestJobData>): Promise<RequestResult> => {
+    // The CLI gives up after 30 s; a request older than that has nobody waiting for it.
+    if (Date.now() - job.timestamp > STALE_AFTER_MS) {
+      throw new UnrecoverableError('request expired before a worker took it: nothing was started');
+    }
     try {
       if (job.data.kind === 'plan') return { kind: 'plan', plan: await requests.plan(job.data.credential) };
       const run = await requests.start({

@@ -12,6 +12,7 @@ import { CREDENTIAL_NAME } from '../domain/credential';
 import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
 import type { Run } from '../domain/run';
+import { createRedis } from '../queue/connection';
 import { REQUESTS_QUEUE, type RequestJobData } from '../queue/names';
 import { RunStore } from '../queue/run-store';
 import type { RequestResult } from '../../jobs/request-job';
@@ -73,11 +74,27 @@ async function main(argv: string[]): Promise<number> {
   }
   const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const prefix = process.env.QUEUE_PREFIX || 'rotator';
-  const connection = new IORedis(url, { maxRetriesPerRequest: null });
+  // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
+  const connection = createRedis(url, 'request');
+  const eventsConnection = new IORedis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => (times > 3 ? null : 300),
+  });
+  for (const c of [connection, eventsConnection]) c.on('error', () => undefined);
   const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix });
-  const events = new QueueEvents(REQUESTS_QUEUE, { connection: connection.duplicate(), prefix });
+  const events = new QueueEvents(REQUESTS_QUEUE, { connection: eventsConnection, prefix });
+  // Connection trouble is reported once, below, not as a stack trace per reconnect.
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
   try {
-    await events.waitUntilReady();
+    const ready = await Promise.race([
+      events.waitUntilReady().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
+    ]).catch(() => false);
+    if (!ready) {
+      console.error(`Redis at ${url} does not answer: nothing was started`);
+      return 3;
+    }
     const user = process.env.ROTATOR_CLI_USER || userInfo().username;
     const job = await queue.add(dryRun ? 'plan' : 'rotate', {
       kind: dryRun ? 'plan' : 'rotate',
@@ -107,9 +124,10 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
     return run.outcome === 'succeeded' ? 0 : 1;
   } finally {
-    await events.close();
-    await queue.close();
+    await events.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
     connection.disconnect();
+    eventsConnection.disconnect();
   }
 }
 

@@ -60,7 +60,13 @@ export interface PlanInput {
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
 export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer }: PlanInput): Plan {
-  const found = new Set((discovered ?? []).map((d) => `${d.namespace}/${d.deployment}`));
+  // Only namespaces the credential is deployed to: a same-named secret elsewhere is another credential.
+  const namespaces = new Set(spec.consumers.map((c) => c.kubernetes?.namespace));
+  const found = new Set(
+    (discovered ?? [])
+      .filter((d) => namespaces.has(d.namespace))
+      .map((d) => `${d.namespace}/${d.deployment}`),
+  );
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
     const w = where(c);
     return {

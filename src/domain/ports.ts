@@ -101,8 +101,11 @@ export interface DiscoveredConsumer {
 export interface Deployer {
   /** Annotates the ExternalSecret force-sync=<unix seconds> (merge patch). */
   forceSync(namespace: string, externalSecret: string, at: Date): Promise<void>;
-  /** True once status.refreshTime >= `since` and condition Ready=True. */
-  synced(namespace: string, externalSecret: string, since: Date): Promise<boolean>;
+  /**
+   * True once status.refreshTime >= `since`, condition Ready=True and, when `expectedDigest` (SHA-256
+   * hex of the value) is given, the target Secret holds that value.
+   */
+  synced(namespace: string, externalSecret: string, since: Date, expectedDigest?: string): Promise<boolean>;
   /** kubectl rollout restart: strategic-merge patch of the restartedAt annotation. */
   restart(ref: KubernetesRef, at: Date): Promise<void>;
   /** kubectl rollout status, one look. */

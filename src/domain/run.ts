@@ -93,6 +93,8 @@ export interface Run {
   facts: RunFacts;
   outcome?: RunOutcome;
   failure?: RunFailure;
+  /** The summary could not be posted; the outcome stands. */
+  notifyError?: string;
   /** Where progress is shown in Slack, if anywhere. */
   slack?: { channel: string; threadTs?: string; progressTs?: string };
 }

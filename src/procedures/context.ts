@@ -22,6 +22,11 @@ export interface EngineSettings {
   propagationMs: number;
   /** The runbook's prerequisite: previous values restored within 15 minutes. */
   rollbackBudgetMs: number;
+  /**
+   * How long a step keeps re-trying a transient dependency failure (Vault 503, a provider's rate
+   * limit, a Kubernetes blip) after the adapters' own retries, before it counts as a failure.
+   */
+  transientRetryMs: number;
   /** Per-credential lock expiry; refreshed at every step, longer than any single wait. */
   lockTtlMs: number;
 }
@@ -33,6 +38,7 @@ export const DEFAULT_SETTINGS: EngineSettings = {
   quietWindowMs: 300_000,
   propagationMs: 900_000,
   rollbackBudgetMs: 900_000,
+  transientRetryMs: 300_000,
   lockTtlMs: 2 * 3_600_000,
 };
 

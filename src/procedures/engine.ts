@@ -1,6 +1,7 @@
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { nextStep, type Run, type StepState } from '../domain/run';
-import { identityOf, type EngineDeps, type Scratch, type StepContext } from './context';
+import { retryAfterOf } from '../adapters/retry';
+import { identityOf, since, type EngineDeps, type Scratch, type StepContext } from './context';
 import { failureOf, planAfterFailure } from './failure';
 import { SCHEDULED_PROCEDURE } from './scheduled';
 
@@ -8,6 +9,16 @@ export type AdvanceResult = { kind: 'finished'; run: Run } | { kind: 'wait'; del
 
 /** Errors that must not be turned into a run outcome: the job is retried and the run stays where it is. */
 const mustRetry = (e: unknown) => isRotatorError(e) && e.code === 'audit_unavailable';
+
+/** How long progress may hold up a step: Slack being slow or down must not slow a rotation. */
+const PROGRESS_TIMEOUT_MS = 3_000;
+
+/** For the worker log only: what an unexpected error was, without anything a client attached to it. */
+function describeUnexpected(e: unknown): Record<string, unknown> {
+  if (isRotatorError(e)) return { code: e.code, context: e.context };
+  const err = e as { name?: unknown; code?: unknown; stack?: unknown; response?: { statusCode?: unknown } };
+  return { name: err?.name, code: err?.code, status: err?.response?.statusCode, stack: err?.stack };
+}
 
 /**
  * Runs a rotation step by step, checkpointing each step in the run record. Called once per job
@@ -51,8 +62,19 @@ export class RotationEngine {
         outcome = await SCHEDULED_PROCEDURE[step.name](ctx);
       } catch (e) {
         if (mustRetry(e)) throw e;
-        await this.fail(ctx, step, e);
-        continue;
+        if (this.worthWaiting(ctx, step, e)) {
+          outcome = {
+            kind: 'wait' as const,
+            delayMs: Math.max(
+              retryAfterOf(isRotatorError(e) ? e.context : undefined) ?? 0,
+              deps.settings.pollIntervalMs,
+            ),
+            detail: `retrying after ${isRotatorError(e) ? e.code : 'an error'}: ${isRotatorError(e) ? e.message : ''}`,
+          };
+        } else {
+          await this.fail(ctx, step, e);
+          continue;
+        }
       }
       if (outcome.kind === 'wait') {
         step.status = 'waiting';
@@ -79,6 +101,47 @@ export class RotationEngine {
     return this.finish(run);
   }
 
+  /**
+   * A transient dependency failure re-queues the step until `transientRetryMs` has passed since the
+   * step started, instead of failing (and rolling back) on a few seconds of trouble. store-new is
+   * the exception: a re-queue loses the new value anyway, so it fails cleanly at once.
+   */
+  private worthWaiting(ctx: StepContext, step: StepState, e: unknown): boolean {
+    if (!isRotatorError(e) || !e.transient || step.name === 'store-new') return false;
+    return step.startedAt !== undefined && since(ctx, step.startedAt) < this.deps.settings.transientRetryMs;
+  }
+
+  /**
+   * Finishes a run whose job gave up (attempts exhausted, or an error retrying cannot fix): outcome
+   * failed, the lock released, the summary posted, so nobody waits on a run that will not move.
+   */
+  async abandon(runId: string, reason: string): Promise<void> {
+    const run = await this.deps.runs.get(runId);
+    if (!run || run.status === 'finished') return;
+    const step = run.steps.find((s) => s.status === 'running' || s.status === 'waiting');
+    run.outcome = 'failed';
+    run.failure = {
+      step: step?.name ?? run.steps[0]!.name,
+      code: 'abandoned',
+      message: `the run stopped at ${step?.name ?? 'its start'}: ${reason}. Check the store and the issuer before rotating again`,
+    };
+    if (step) {
+      step.status = 'failed';
+      step.endedAt = this.deps.clock.now().toISOString();
+      step.detail = reason;
+    }
+    for (const s of run.steps) if (s.status === 'pending' && s.name !== 'notify') s.status = 'skipped';
+    const spec = this.deps.catalog.get(run.credential);
+    if (spec) {
+      await this.deps.chat.summary(run, spec).catch((e: unknown) => {
+        run.notifyError = (e as Error).message;
+      });
+    }
+    const notify = run.steps.find((s) => s.name === 'notify');
+    if (notify && notify.status === 'pending') notify.status = run.notifyError ? 'failed' : 'done';
+    await this.finish(run);
+  }
+
   private async begin(run: Run, step: StepState): Promise<void> {
     // Fail-closed: without its audit record the step does not run.
     await this.audit(run, step, 'step.started', 'started');
@@ -92,7 +155,13 @@ export class RotationEngine {
     const { run } = ctx;
     const failure = failureOf(step, e);
     this.deps.logger.warn(
-      { runId: run.id, step: step.name, code: failure.code, err: failure.message },
+      {
+        runId: run.id,
+        step: step.name,
+        code: failure.code,
+        err: failure.message,
+        cause: describeUnexpected(e),
+      },
       'step failed',
     );
     step.status = 'failed';
@@ -185,7 +254,13 @@ export class RotationEngine {
   /** Progress in chat is best effort: a Slack outage must not stop a rotation mid-way. */
   private async progress(run: Run): Promise<void> {
     try {
-      const { progressTs } = await this.deps.chat.progress(run);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<{ progressTs?: string }>((resolve) => {
+        timer = setTimeout(() => resolve({}), PROGRESS_TIMEOUT_MS);
+      });
+      const { progressTs } = await Promise.race([this.deps.chat.progress(run), timeout]).finally(() =>
+        clearTimeout(timer),
+      );
       if (progressTs && run.slack && run.slack.progressTs !== progressTs) {
         run.slack.progressTs = progressTs;
         await this.deps.runs.save(run);

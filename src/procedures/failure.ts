@@ -37,6 +37,12 @@ export function planAfterFailure(
   failure: RunFailure,
 ): { revokeNewKey: boolean } {
   const remaining = run.steps.filter((s) => s.status === 'pending' && s.name !== 'notify');
+  if (failed.name === 'notify') {
+    // The rotation's outcome does not depend on Slack: keep it, say the summary is missing.
+    run.outcome ??= 'succeeded';
+    run.notifyError = failure.message;
+    return { revokeNewKey: false };
+  }
   run.failure ??= failure;
   if (failed.phase === 'rollback') {
     run.outcome = 'failed';

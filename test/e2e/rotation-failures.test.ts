@@ -72,9 +72,6 @@ describe('scheduled rotation when things go wrong', () => {
       });
       await expect(second).rejects.toMatchObject({ code: 'locked', context: { runId: first.id } });
       await second.catch((e: unknown) => expect(isRotatorError(e) && e.message).toContain(first.id));
-      expect(await h.services.queue.getJobCounts('waiting', 'active', 'delayed', 'completed')).toEqual(
-        expect.objectContaining({ waiting: expect.any(Number) }),
-      );
       const jobs = await h.services.queue.getJobs(['waiting', 'active', 'delayed', 'completed']);
       expect(jobs.map((j) => j.data.runId)).toEqual([first.id]);
       expect(
@@ -181,6 +178,102 @@ describe('scheduled rotation when things go wrong', () => {
       const run = await h.waitForRun(id);
       expect(run.outcome).toBe('succeeded');
       expect(h.world.kubernetes.restarts('payments', 'web-app')).toBe(1);
+    });
+  });
+
+  describe('when the deploy fails at once and the rollback follows within the same second', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('puts every consumer back on the old key, which the provider still accepts', async () => {
+      const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      h.world.kubernetes.faults.add({
+        method: 'PATCH',
+        path: '/deployments/web-app',
+        status: 403,
+        times: 1,
+        body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('rolled_back');
+      expect(run.failure).toMatchObject({ step: 'deploy', code: 'deploy_failed' });
+      for (const c of ['web-app', 'mobile-backend', 'batch-processor']) {
+        expect(h.world.consumerValue(NAME, c)).toBe(oldValue);
+      }
+      expect(h.world.provider.accepts(oldValue)).toBe(true);
+      expect(h.world.vault.current(PATH)!.data.api_key).toBe(oldValue);
+    });
+  });
+
+  describe('when Vault answers 503 for a few seconds during verification', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('waits for it instead of rolling back, and completes', async () => {
+      h.world.vault.faults.add({
+        method: 'GET',
+        path: '/v1/secret/data/api-credentials/payment-gateway-api',
+        status: 503,
+        times: 6,
+        body: { errors: ['Vault is sealed'] },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('succeeded');
+      expect(run.steps.some((s) => s.phase === 'rollback')).toBe(false);
+    });
+  });
+
+  describe('when the summary cannot be posted', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('keeps the outcome and records that the summary is missing', async () => {
+      h.world.slack.faults.add({
+        path: '/api/chat.postMessage',
+        status: 200,
+        body: { ok: false, error: 'not_in_channel' },
+      });
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(id);
+      expect(run.outcome).toBe('succeeded');
+      expect(run.failure).toBeUndefined();
+      expect(run.notifyError).toContain('not_in_channel');
+      const finished = await h.services.audit.recent({ runId: id, limit: 100 });
+      expect(finished.find((a) => a.action === 'run.finished')?.outcome).toBe('succeeded');
+    });
+  });
+
+  describe('when an earlier run left the key before the current one active', () => {
+    beforeEach(async () => {
+      h = await startHarness();
+    });
+
+    it('refuses to rotate again until that key is dealt with', async () => {
+      const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const forgotten = setInterval(() => h.world.provider.use(oldValue), 20);
+      try {
+        const first = await h.services.service.start({ credential: NAME, requester: alice });
+        expect((await h.waitForRun(first.id)).outcome).toBe('refused');
+      } finally {
+        clearInterval(forgotten);
+      }
+      const version = h.world.vault.versions(PATH);
+      const activeBefore = h.world.provider.activeKeys().length;
+
+      const second = await h.services.service.start({ credential: NAME, requester: alice });
+      const run = await h.waitForRun(second.id);
+      expect(run.outcome).toBe('refused');
+      expect(run.failure).toMatchObject({ step: 'check-dependencies', code: 'old_key_in_use' });
+      expect(run.failure!.message).toContain(oldKeyId);
+      expect(h.world.vault.versions(PATH)).toBe(version);
+      expect(h.world.provider.activeKeys()).toHaveLength(activeBefore);
+      expect(h.world.provider.accepts(oldValue)).toBe(true);
     });
   });
 });

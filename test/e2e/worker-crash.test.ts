@@ -39,9 +39,11 @@ describe('when the worker process dies in the middle of a run', () => {
   };
   const rotatorKeys = () => h.world.provider.keys().filter((k) => k.name.startsWith(`rotator/${NAME}/`));
 
-  describe('during the deploy step', () => {
+  describe('during the deploy step, while it is talking to the cluster', () => {
     it('another worker resumes it: one new key at the provider, one new Vault version, one restart', async () => {
       const base = h.world.vault.versions(PATH);
+      // Rollout status reads hang, so the worker is inside the deploy step (job active) when it dies.
+      h.world.kubernetes.faults.add({ method: 'GET', path: '/deployments/web-app', latencyMs: 5_000 });
       const first = spawnWorker(h.env);
       const { id } = await h.services.service.start({
         credential: NAME,
@@ -49,11 +51,15 @@ describe('when the worker process dies in the middle of a run', () => {
       });
       await h.waitForRun(
         id,
-        (r) => r.steps.some((s) => s.name === 'deploy' && s.status === 'waiting'),
+        (r) =>
+          r.steps.some((s) => s.name === 'deploy' && (s.status === 'running' || s.status === 'waiting')) &&
+          r.facts.deploys?.forward?.restartRequestedAt !== undefined,
         30_000,
       );
+      await new Promise((r) => setTimeout(r, 300)); // the restart patch is out, the status read hangs
       await kill(first.child);
       childLogs.push(first.output());
+      h.world.kubernetes.faults.clear();
 
       startReplacement();
       const run = await h.waitForRun(id, undefined, 30_000);
@@ -62,6 +68,24 @@ describe('when the worker process dies in the middle of a run', () => {
       expect(rotatorKeys()).toEqual([expect.objectContaining({ id: run.facts.newKeyId, status: 'active' })]);
       expect(h.world.vault.versions(PATH)).toBe(base + 2); // store-new once, record once
       expect(h.world.kubernetes.restarts('payments', 'web-app')).toBe(1);
+    });
+  });
+
+  describe('when the job gives up for good', () => {
+    it('finishes the run as failed and releases the credential', async () => {
+      const { id } = await h.services.service.start({
+        credential: NAME,
+        requester: { kind: 'cli', id: 'alice' },
+      });
+      // The credential disappears from the catalog before a worker takes the run: nothing can fix that.
+      h.services.config.catalog.credentials.delete(NAME);
+      startReplacement();
+      const run = await h.waitForRun(id, undefined, 15_000);
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({ code: 'abandoned' });
+      expect(await h.services.runs.lockHolder(NAME)).toBeUndefined();
+      const audit = await h.services.audit.recent({ runId: id, limit: 50 });
+      expect(audit.find((a) => a.action === 'run.finished')?.outcome).toBe('failed');
     });
   });
 

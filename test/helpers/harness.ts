@@ -20,6 +20,7 @@ export const FAST_SETTINGS: Partial<EngineSettings> = {
   pollIntervalMs: 100,
   verifyGraceMs: 600,
   quietWindowMs: 300,
+  transientRetryMs: 3_000,
   propagationMs: 3_000,
   rolloutTimeoutMs: 15_000,
 };

@@ -22,11 +22,7 @@ export async function findLeaks(h: Harness, extraText: string[] = []): Promise<s
   };
   const hits: string[] = [];
   for (const [where, text] of Object.entries(places)) {
-    for (const s of secrets) {
-      // The bot token is how the bot authenticates to Slack (auth.test carries it as a form field).
-      if (where === 'slack' && s === h.env.SLACK_BOT_TOKEN) continue;
-      if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 6)}…`);
-    }
+    for (const s of secrets) if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 6)}…`);
   }
   return hits;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -68,9 +69,13 @@ export class KubernetesDeployer implements Deployer {
     };
   }
 
-  /** Annotates the ExternalSecret force-sync=<unix seconds> (merge patch: CRs refuse strategic merge). */
+  /**
+   * Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch: CRs refuse strategic
+   * merge). Milliseconds, not kubectl's seconds: two syncs in one second (a rollback right after the
+   * rotation's own sync) must still change the annotation, or the operator never refreshes.
+   */
   async forceSync(namespace: string, externalSecret: string, at: Date): Promise<void> {
-    const body = { metadata: { annotations: { 'force-sync': String(Math.floor(at.getTime() / 1000)) } } };
+    const body = { metadata: { annotations: { 'force-sync': String(at.getTime()) } } };
     await this.call('force-sync', `externalsecret ${namespace}/${externalSecret}`, () =>
       this.custom.patchNamespacedCustomObject(
         { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
@@ -80,7 +85,12 @@ export class KubernetesDeployer implements Deployer {
   }
 
   /** True once status.refreshTime >= `since` (to the second), Ready=True and the target Secret exists. */
-  async synced(namespace: string, externalSecret: string, since: Date): Promise<boolean> {
+  async synced(
+    namespace: string,
+    externalSecret: string,
+    since: Date,
+    expectedDigest?: string,
+  ): Promise<boolean> {
     const what = `externalsecret ${namespace}/${externalSecret}`;
     const es: unknown = await this.call('read', what, () =>
       this.custom.getNamespacedCustomObject({ ...ES, namespace, name: externalSecret }, this.options),
@@ -92,7 +102,13 @@ export class KubernetesDeployer implements Deployer {
       const secret = await this.call('read', `secret ${namespace}/${target}`, () =>
         this.core.readNamespacedSecret({ namespace, name: target }, this.options),
       );
-      return secret.metadata?.name === target;
+      if (secret.metadata?.name !== target) return false;
+      // refreshTime has second precision: the Secret's content is what proves the sync. Only
+      // digests are compared; the value never leaves this function.
+      if (expectedDigest === undefined) return true;
+      return Object.values(secret.data ?? {}).some(
+        (b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex') === expectedDigest,
+      );
     } catch (e) {
       if (isRotatorError(e) && e.context.status === 404) return false;
       throw e;

@@ -12,12 +12,26 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   if (!current?.value) {
     throw new RotatorError('store_missing', `secret/${spec.store} has no current value to rotate`);
   }
+  if (current.previousKeyId && (await ctx.issuer.status(current.previousKeyId)) === 'active') {
+    // An earlier run left the key before the current one in service (refused or unfinished
+    // revocation). Rotating again would drop it from the store while it stays valid.
+    throw new RotatorError(
+      'old_key_in_use',
+      `key ${current.previousKeyId} from before the last rotation is still active at ${spec.issuer.name}: find its consumer and revoke it (or finish that run) before rotating again`,
+      { context: { hint: 'cannot_revoke_old', keyId: current.previousKeyId } },
+    );
+  }
   run.facts.baseVersion = current.version;
   if (current.keyId) run.facts.oldKeyId = current.keyId;
   const notes = [`store version ${current.version}`];
 
   if (spec.kubernetesSecret) {
-    const found = await deps.deployer.discover(spec.kubernetesSecret);
+    // Only the namespaces this credential is deployed to: a same-named secret elsewhere (staging)
+    // is another credential.
+    const namespaces = new Set(spec.consumers.map((c) => c.kubernetes?.namespace).filter(Boolean));
+    const found = (await deps.deployer.discover(spec.kubernetesSecret)).filter((f) =>
+      namespaces.has(f.namespace),
+    );
     const foundSet = new Set(found.map((f) => `${f.namespace}/${f.deployment}`));
     const declared = spec.consumers.filter((c) => c.kubernetes);
     const missing = declared.filter(

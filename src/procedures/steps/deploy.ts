@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Consumer } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { DeployProgress } from '../../domain/run';
@@ -38,20 +39,41 @@ function timedOut(
  * dynamic consumers get their cache TTL, scheduled ones need nothing (next job uses new).
  * Every wait re-queues the step; the progress survives a worker crash in `progress`.
  */
-export async function deployConsumers(ctx: StepContext, progress: DeployProgress): Promise<StepOutcome> {
+/**
+ * A time for this phase's trigger that is at least a second after the other phase's, so the
+ * second-precision restartedAt annotation of a rollback can never equal the rotation's own.
+ */
+function triggerTime(ctx: StepContext, other: string | undefined): string {
+  const now = ctx.now().getTime();
+  const floor = other ? Date.parse(other) + 1000 : 0;
+  return new Date(Math.max(now, floor)).toISOString();
+}
+
+export async function deployConsumers(
+  ctx: StepContext,
+  progress: DeployProgress,
+  other?: DeployProgress,
+): Promise<StepOutcome> {
   const { spec, deps } = ctx;
   const consumers = spec.consumers;
   const syncs = externalSecrets(consumers);
 
   if (!progress.syncRequestedAt) {
+    // The annotation has millisecond precision and the Secret's content is checked by digest, so
+    // a sync right after another one is told apart; restarts need the one-second gap below.
     progress.syncRequestedAt = ctx.now().toISOString();
     await ctx.checkpoint();
   }
   const syncAt = new Date(progress.syncRequestedAt);
   if (!progress.syncedAt) {
+    // What the Secret must hold once synced: the store's current value, compared by digest only.
+    const value = (await deps.store.read(spec.store))?.value;
+    const digest = value ? createHash('sha256').update(value.reveal()).digest('hex') : undefined;
     // Same annotation value on a retry, so a re-run does not trigger another refresh.
     await Promise.all(syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt)));
-    const synced = await Promise.all(syncs.map((s) => deps.deployer.synced(s.namespace, s.name, syncAt)));
+    const synced = await Promise.all(
+      syncs.map((s) => deps.deployer.synced(s.namespace, s.name, syncAt, digest)),
+    );
     if (synced.includes(false)) {
       timedOut(ctx, progress.syncRequestedAt, 'ExternalSecret sync', 'app_401_after_rotation');
       return wait(
@@ -68,7 +90,7 @@ export async function deployConsumers(ctx: StepContext, progress: DeployProgress
 
   const restarts = startupConsumers(consumers);
   if (!progress.restartRequestedAt) {
-    progress.restartRequestedAt = ctx.now().toISOString();
+    progress.restartRequestedAt = triggerTime(ctx, other?.restartRequestedAt);
     await ctx.checkpoint();
   }
   const restartAt = new Date(progress.restartRequestedAt);

@@ -26,8 +26,17 @@ export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
 /** Runbook step 2: a new key at the issuer. Its value stays in this worker's memory until stored. */
 export async function generate(ctx: StepContext): Promise<StepOutcome> {
   const orphans = await revokeOrphans(ctx);
-  const { keyId, value } = await ctx.issuer.create(`${keyLabelPrefix(ctx.spec.name)}${ctx.run.id}`);
+  const label = `${keyLabelPrefix(ctx.spec.name)}${ctx.run.id}`;
+  const { keyId, value } = await ctx.issuer.create(label);
   ctx.run.facts.newKeyId = keyId;
+  // A create retried after a lost answer may have made a twin whose value nobody has.
+  for (const k of await ctx.issuer.list()) {
+    if (k.label === label && k.keyId !== keyId && k.status === 'active') {
+      await ctx.issuer.revoke(k.keyId);
+      orphans.push(k.keyId);
+      ctx.run.facts.orphansRevoked = [...(ctx.run.facts.orphansRevoked ?? []), k.keyId];
+    }
+  }
   // Checkpoint before anything else can fail: a crash from here on leaves a key the next attempt finds.
   await ctx.checkpoint();
   ctx.scratch.newValue = value;

@@ -56,7 +56,7 @@ export async function redeployPrevious(ctx: StepContext): Promise<StepOutcome> {
   const facts = ctx.run.facts;
   facts.deploys ??= {};
   facts.deploys.rollback ??= {};
-  return deployConsumers(ctx, facts.deploys.rollback);
+  return deployConsumers(ctx, facts.deploys.rollback, facts.deploys.forward);
 }
 
 /** Rollback 3: every consumer healthy on the previous key. */

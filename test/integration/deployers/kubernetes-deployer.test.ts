@@ -126,7 +126,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
       expect(await until(() => deployer.synced(NS, SECRET, at), Boolean)).toBe(true);
       expect(k8s.secret(NS, SECRET)).toEqual({ api_key: 'from-vault' });
       expect(k8s.externalSecret(NS, SECRET)).toMatchObject({
-        metadata: { annotations: { 'force-sync': String(Math.floor(at.getTime() / 1000)) } },
+        metadata: { annotations: { 'force-sync': String(at.getTime()) } },
       });
       expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('old-value');
     });

@@ -181,9 +181,14 @@ describe('buildPlan', () => {
       found('legacy', 'billing-cron'),
     ];
 
-    it('flags deployments that reference the secret but are not declared, sorted', () => {
+    it('flags deployments in its namespaces that reference the secret but are not declared', () => {
       const plan = buildPlan({ spec: spec(), age, discovered });
-      expect(plan.undeclared).toEqual(['legacy/billing-cron', 'payments/reconciler']);
+      expect(plan.undeclared).toEqual(['payments/reconciler']);
+    });
+
+    it('ignores a same-named secret in a namespace the credential is not deployed to', () => {
+      const plan = buildPlan({ spec: spec(), age, discovered });
+      expect(plan.undeclared).not.toContain('legacy/billing-cron');
     });
 
     it('flags declared consumers the cluster does not show', () => {
@@ -205,7 +210,7 @@ describe('buildPlan', () => {
         age,
         discovered: [...discovered, found('payments', 'reconciler')],
       });
-      expect(plan.undeclared).toEqual(['legacy/billing-cron', 'payments/reconciler']);
+      expect(plan.undeclared).toEqual(['payments/reconciler']);
     });
   });
 
