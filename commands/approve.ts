@@ -3,7 +3,7 @@ import type { DecideResult } from '../src/slack/approvals';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-import { closePlan, planMessageOf } from './plan-message';
+import { closePlan, planMessageOf } from '../src/slack/plan-message';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 

@@ -12,6 +12,8 @@ export interface CommandDeps {
   audit: AuditLog;
   logger: PinoLogger;
   now: () => Date;
+  /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
+  scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
 }
 
 export const slackIdentity = (user: string): string => `slack:${user}`;

@@ -3,7 +3,7 @@ import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView } from '../src/slack/views';
 import { refusal } from './approve';
 import { slackIdentity, type CommandDeps } from './deps';
-import { closePlan, planMessageOf } from './plan-message';
+import { closePlan, planMessageOf } from '../src/slack/plan-message';
 
 /** The Reject button: the requester (withdrawing) or an approver; asks nothing more, closes the plan. */
 export function rejectAction(deps: CommandDeps) {

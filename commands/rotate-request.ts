@@ -62,5 +62,6 @@ export async function requestRotation(deps: CommandDeps, client: WebClient, who:
   });
   if (!posted.ts)
     throw new RotatorError('internal', `Slack did not return the plan message's ts in ${who.channel}`);
-  await deps.approvals.attachMessage(id, posted.ts);
+  await deps.approvals.attachMessage(id, posted.ts, view.blocks);
+  await deps.scheduleExpiry?.(id, Date.parse(expiresAt));
 }

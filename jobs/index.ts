@@ -3,12 +3,18 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RotationEngine } from '../src/procedures/engine';
 import type { RotationRequests } from '../src/procedures/types';
+import type { WebClient } from '@slack/web-api';
+import type { AuditLog } from '../src/domain/ports';
 import {
+  APPROVALS_QUEUE,
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
+  type ApprovalExpiryJobData,
   type RequestJobData,
   type RotationJobData,
 } from '../src/queue/names';
+import type { ApprovalStore } from '../src/slack/approvals';
+import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
 
@@ -20,6 +26,8 @@ export interface WorkerOptions {
   /** Shorter in tests so a killed worker's job is picked up quickly. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** When given, this process also closes expired approval requests. */
+  approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -27,7 +35,7 @@ export function registerWorkers(
   engine: RotationEngine,
   requests: RotationRequests,
   opts: WorkerOptions,
-): Array<Worker<RotationJobData> | Worker<RequestJobData>> {
+): Array<Worker<RotationJobData> | Worker<RequestJobData> | Worker<ApprovalExpiryJobData>> {
   const timing = {
     ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
@@ -66,7 +74,20 @@ export function registerWorkers(
     concurrency: 2,
     ...timing,
   });
-  for (const w of [rotations, cli])
-    w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));
-  return [rotations, cli];
+  const workers: Array<Worker<RotationJobData> | Worker<RequestJobData> | Worker<ApprovalExpiryJobData>> = [
+    rotations,
+    cli,
+  ];
+  if (opts.approvals) {
+    const a = opts.approvals;
+    workers.push(
+      new Worker<ApprovalExpiryJobData>(
+        APPROVALS_QUEUE,
+        createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit }),
+        { connection: opts.connection, prefix: opts.prefix, concurrency: 2, ...timing },
+      ),
+    );
+  }
+  for (const w of workers) w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));
+  return workers;
 }

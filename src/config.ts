@@ -46,10 +46,10 @@ const envSchema = z.object({
     }, 'must be a regular expression'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DUE_SOON_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  // Fractions allowed (0.5 = 30 s), which the tests use to watch a request expire.
   APPROVAL_TTL_MINUTES: z.coerce
     .number()
-    .int()
-    .min(1)
+    .positive()
     .max(24 * 60)
     .default(60),
   OLD_KEY_QUIET_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),

@@ -8,7 +8,9 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError } from './domain/errors';
 import { createLogger } from './logger';
+import { approvalExpiryJobId } from './queue/names';
 import { createSlackApp, type SlackApp } from './slack/app';
+import { ApprovalStore } from './slack/approvals';
 import { buildServices, type Services, type WiringOverrides } from './wiring';
 
 export type Role = 'web' | 'worker' | 'all';
@@ -41,8 +43,15 @@ export async function startRole(
       requests: services.service,
       access: config.catalog.access,
       approvals: { redis: services.redis, prefix: `${env.QUEUE_PREFIX}:` },
-      audit: services.audit,
+      audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
+      scheduleExpiry: async (requestId, atMs) => {
+        await services.approvalQueue.add(
+          'expire',
+          { requestId },
+          { jobId: approvalExpiryJobId(requestId), delay: Math.max(0, atMs - Date.now()) + 1_000 },
+        );
+      },
     });
     await slack.start();
   }
@@ -56,6 +65,11 @@ export async function startRole(
           logger,
           lockDurationMs: env.WORKER_LOCK_MS,
           stalledIntervalMs: env.WORKER_LOCK_MS,
+          approvals: {
+            store: new ApprovalStore({ redis: services.workerRedis, prefix: `${env.QUEUE_PREFIX}:` }),
+            client: services.slackClient,
+            audit: services.audit,
+          },
         });
   return {
     services,

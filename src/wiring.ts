@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
+import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
@@ -16,7 +17,12 @@ import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './procedures/types';
 import { createRedis } from './queue/connection';
-import { ROTATIONS_QUEUE, type RotationJobData } from './queue/names';
+import {
+  APPROVALS_QUEUE,
+  ROTATIONS_QUEUE,
+  type ApprovalExpiryJobData,
+  type RotationJobData,
+} from './queue/names';
 import { RunStore } from './queue/run-store';
 import { runViews } from './slack/views';
 
@@ -26,8 +32,13 @@ export interface Services {
   redis: Redis;
   workerRedis: Redis;
   queue: Queue<RotationJobData>;
+  approvalQueue: Queue<ApprovalExpiryJobData>;
   runs: RunStore;
+  /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
+  /** The request paths' audit log (Slack handlers, the service): fails fast when Redis is down. */
+  requestAudit: AuditLog;
+  slackClient: WebClient;
   chat: ChatNotifier;
   engine: RotationEngine;
   service: RotationService;
@@ -84,14 +95,15 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     }
     return issuer;
   };
+  const slackClient = createWebClient({
+    token: env.SLACK_BOT_TOKEN,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    logger,
+  });
   const chat =
     overrides.chat ??
     new SlackNotifier({
-      client: createWebClient({
-        token: env.SLACK_BOT_TOKEN,
-        ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
-        logger,
-      }),
+      client: slackClient,
       views: runViews,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
@@ -119,15 +131,26 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     logger: logger.child({ component: 'engine' }),
     settings,
   });
+  const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  });
+  const requestAudit = new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
+    clock.now(),
+  );
   const service = new RotationService({
     catalog,
     store,
     deployer,
     runs: new RunStore(redis, prefix),
     queue,
-    audit: new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
-      clock.now(),
-    ),
+    audit: requestAudit,
     clock,
     logger,
     lockTtlMs: settings.lockTtlMs,
@@ -139,14 +162,18 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     redis,
     workerRedis,
     queue,
+    approvalQueue,
     runs,
     audit,
+    requestAudit,
+    slackClient,
     chat,
     engine,
     service,
     settings,
     close: async () => {
       await queue.close();
+      await approvalQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
     },

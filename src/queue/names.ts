@@ -16,3 +16,12 @@ export interface RequestJobData {
   /** The OS user running the CLI: the audit identity. */
   user: string;
 }
+
+/** Delayed jobs that close approval requests nobody decided, when they expire. */
+export const APPROVALS_QUEUE = 'approvals';
+
+export interface ApprovalExpiryJobData {
+  requestId: string;
+}
+
+export const approvalExpiryJobId = (requestId: string): string => `expire-${requestId}`;

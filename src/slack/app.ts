@@ -32,6 +32,8 @@ export interface SlackAppDeps {
   approvals: ApprovalStore | Omit<ApprovalStoreOptions, 'ttlMs' | 'now'>;
   audit: AuditLog;
   approvalTtlMs?: number;
+  /** Schedules the close of an undecided plan at its expiry (a delayed job on the approvals queue). */
+  scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
   now?: () => Date;
@@ -102,6 +104,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     audit: deps.audit,
     logger: deps.logger,
     now,
+    ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
   });
 
   // The one error handler: a coded error becomes an ephemeral message with the runbook hint;

@@ -65,6 +65,16 @@ end
 return 0
 `;
 
+// Expire a request whose time has come, if nobody decided it: exactly once, like DECIDE.
+const EXPIRE = `
+local k = KEYS[1]
+if redis.call('HGET', k, 'state') == 'pending' and tonumber(redis.call('HGET', k, 'expiresAtMs')) <= tonumber(ARGV[1]) then
+  redis.call('HSET', k, 'state', 'expired')
+  return redis.call('HGETALL', k)
+end
+return {}
+`;
+
 function toRequest(id: string, h: Record<string, string>): ApprovalRequest {
   return {
     id,
@@ -134,9 +144,28 @@ export class ApprovalStore {
     return id;
   }
 
-  /** Records the ts of the plan message once it is posted. */
-  async attachMessage(id: string, messageTs: string): Promise<void> {
-    await this.run(() => this.redis.hset(this.key(id), 'messageTs', messageTs));
+  /**
+   * Records the plan message once it is posted: its ts, and its blocks so the buttons can be
+   * replaced when the request expires without anyone clicking (the blocks hold a plan, no value).
+   */
+  async attachMessage(id: string, messageTs: string, blocks?: unknown[]): Promise<void> {
+    await this.run(() =>
+      this.redis.hset(this.key(id), {
+        messageTs,
+        ...(blocks ? { planBlocks: JSON.stringify(blocks) } : {}),
+      }),
+    );
+  }
+
+  /** Marks a pending request whose time is up as expired; undefined when it was decided or is not due. */
+  async expire(id: string): Promise<(ApprovalRequest & { planBlocks?: unknown[] }) | undefined> {
+    const raw = (await this.run(() =>
+      this.redis.eval(EXPIRE, 1, this.key(id), String(this.now().getTime())),
+    )) as string[];
+    if (raw.length === 0) return undefined;
+    const h = pairs(raw);
+    const planBlocks = h.planBlocks ? (JSON.parse(h.planBlocks) as unknown[]) : undefined;
+    return { ...toRequest(id, h), ...(planBlocks ? { planBlocks } : {}) };
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {

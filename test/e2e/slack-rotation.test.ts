@@ -119,4 +119,27 @@ describe('a scheduled rotation driven from Slack', () => {
     const jobs = await h.services.queue.getJobs(['waiting', 'active', 'delayed', 'completed']);
     expect(jobs).toHaveLength(1);
   });
+
+  describe('when nobody decides before the approval expires', () => {
+    it('replaces the buttons with "expired" by itself, audits it, and a late click starts nothing', async () => {
+      await h.close();
+      h = await startHarness({ extraEnv: { APPROVAL_TTL_MINUTES: '0.02' } }); // 1.2 s
+      const { id, ts } = await requestPlan();
+      const closed = await eventually(
+        () =>
+          calls('chat.update', CHANNEL).find(
+            (c) => c.args.ts === ts && JSON.stringify(c.args).includes('expired'),
+          ),
+        10_000,
+      );
+      expect((closed.args.blocks as Blocks).some((b) => b.type === 'actions')).toBe(false);
+      expect((await h.slack.approvals.get(id))?.state).toBe('expired');
+      const audit = await h.services.audit.recent({ credential: NAME });
+      expect(audit.some((a) => a.action === 'approval.expired')).toBe(true);
+
+      await click(id, ts, 'U_BOB');
+      await eventually(() => calls('chat.postEphemeral').find((c) => c.args.user === 'U_BOB'));
+      expect(await h.services.service.history(NAME)).toEqual([]);
+    });
+  });
 });

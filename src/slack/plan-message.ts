@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import type { ApprovalRequest } from '../src/slack/approvals';
-import { context, type SlackBlock } from '../src/slack/views';
+import type { ApprovalRequest } from './approvals';
+import { context, type SlackBlock } from './views';
 
 /** The plan message a button sits on: the stored request's ts, else the clicked message. */
 export interface PlanMessage {
