@@ -32,11 +32,37 @@ export default tseslint.config(
     },
   },
   {
+    // Dependency direction (DESIGN): commands/ and jobs/ → src; only main.ts wires them in.
+    files: ['src/**/*.ts'],
+    ignores: ['src/main.ts', 'src/domain/**', 'src/adapters/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/commands', '**/commands/*', '**/jobs', '**/jobs/*'],
+              message: 'src/ never imports commands/ or jobs/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/adapters/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@slack/bolt', message: 'Adapters never import Bolt.' }] },
+        {
+          paths: [{ name: '@slack/bolt', message: 'Adapters never import Bolt.' }],
+          patterns: [
+            {
+              group: ['**/procedures', '**/procedures/*', '**/slack', '**/slack/*', '**/queue', '**/queue/*'],
+              message: 'Adapters depend on src/domain only.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -1,19 +1,3 @@
-import type { Logger as PinoLogger } from 'pino';
-import type { AuditLog } from '../src/domain/ports';
-import type { RotationRequests } from '../src/procedures/types';
-import type { ApprovalStore } from '../src/slack/approvals';
-import type { Authorization } from '../src/slack/authorization';
-
-/** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
-export interface CommandDeps {
-  requests: RotationRequests;
-  authorization: Authorization;
-  approvals: ApprovalStore;
-  audit: AuditLog;
-  logger: PinoLogger;
-  now: () => Date;
-  /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
-  scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
-}
+export type { CommandDeps } from '../src/slack/command-deps';
 
 export const slackIdentity = (user: string): string => `slack:${user}`;

@@ -1,12 +1,9 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { isRotatorError } from '../src/domain/errors';
-import type { Plan } from '../src/domain/plan';
 import type { RotationRequests } from '../src/procedures/types';
-import type { RequestJobData } from '../src/queue/names';
+import type { RequestJobData, RequestResult } from '../src/queue/names';
 
 const STALE_AFTER_MS = 60_000;
-
-export type RequestResult = { kind: 'plan'; plan: Plan } | { kind: 'rotate'; runId: string };
 
 /**
  * Serves the CLI: plans or starts a rotation with the worker's configuration, so the CLI needs

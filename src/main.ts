@@ -4,6 +4,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import { register } from '../commands';
 import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError } from './domain/errors';
@@ -34,6 +35,7 @@ export async function startRole(
   let slack: SlackApp | undefined;
   if (role !== 'worker') {
     slack = createSlackApp({
+      register,
       signingSecret: env.SLACK_SIGNING_SECRET,
       botToken: env.SLACK_BOT_TOKEN,
       ...(env.SLACK_APP_TOKEN ? { appToken: env.SLACK_APP_TOKEN } : {}),

@@ -63,7 +63,8 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
   const server = await listen(async (req, res) => {
     const body = await readBody(req);
     if (await faults.control(req, res, body)) return;
-    if ((req.url ?? '').startsWith('/_state')) {
+    // The cluster's own state, Secret values included: behind the same token as the API.
+    if ((req.url ?? '').startsWith('/_state') && authorized(req, opts.token)) {
       const secrets = [...cluster.secrets.entries()].map(([key, s]) => ({
         key,
         data: decodeData(s),

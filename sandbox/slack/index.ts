@@ -85,19 +85,27 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
     sendJson(res, 404, { ok: false, error: 'unknown_control' });
   }
 
+  const responseUrls = new Map<string, { at: number; uses: number }>();
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://double').pathname;
     const body = await readBody(req);
     if (path.startsWith('/_')) return control(req, res, path, body);
     if (path.startsWith('/response/') && req.method === 'POST') {
       const responseUrlId = decodeURIComponent(path.slice('/response/'.length));
+      // Slack: a response_url works up to 5 times within 30 minutes of its interaction.
+      const issued = responseUrls.get(responseUrlId) ?? { at: Date.now(), uses: 0 };
+      responseUrls.set(responseUrlId, issued);
+      const error =
+        Date.now() - issued.at > 30 * 60_000 ? 'expired_url' : issued.uses >= 5 ? 'used_url' : undefined;
+      issued.uses += 1;
       state.record({
         method: 'response_url',
         args: parseArgs(req.headers['content-type'], body),
-        status: 200,
+        status: error ? 404 : 200,
         responseUrlId,
       });
-      return sendJson(res, 200, { ok: true });
+      return error ? sendJson(res, 404, { ok: false, error }) : sendJson(res, 200, { ok: true });
     }
     if (!path.startsWith('/api/') || req.method !== 'POST') {
       return sendJson(res, 404, { ok: false, error: 'not_found' });
@@ -127,7 +135,10 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
     faults,
     calls: () => [...state.calls],
     messages: (channel) => state.messages(channel),
-    responseUrl: (id) => `${server.url}/response/${encodeURIComponent(id)}`,
+    responseUrl: (id) => {
+      if (!responseUrls.has(id)) responseUrls.set(id, { at: Date.now(), uses: 0 });
+      return `${server.url}/response/${encodeURIComponent(id)}`;
+    },
     rateLimit: (method, n, retryAfterSeconds) =>
       faults.add({
         method: 'POST',

@@ -13,9 +13,8 @@ import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
 import type { Run } from '../domain/run';
 import { createRedis } from '../queue/connection';
-import { REQUESTS_QUEUE, type RequestJobData } from '../queue/names';
+import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
 import { RunStore } from '../queue/run-store';
-import type { RequestResult } from '../../jobs/request-job';
 
 const USAGE = 'usage: npm run rotate -- <credential-name> [--dry-run]';
 
@@ -95,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`Redis at ${url} does not answer: nothing was started`);
       return 3;
     }
-    const user = process.env.ROTATOR_CLI_USER || userInfo().username;
+    const user = userInfo().username;
     const job = await queue.add(dryRun ? 'plan' : 'rotate', {
       kind: dryRun ? 'plan' : 'rotate',
       credential: name,

@@ -2,7 +2,8 @@
  * The ports the procedures depend on. Implementations live in src/adapters/<port>/.
  * No method takes or returns a credential value except as a `Secret`.
  */
-import type { Consumer, KubernetesRef } from './credential';
+import type { Consumer, CredentialSpec, KubernetesRef } from './credential';
+import type { Run } from './run';
 import type { Secret } from './secret';
 
 // ---------------------------------------------------------------- SecretStore (Vault KV v2)
@@ -149,6 +150,21 @@ export interface AuditLog {
     runId?: string;
     limit?: number;
   }): Promise<Array<AuditEntry & { time: string }>>;
+}
+
+// ---------------------------------------------------------------- ChatNotifier
+
+/** How the engine tells chat about a run. Implemented by src/adapters/chat/. */
+export interface ChatNotifier {
+  /**
+   * Called after every step transition: posts the run's progress message in its thread the first
+   * time (returning its ts) and updates it with chat.update afterwards. Best effort.
+   */
+  progress(run: Run): Promise<{ progressTs?: string }>;
+  /** Final summary to the run's thread (if any) and the credential's channel. Throws on failure. */
+  summary(run: Run, spec: CredentialSpec): Promise<void>;
+  /** Resolves once queued progress updates were sent (graceful shutdown). */
+  idle?(): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Clock

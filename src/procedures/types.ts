@@ -31,15 +31,4 @@ export interface RotationRequests {
   history(name: string, limit?: number): Promise<Run[]>;
 }
 
-/** How the engine tells chat about a run. Implemented by src/adapters/chat/. */
-export interface ChatNotifier {
-  /**
-   * Called after every step transition: posts the run's progress message in its thread the first
-   * time (returning its ts) and updates it with chat.update afterwards. Best effort.
-   */
-  progress(run: Run): Promise<{ progressTs?: string }>;
-  /** Final summary to the run's thread (if any) and the credential's channel. Throws on failure. */
-  summary(run: Run, spec: CredentialSpec): Promise<void>;
-  /** Resolves once queued progress updates were sent (graceful shutdown). */
-  idle?(): Promise<void>;
-}
+export type { ChatNotifier } from '../domain/ports';

@@ -1,3 +1,5 @@
+import type { Plan } from '../domain/plan';
+
 export const ROTATIONS_QUEUE = 'rotations';
 
 /** BullMQ jobId derived from the run: adding the same run twice returns the existing job. */
@@ -9,6 +11,9 @@ export interface RotationJobData {
 
 /** Requests from the break-glass CLI, which holds only a Redis URL: the worker plans and starts for it. */
 export const REQUESTS_QUEUE = 'requests';
+
+/** What a worker answers the CLI: a plan (ids and names only) or the id of the run it started. */
+export type RequestResult = { kind: 'plan'; plan: Plan } | { kind: 'rotate'; runId: string };
 
 export interface RequestJobData {
   kind: 'plan' | 'rotate';

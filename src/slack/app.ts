@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger as PinoLogger } from 'pino';
-import { register } from '../../commands';
+import type { CommandDeps } from './command-deps';
 import { slackLogger } from '../adapters/chat/slack-logger';
 import { webClientOptions } from '../adapters/chat/web-client';
 import type { AccessPolicy } from '../domain/access';
@@ -17,6 +17,8 @@ import { errorView } from './views';
 export const EVENTS_PATH = '/slack/events';
 
 export interface SlackAppDeps {
+  /** Registers the listeners (commands/index.ts): passed in so src/slack never imports commands/. */
+  register: (app: App, deps: CommandDeps) => void;
   signingSecret: string;
   botToken: string;
   /** SLACK_APP_TOKEN: when set, Socket Mode instead of the HTTP receiver. */
@@ -97,7 +99,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     groups: slackGroupMembers(app.client),
     ...(deps.groupCacheMs !== undefined ? { cacheMs: deps.groupCacheMs } : {}),
   });
-  register(app, {
+  deps.register(app, {
     requests: deps.requests,
     authorization,
     approvals,

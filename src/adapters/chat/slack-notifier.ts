@@ -3,7 +3,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { CredentialSpec } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { Run } from '../../domain/run';
-import type { ChatNotifier } from '../../procedures/types';
+import type { ChatNotifier } from '../../domain/ports';
 import { ChannelPacer } from './channel-pacer';
 
 export { createWebClient, SLACK_RETRY, webClientOptions } from './web-client';

@@ -255,10 +255,14 @@ describe('Kubernetes double (raw HTTP)', () => {
       });
       expect((await call(deploymentPath)).status).toBe(503);
       expect((await call(deploymentPath)).status).toBe(200);
-      const state = (await (await fetch(`${k8s.url}/_state`)).json()) as {
+      const state = (await (await call('/_state')).json()) as {
         secrets: Array<{ data: Record<string, string> }>;
       };
       expect(state.secrets[0]?.data).toEqual({ api_key: 'old-value' });
+    });
+
+    it('does not dump the cluster state, Secret values included, without the token', async () => {
+      expect((await call('/_state', { token: null })).status).toBe(401);
     });
   });
 });

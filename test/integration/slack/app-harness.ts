@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import IORedis, { type Redis } from 'ioredis';
 import pino from 'pino';
 import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sandbox/slack';
+import { register } from '../../../commands';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
@@ -58,6 +59,7 @@ export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<
   ]);
   const audit = new MemoryAudit();
   const slack = createSlackApp({
+    register,
     signingSecret: SECRET,
     botToken: TOKEN,
     slackApiUrl: double.url,

@@ -1,0 +1,17 @@
+import type { Logger as PinoLogger } from 'pino';
+import type { AuditLog } from '../domain/ports';
+import type { RotationRequests } from '../procedures/types';
+import type { ApprovalStore } from './approvals';
+import type { Authorization } from './authorization';
+
+/** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
+export interface CommandDeps {
+  requests: RotationRequests;
+  authorization: Authorization;
+  approvals: ApprovalStore;
+  audit: AuditLog;
+  logger: PinoLogger;
+  now: () => Date;
+  /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
+  scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
+}
