@@ -1,11 +1,34 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { DecideResult } from '../src/slack/approvals';
+import type { ApprovalRequest, DecideResult } from '../src/slack/approvals';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
 import { closePlan, planMessageOf } from '../src/slack/plan-message';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/**
+ * Checks that `user` may decide this request; when not, audits the refusal and returns who may
+ * (as mentions), for the caller's answer.
+ */
+export async function notAnApprover(
+  deps: CommandDeps,
+  user: string,
+  request: ApprovalRequest,
+  verb: 'approve' | 'reject',
+): Promise<string | undefined> {
+  const spec = deps.requests.spec(request.credential);
+  const allowed = await deps.authorization.canApprove(user, spec.approvers);
+  if (allowed.allowed) return undefined;
+  await deps.audit.record({
+    credential: request.credential,
+    action: 'approval.refused',
+    outcome: 'refused',
+    identity: slackIdentity(user),
+    detail: `${verb} request ${request.id}: not an approver`,
+  });
+  return allowed.who.map(mention).join(', ');
+}
 
 /** Answers a decision that did not go through: expired (closes the plan), already decided, self. */
 export async function refusal(
@@ -56,19 +79,8 @@ export function approveAction(deps: CommandDeps) {
     if (!request) return refusal(deps, a, { ok: false, reason: 'not_found' }, 'approve');
     const spec = deps.requests.spec(request.credential);
     if (request.requester !== user) {
-      const allowed = await deps.authorization.canApprove(user, spec.approvers);
-      if (!allowed.allowed) {
-        await deps.audit.record({
-          credential: request.credential,
-          action: 'approval.refused',
-          outcome: 'refused',
-          identity: slackIdentity(user),
-          detail: `approve request ${id}: not an approver`,
-        });
-        return reply(
-          `Only ${allowed.who.map(mention).join(', ')} may approve rotations of \`${spec.name}\`.`,
-        );
-      }
+      const who = await notAnApprover(deps, user, request, 'approve');
+      if (who) return reply(`Only ${who} may approve rotations of \`${spec.name}\`.`);
     }
     const result = await deps.approvals.decide(id, 'approved', user);
     if (!result.ok) return refusal(deps, a, result, 'approve');

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView } from '../src/slack/views';
-import { refusal } from './approve';
+import { notAnApprover, refusal } from './approve';
 import { slackIdentity, type CommandDeps } from './deps';
 import { closePlan, planMessageOf } from '../src/slack/plan-message';
 
@@ -16,17 +16,9 @@ export function rejectAction(deps: CommandDeps) {
     const request = await deps.approvals.get(id);
     if (!request) return refusal(deps, a, { ok: false, reason: 'not_found' }, 'reject');
     if (request.requester !== user) {
-      const spec = deps.requests.spec(request.credential);
-      const allowed = await deps.authorization.canApprove(user, spec.approvers);
-      if (!allowed.allowed) {
-        await deps.audit.record({
-          credential: request.credential,
-          action: 'approval.refused',
-          outcome: 'refused',
-          identity: slackIdentity(user),
-          detail: `reject request ${id}: not an approver`,
-        });
-        const text = `Only the requester or ${allowed.who.map(mention).join(', ')} may reject this request.`;
+      const who = await notAnApprover(deps, user, request, 'reject');
+      if (who) {
+        const text = `Only the requester or ${who} may reject this request.`;
         return replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
       }
     }

@@ -3,6 +3,7 @@ import type { AgeAssessment } from './policy';
 import type { DiscoveredConsumer } from './ports';
 import type { ForwardStepName } from './run';
 import { SCHEDULED_STEPS } from './run';
+import { STEP_TITLES } from './step-titles';
 
 export type ConsumerAction = 'restart' | 'wait-cache' | 'next-job';
 
@@ -113,16 +114,6 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
   };
-  const titles: Record<ForwardStepName, string> = {
-    'check-dependencies': 'Check dependencies',
-    generate: 'Generate new credential',
-    'store-new': 'Store new value (keep previous)',
-    deploy: 'Deploy to consumers',
-    verify: 'Verify every consumer',
-    'revoke-old': 'Revoke old credential',
-    record: 'Update metadata and audit',
-    notify: 'Notify stakeholders',
-  };
   return {
     credential: spec.name,
     type: spec.type,
@@ -134,7 +125,7 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     undeclared,
     missing,
     drift,
-    steps: SCHEDULED_STEPS.map((name) => ({ name, title: titles[name], touches: touches[name] })),
+    steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
   };
 }

@@ -5,8 +5,8 @@ import type { CredentialSpec } from '../domain/credential';
 import { parseCredentialName } from '../domain/credential';
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { buildPlan, type Plan } from '../domain/plan';
-import { assessAge } from '../domain/policy';
-import type { AuditLog, Clock, Deployer, SecretStore } from '../domain/ports';
+import { assessAge, type AgeAssessment } from '../domain/policy';
+import type { AuditLog, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
@@ -53,14 +53,7 @@ export class RotationService implements RotationRequests {
     ]);
     return buildPlan({
       spec,
-      age: assessAge({
-        type: spec.type,
-        risk: spec.risk,
-        rotatedAt: stored?.rotatedAt,
-        createdTime: stored?.createdTime,
-        now: this.deps.clock.now(),
-        warnDays: this.deps.dueSoonDays,
-      }),
+      age: this.ageOf(spec, stored),
       ...(discovered ? { discovered } : {}),
       ...(stored?.metadata?.consumers ? { storedConsumers: stored.metadata.consumers } : {}),
       ...(stored?.metadata?.issuer ? { storedIssuer: stored.metadata.issuer } : {}),
@@ -127,7 +120,7 @@ export class RotationService implements RotationRequests {
     }
   }
 
-  async status(name: string): Promise<{ active?: Run; last?: Run; age: ReturnType<typeof assessAge> }> {
+  async status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }> {
     const spec = this.spec(name);
     const [holder, history, stored] = await Promise.all([
       this.deps.runs.lockHolder(spec.name),
@@ -136,7 +129,12 @@ export class RotationService implements RotationRequests {
     ]);
     const active = holder ? await this.deps.runs.get(holder) : undefined;
     const last = history.find((r) => r.status === 'finished');
-    const age = assessAge({
+    return { ...(active ? { active } : {}), ...(last ? { last } : {}), age: this.ageOf(spec, stored) };
+  }
+
+  /** Policy age from the store's rotated_at, falling back to the KV version's created_time. */
+  private ageOf(spec: CredentialSpec, stored: StoredCredential | undefined): AgeAssessment {
+    return assessAge({
       type: spec.type,
       risk: spec.risk,
       rotatedAt: stored?.rotatedAt,
@@ -144,7 +142,6 @@ export class RotationService implements RotationRequests {
       now: this.deps.clock.now(),
       warnDays: this.deps.dueSoonDays,
     });
-    return { ...(active ? { active } : {}), ...(last ? { last } : {}), age };
   }
 
   getRun(id: string): Promise<Run | undefined> {

@@ -1,18 +1,1 @@
-const TITLES: Record<string, string> = {
-  'check-dependencies': 'Check dependencies',
-  generate: 'Generate new credential',
-  'store-new': 'Store new value (keep previous)',
-  deploy: 'Deploy to consumers',
-  verify: 'Verify every consumer',
-  'revoke-old': 'Revoke old credential',
-  record: 'Update metadata and audit',
-  notify: 'Notify stakeholders',
-  'restore-previous': 'Restore previous value',
-  'redeploy-previous': 'Redeploy previous value',
-  'reverify-previous': 'Re-verify with previous value',
-  'revoke-new': 'Revoke new credential',
-  'notify-rollback': 'Report rollback',
-};
-
-/** Display title of a step; unknown names (steps added later) show as themselves. */
-export const stepTitle = (name: string): string => TITLES[name] ?? name;
+export { stepTitle } from '../../domain/step-titles';
