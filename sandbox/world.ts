@@ -11,6 +11,7 @@ import { createVaultDouble, type VaultDouble } from './vault/vault-double';
 /** One consumer as the sandbox deploys it (mirrors the catalog's consumers). */
 interface CatalogConsumer {
   name: string;
+  cacheTtlSeconds?: number;
   reload: 'startup' | 'dynamic' | 'scheduled';
   kubernetes: { namespace: string; deployment: string; externalSecret: string };
   health?: { url: string; expect?: { field: string; equals: string } };
@@ -60,6 +61,8 @@ export interface WorldOptions {
   rolloutDelayMs?: number;
   ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
   userGroups?: Record<string, string[]>;
+  /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
+  cacheTtlSeconds?: number;
 }
 
 const token = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
@@ -162,6 +165,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       });
     }
     for (const c of cred.consumers) {
+      if (c.reload === 'dynamic' && opts.cacheTtlSeconds !== undefined)
+        c.cacheTtlSeconds = opts.cacheTtlSeconds;
       consumers.set(`${cred.name}/${c.name}`, { credential: cred, consumer: c });
       kubernetes.addDeployment({
         namespace: c.kubernetes.namespace,

@@ -104,8 +104,11 @@ export class RotationService implements RotationRequests {
       await queue.add('rotate', { runId: run.id }, { jobId: rotationJobId(run.id) });
       return run;
     } catch (e) {
-      if (locked) await runs.release(spec.name, run.id).catch(() => undefined);
       if (isRotatorError(e) && e.code === 'locked') throw e;
+      // An add that failed on the way back may have landed: then the run is real and keeps its lock.
+      const enqueued = await queue.getJob(rotationJobId(run.id)).catch(() => undefined);
+      if (enqueued) return run;
+      if (locked) await runs.release(spec.name, run.id).catch(() => undefined);
       this.deps.logger.error(
         { credential: spec.name, err: (e as Error).message },
         'rotation could not be enqueued',

@@ -76,4 +76,23 @@ describe('scheduled rotation, end to end', () => {
       expect(await h.services.runs.lockHolder(NAME)).toBeUndefined();
     });
   });
+
+  describe('when the consumer re-reads the secret itself (dynamic reload)', () => {
+    it('waits out its cache instead of restarting it, then verifies it on the new key', async () => {
+      await h.close();
+      h = await startHarness({ cacheTtlSeconds: 1 });
+      const started = await h.services.service.start({
+        credential: 'monitoring-service',
+        requester: { kind: 'cli', id: 'alice', name: 'alice' },
+      });
+      const run = await h.waitForRun(started.id);
+      expect(run.outcome).toBe('succeeded');
+      expect(h.world.kubernetes.restarts('monitoring', 'metrics-agent')).toBe(0);
+      const synced = Date.parse(run.facts.deploys!.forward!.syncedAt!);
+      expect(Date.parse(run.facts.deployedAt!) - synced).toBeGreaterThanOrEqual(1000);
+      const current = h.world.vault.current('api-credentials/monitoring-service')!;
+      expect(h.world.consumerValue('monitoring-service', 'metrics-agent')).toBe(current.data.api_key);
+      expect(run.facts.consumersVerified).toEqual(['metrics-agent']);
+    });
+  });
 });

@@ -47,6 +47,7 @@ export interface HarnessOptions {
   /** false: no worker in this process (a test starts its own, e.g. as a child process). */
   worker?: boolean;
   rolloutDelayMs?: number;
+  cacheTtlSeconds?: number;
   extraEnv?: Record<string, string>;
 }
 
@@ -59,6 +60,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     redisUrl: REDIS_URL,
     queuePrefix: prefix,
     ...(opts.rolloutDelayMs !== undefined ? { rolloutDelayMs: opts.rolloutDelayMs } : {}),
+    ...(opts.cacheTtlSeconds !== undefined ? { cacheTtlSeconds: opts.cacheTtlSeconds } : {}),
   });
   const env = { ...world.env, PORT: '0', POLL_INTERVAL_MS: '100', LOG_LEVEL: 'debug', ...opts.extraEnv };
   const logs = new LogCapture();
