@@ -50,7 +50,9 @@ export class Cluster {
 
   addDeployment(def: DeploymentDef): void {
     const key = keyOf(def.namespace, def.name);
-    this.deployments.set(key, buildDeployment(def, ++this.rv));
+    const deployment = buildDeployment(def, ++this.rv);
+    completeRollout(deployment);
+    this.deployments.set(key, deployment);
     this.pods.set(key, {});
     this.snapshotPods(key);
   }

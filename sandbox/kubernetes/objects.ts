@@ -75,22 +75,8 @@ export function buildDeployment(def: DeploymentDef, resourceVersion: number): Js
         },
       },
     },
-    status: {
-      observedGeneration: 1,
-      replicas,
-      updatedReplicas: replicas,
-      readyReplicas: replicas,
-      availableReplicas: replicas,
-      conditions: [
-        condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'),
-        condition(
-          'Progressing',
-          'True',
-          'NewReplicaSetAvailable',
-          `ReplicaSet "${def.name}-1" has successfully progressed.`,
-        ),
-      ],
-    },
+    // Filled in by completeRollout when the cluster adds it: a deployment starts fully rolled out.
+    status: {},
   };
 }
 
