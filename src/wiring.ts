@@ -15,7 +15,7 @@ import type { AuditLog, Clock, Issuer } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
-import type { ChatNotifier } from './procedures/types';
+import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
 import {
   APPROVALS_QUEUE,

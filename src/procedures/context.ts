@@ -4,7 +4,7 @@ import type { AuditLog, Clock, Deployer, HealthChecker, Issuer, SecretStore } fr
 import type { Run, StepName } from '../domain/run';
 import type { Secret } from '../domain/secret';
 import type { RunStore } from '../queue/run-store';
-import type { ChatNotifier } from './types';
+import type { ChatNotifier } from '../domain/ports';
 
 export interface EngineSettings {
   /** How soon a waiting step looks again (rollouts, syncs, propagation). */

@@ -30,5 +30,3 @@ export interface RotationRequests {
   /** Most recent first. */
   history(name: string, limit?: number): Promise<Run[]>;
 }
-
-export type { ChatNotifier } from '../domain/ports';

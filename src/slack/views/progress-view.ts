@@ -1,6 +1,6 @@
 import { stepDurationMs, type Run, type StepState, type StepStatus } from '../../domain/run';
 import { context, duration, esc, section, type SlackBlock, type View } from './blocks';
-import { stepTitle } from './step-titles';
+import { stepTitle } from '../../domain/step-titles';
 
 export const STEP_ICON: Record<StepStatus, string> = {
   done: '✓',

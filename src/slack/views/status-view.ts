@@ -2,7 +2,7 @@ import type { AgeAssessment } from '../../domain/policy';
 import { describeAge } from '../../domain/policy';
 import type { Run } from '../../domain/run';
 import { context, esc, section, type SlackBlock, type View } from './blocks';
-import { stepTitle } from './step-titles';
+import { stepTitle } from '../../domain/step-titles';
 import { who } from './summary-view';
 
 export interface StatusInput {

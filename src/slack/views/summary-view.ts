@@ -2,7 +2,7 @@ import type { CredentialSpec } from '../../domain/credential';
 import { runDurationMs, type Identity, type Run, type RunOutcome } from '../../domain/run';
 import { context, duration, esc, fields, header, section, type SlackBlock, type View } from './blocks';
 import { troubleshootingBlocks, troubleshootingFor } from './hints';
-import { stepTitle } from './step-titles';
+import { stepTitle } from '../../domain/step-titles';
 
 const OUTCOME: Record<RunOutcome, string> = {
   succeeded: '✓ Rotated',

@@ -1,1 +1,0 @@
-export { stepTitle } from '../../domain/step-titles';
