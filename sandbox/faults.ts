@@ -13,6 +13,12 @@ export interface FaultRule {
   drop?: boolean;
   /** How many matching requests this applies to; unlimited when absent. */
   times?: number;
+  /**
+   * The request is served as usual (a write lands) and only then is the answer lost: replaced by
+   * `status`/`body`, or dropped with `drop`, after `latencyMs`. The fault a proxy or a network
+   * blip causes, and why a write must be read back before anyone compensates for it.
+   */
+  afterApply?: boolean;
 }
 
 function matches(rule: FaultRule, method: string, path: string): boolean {
@@ -24,6 +30,27 @@ function matches(rule: FaultRule, method: string, path: string): boolean {
     } else if (!path.includes(src)) return false;
   }
   return true;
+}
+
+/** Lets the double answer, then throws the answer away and sends the rule's instead (or nothing). */
+function loseAnswer(req: IncomingMessage, res: ServerResponse, rule: FaultRule): void {
+  const writeHead = res.writeHead.bind(res);
+  const end = res.end.bind(res);
+  res.writeHead = (() => res) as unknown as ServerResponse['writeHead'];
+  res.end = (() => {
+    void (async () => {
+      if (rule.latencyMs) await new Promise((r) => setTimeout(r, rule.latencyMs));
+      if (rule.drop || rule.status === undefined) {
+        req.socket.destroy();
+        return;
+      }
+      const body =
+        rule.body === undefined ? '' : typeof rule.body === 'string' ? rule.body : JSON.stringify(rule.body);
+      writeHead(rule.status, { 'content-type': 'application/json', ...rule.headers });
+      end(body);
+    })();
+    return res;
+  }) as unknown as ServerResponse['end'];
 }
 
 /**
@@ -52,6 +79,10 @@ export class Faults {
     if (rule.times !== undefined) {
       rule.times -= 1;
       if (rule.times <= 0) this.rules.splice(idx, 1);
+    }
+    if (rule.afterApply) {
+      loseAnswer(req, res, rule);
+      return false;
     }
     if (rule.latencyMs) await new Promise((r) => setTimeout(r, rule.latencyMs));
     if (rule.drop) {

@@ -20,9 +20,16 @@ export const DEFAULT_RETRY: Omit<RetryOptions, 'retryable'> = {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The delay an error asks for: `retryAfterMs` on the error itself (adapters' internal errors) or in
+ * a RotatorError's context (what reaches the engine). One reader for both, so no adapter's
+ * Retry-After is lost on the way.
+ */
 export function retryAfterOf(e: unknown): number | undefined {
-  if (typeof e === 'object' && e !== null && 'retryAfterMs' in e) {
-    const v = (e as { retryAfterMs?: unknown }).retryAfterMs;
+  if (typeof e !== 'object' || e === null) return undefined;
+  const own = (e as { retryAfterMs?: unknown }).retryAfterMs;
+  const inContext = (e as { context?: { retryAfterMs?: unknown } }).context?.retryAfterMs;
+  for (const v of [own, inContext]) {
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
   }
   return undefined;

@@ -30,6 +30,8 @@ export interface StoredCredential {
   rotationVerifiedAt?: string;
   emergencyRotation?: boolean;
   incidentReference?: string;
+  /** rotation_run_id: the run whose write produced this version (a ClientRequestToken, never secret). */
+  runId?: string;
   metadata?: StoredMetadata;
 }
 
@@ -43,6 +45,11 @@ export interface StoreVersionWrite {
   metadata?: StoredMetadata;
   emergencyRotation?: boolean;
   incidentReference?: string;
+  /**
+   * The run writing this version. After a write whose answer was lost, reading it back tells
+   * whether the write landed (AWS Secrets Manager's ClientRequestToken, for Vault).
+   */
+  runId?: string;
 }
 
 export interface StorePatch {

@@ -71,6 +71,11 @@ export interface RunFacts {
   consumersNextJob?: string[];
   orphansRevoked?: string[];
   oldKeyLastUsedAt?: string;
+  /**
+   * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
+   * be written yet: the reconciler retries it until it is done.
+   */
+  recordPending?: boolean;
 }
 
 export interface RunFailure {

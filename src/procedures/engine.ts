@@ -4,6 +4,7 @@ import { retryAfterOf } from '../adapters/retry';
 import { identityOf, since, type EngineDeps, type Scratch, type StepContext } from './context';
 import { failureOf, planAfterFailure } from './failure';
 import { SCHEDULED_PROCEDURE } from './scheduled';
+import { holdsNewKey, readTruth } from './steps/store-truth';
 
 export type AdvanceResult = { kind: 'finished'; run: Run } | { kind: 'wait'; delayMs: number; run: Run };
 
@@ -65,10 +66,7 @@ export class RotationEngine {
         if (this.worthWaiting(ctx, step, e)) {
           outcome = {
             kind: 'wait' as const,
-            delayMs: Math.max(
-              retryAfterOf(isRotatorError(e) ? e.context : undefined) ?? 0,
-              deps.settings.pollIntervalMs,
-            ),
+            delayMs: Math.max(retryAfterOf(e) ?? 0, deps.settings.pollIntervalMs),
             detail: `retrying after ${isRotatorError(e) ? e.code : 'an error'}: ${isRotatorError(e) ? e.message : ''}`,
           };
         } else {
@@ -175,23 +173,45 @@ export class RotationEngine {
       failure.message,
     );
     const { revokeNewKey } = planAfterFailure(run, step, failure);
-    if (revokeNewKey && run.facts.newKeyId) {
-      // No orphan at the issuer: the store still points at the old, working key.
-      try {
-        await ctx.issuer.revoke(run.facts.newKeyId);
-        run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), run.facts.newKeyId];
-      } catch (revokeError) {
-        // Left for the next rotation's orphan sweep; the run says so.
-        run.failure = {
-          ...run.failure!,
-          message: `${run.failure!.message}; new key ${run.facts.newKeyId} could not be revoked yet (${failureOf(step, revokeError).message})`,
-        };
-      }
-    }
+    if (revokeNewKey && run.facts.newKeyId) await this.revokeUnstoredKey(ctx, step);
     if (step.phase === 'forward' && run.outcome === 'rolled_back')
       run.facts.rollbackStartedAt = ctx.now().toISOString();
     await this.save(run);
     await this.progress(run);
+  }
+
+  /**
+   * Revokes the new key of a run that failed before its key was in service, so no orphan is left at
+   * the issuer, but only once Vault, read back, shows it does not hold that key: a write whose answer
+   * was lost may have landed, and revoking the key Vault serves would break every consumer.
+   */
+  private async revokeUnstoredKey(ctx: StepContext, step: StepState): Promise<void> {
+    const { run } = ctx;
+    const keyId = run.facts.newKeyId!;
+    const note = (text: string) => {
+      run.failure = { ...run.failure!, message: `${run.failure!.message}; ${text}` };
+    };
+    let truth;
+    try {
+      truth = await readTruth(ctx);
+    } catch (e) {
+      truth = { known: false as const, reason: failureOf(step, e).message };
+    }
+    if (!truth.known) {
+      return note(
+        `new key ${keyId} was kept: Vault could not be read to confirm it does not hold it (${truth.reason})`,
+      );
+    }
+    if (holdsNewKey(truth.current, run)) {
+      return note(`new key ${keyId} was kept: Vault holds it as current (version ${truth.current!.version})`);
+    }
+    try {
+      await ctx.issuer.revoke(keyId);
+      run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), keyId];
+    } catch (revokeError) {
+      // Left for the next rotation's orphan sweep; the run says so.
+      note(`new key ${keyId} could not be revoked yet (${failureOf(step, revokeError).message})`);
+    }
   }
 
   private reset(run: Run, from: StepState, to: string, detail: string): void {

@@ -81,6 +81,19 @@ export function planAfterFailure(
       run.outcome = failure.code === 'old_key_in_use' ? 'refused' : 'failed';
       remaining.forEach(skip);
       return { revokeNewKey: false };
+    case 'record':
+      // The old key is revoked and the new one verified: the rotation happened. What is left is
+      // clearing previous_key in Vault, which the reconciler retries until it is done.
+      if (run.facts.revokedAt) {
+        run.outcome = 'succeeded';
+        run.facts.recordPending = true;
+        delete run.failure;
+        remaining.forEach(skip);
+        return { revokeNewKey: false };
+      }
+      run.outcome = 'failed';
+      remaining.forEach(skip);
+      return { revokeNewKey: false };
     default:
       run.outcome = 'failed';
       remaining.forEach(skip);

@@ -39,7 +39,7 @@ function networkCode(e: unknown): string | undefined {
  * Turns what the client threw into a RotatorError naming the object (`what`, e.g.
  * "deployment prod/web-app") and the HTTP status or network failure. 404 and other 4xx are
  * permanent (`deploy_failed`); 429, 5xx, timeouts and connection failures are transient
- * (`deploy_unavailable`), with Retry-After carried as `retryAfterMs` for withRetry.
+ * (`deploy_unavailable`), with Retry-After carried as `context.retryAfterMs` (read by retryAfterOf).
  */
 export function toDeployerError(e: unknown, action: string, what: string): RotatorError {
   if (e instanceof RotatorError) return e;
@@ -54,16 +54,19 @@ export function toDeployerError(e: unknown, action: string, what: string): Rotat
       });
     }
     if (status === 429 || status >= 500) {
-      const err = new RotatorError(
+      const retryAfter = Number((e.headers as Record<string, string> | undefined)?.['retry-after']);
+      return new RotatorError(
         'deploy_unavailable',
         `cannot ${action} ${what}: Kubernetes API answered ${suffix}`,
         {
-          context: { ...context, status },
+          context: {
+            ...context,
+            status,
+            ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+          },
           transient: true,
         },
       );
-      const retryAfter = Number((e.headers as Record<string, string> | undefined)?.['retry-after']);
-      return Number.isFinite(retryAfter) ? Object.assign(err, { retryAfterMs: retryAfter * 1000 }) : err;
     }
     return new RotatorError('deploy_failed', `cannot ${action} ${what}: Kubernetes API answered ${suffix}`, {
       context: { ...context, status },

@@ -54,6 +54,7 @@ export function toKvData(path: string, w: StoreVersionWrite, baseMetadata: Recor
     rotated_by: w.rotatedBy,
     emergency_rotation: w.emergencyRotation === undefined ? undefined : String(w.emergencyRotation),
     incident_reference: w.incidentReference,
+    rotation_run_id: w.runId,
     metadata: Object.keys(metadata).length > 0 ? metadata : undefined,
   });
 }
@@ -93,6 +94,7 @@ export function fromKv(path: string, data: KvData, version: number, createdTime:
             ? false
             : undefined,
       incidentReference: str(data['incident_reference']),
+      runId: str(data['rotation_run_id']),
       metadata: parseMetadata(data['metadata']),
     }),
   };

@@ -1,31 +1,45 @@
+import type { StoredCredential } from '../../domain/ports';
 import { done, type StepContext, type StepOutcome } from '../context';
+import { holdsNewKey, readTruth, waitForStore } from './store-truth';
 
-/** Runbook step 7: previous_key cleared, rotation_verified_at and the metadata object updated. */
+const recorded = (ctx: StepContext, c: StoredCredential | undefined): boolean =>
+  !!c && holdsNewKey(c, ctx.run) && !c.previousValue && !!c.rotationVerifiedAt;
+
+/**
+ * Runbook step 7: previous_key cleared, rotation_verified_at and the metadata object updated. A patch
+ * that fails or goes unanswered is read back; one that did not land fails the step, which after a
+ * successful revocation leaves a succeeded run with the record pending (the reconciler finishes it).
+ */
 export async function record(ctx: StepContext): Promise<StepOutcome> {
   const { spec, deps, run } = ctx;
-  const current = await deps.store.read(spec.store);
-  if (
-    current &&
-    current.keyId === run.facts.newKeyId &&
-    !current.previousValue &&
-    current.rotationVerifiedAt
-  ) {
-    return done(`secret/${spec.store} version ${current.version} already recorded`);
+  const truth = await readTruth(ctx);
+  if (!truth.known) return waitForStore(ctx, truth.reason, 'the record waits for it');
+  const current = truth.current;
+  if (recorded(ctx, current)) {
+    return done(`secret/${spec.store} version ${current!.version} already recorded`);
   }
   const at = ctx.now().toISOString();
-  const version = await deps.store.patch(
-    spec.store,
-    {
-      clearPrevious: true,
-      rotationVerifiedAt: at,
-      metadata: {
-        issuer: spec.issuer.name,
-        consumers: spec.consumers.map((c) => c.name),
-        rotation_contact: spec.contact,
-        last_rotated: current?.rotatedAt ?? at,
+  try {
+    const version = await deps.store.patch(
+      spec.store,
+      {
+        clearPrevious: true,
+        rotationVerifiedAt: at,
+        metadata: {
+          issuer: spec.issuer.name,
+          consumers: spec.consumers.map((c) => c.name),
+          rotation_contact: spec.contact,
+          last_rotated: current?.rotatedAt ?? at,
+        },
       },
-    },
-    current?.version ?? run.facts.newVersion ?? 0,
-  );
-  return done(`secret/${spec.store} version ${version}: previous_key cleared, rotation_verified_at ${at}`);
+      current?.version ?? run.facts.newVersion ?? 0,
+    );
+    return done(`secret/${spec.store} version ${version}: previous_key cleared, rotation_verified_at ${at}`);
+  } catch (e) {
+    const after = await readTruth(ctx);
+    if (after.known && recorded(ctx, after.current)) {
+      return done(`secret/${spec.store} version ${after.current!.version}: recorded (after a lost answer)`);
+    }
+    throw e;
+  }
 }

@@ -1,5 +1,6 @@
 import { RotatorError } from '../../domain/errors';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+import { holdsNewKey, readTruth, waitForStore } from './store-truth';
 
 /**
  * Runbook step 6. Before revoking, the old key's last use is checked: a use after every declared
@@ -25,6 +26,17 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         delayMs: Math.min(deps.settings.quietWindowMs - quietFor, deps.settings.pollIntervalMs * 10),
         detail: `watching old key ${oldKeyId} for use by an undeclared consumer before revoking it`,
       };
+    }
+    // Read the truth back before the one irreversible act: Vault must serve the new key by now.
+    const truth = await readTruth(ctx);
+    if (!truth.known)
+      return waitForStore(ctx, truth.reason, `old key ${oldKeyId} stays active until it answers`);
+    if (!holdsNewKey(truth.current, run)) {
+      throw new RotatorError(
+        'store_conflict',
+        `secret/${spec.store} does not hold this run's new key (version ${truth.current?.version ?? 'none'}): old key ${oldKeyId} was not revoked`,
+        { context: { hint: 'cannot_revoke_old' } },
+      );
     }
     const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();

@@ -1,7 +1,9 @@
 import { RotatorError } from '../../domain/errors';
+import type { StoredCredential } from '../../domain/ports';
 import type { StepContext, StepOutcome } from '../context';
 import { done, since } from '../context';
 import { deployConsumers } from './deploy';
+import { holdsNewKey, readTruth, waitForStore } from './store-truth';
 import { checkConsumers } from './verify';
 
 function withinBudget(ctx: StepContext): void {
@@ -14,14 +16,24 @@ function withinBudget(ctx: StepContext): void {
   }
 }
 
-/** Rollback 1: the pre-rotation version's content becomes current again (a new KV version). */
+/** Whether Vault's current version is the pre-rotation key again (restored by this run or found so). */
+const holdsOldKey = (ctx: StepContext, current: StoredCredential | undefined): boolean =>
+  !!current && !!ctx.run.facts.oldKeyId && current.keyId === ctx.run.facts.oldKeyId;
+
+/**
+ * Rollback 1: the pre-rotation version's content becomes current again (a new KV version, marked
+ * with the run id). A write that fails or goes unanswered is read back: if the old key is current,
+ * the restore landed.
+ */
 export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
   withinBudget(ctx);
   const { spec, deps, run } = ctx;
-  const current = await deps.store.read(spec.store);
-  if (current && run.facts.oldKeyId && current.keyId === run.facts.oldKeyId) {
-    run.facts.restoredVersion = current.version;
-    return done(`secret/${spec.store} already holds the previous key (version ${current.version})`);
+  const truth = await readTruth(ctx);
+  if (!truth.known) return waitForStore(ctx, truth.reason, 'the restore waits for it');
+  const current = truth.current;
+  if (holdsOldKey(ctx, current)) {
+    run.facts.restoredVersion = current!.version;
+    return done(`secret/${spec.store} already holds the previous key (version ${current!.version})`);
   }
   const base =
     run.facts.baseVersion !== undefined
@@ -33,21 +45,32 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
       `secret/${spec.store} version ${run.facts.baseVersion ?? '?'} cannot be read back`,
     );
   }
-  const version = await deps.store.write(
-    spec.store,
-    {
-      value: base.value,
-      ...(base.keyId ? { keyId: base.keyId } : {}),
-      ...(base.previousValue ? { previousValue: base.previousValue } : {}),
-      ...(base.previousKeyId ? { previousKeyId: base.previousKeyId } : {}),
-      // The rotation did not happen: the credential keeps its age.
-      rotatedAt: base.rotatedAt ?? base.createdTime,
-      rotatedBy: base.rotatedBy ?? 'unknown',
-    },
-    current.version,
-  );
-  run.facts.restoredVersion = version;
-  return done(`secret/${spec.store} version ${version} holds the previous key again`);
+  try {
+    const version = await deps.store.write(
+      spec.store,
+      {
+        value: base.value,
+        ...(base.keyId ? { keyId: base.keyId } : {}),
+        ...(base.previousValue ? { previousValue: base.previousValue } : {}),
+        ...(base.previousKeyId ? { previousKeyId: base.previousKeyId } : {}),
+        // The rotation did not happen: the credential keeps its age.
+        rotatedAt: base.rotatedAt ?? base.createdTime,
+        rotatedBy: base.rotatedBy ?? 'unknown',
+        runId: run.id,
+      },
+      current.version,
+    );
+    run.facts.restoredVersion = version;
+    return done(`secret/${spec.store} version ${version} holds the previous key again`);
+  } catch (e) {
+    const after = await readTruth(ctx);
+    if (!after.known) return waitForStore(ctx, after.reason, 'whether the restore landed is unknown');
+    if (holdsOldKey(ctx, after.current)) {
+      run.facts.restoredVersion = after.current!.version;
+      return done(`secret/${spec.store} version ${after.current!.version} holds the previous key again`);
+    }
+    throw e;
+  }
 }
 
 /** Rollback 2: consumers get the previous value back. */
@@ -65,10 +88,21 @@ export async function reverifyPrevious(ctx: StepContext): Promise<StepOutcome> {
   return checkConsumers(ctx, 'previous key');
 }
 
-/** Rollback 4: the new key, now unused, is revoked at the issuer. */
+/**
+ * Rollback 4: the new key, now unused, is revoked at the issuer, but only once Vault, read back,
+ * no longer serves it.
+ */
 export async function revokeNew(ctx: StepContext): Promise<StepOutcome> {
   const keyId = ctx.run.facts.newKeyId;
   if (!keyId) return done('no new key to revoke');
+  const truth = await readTruth(ctx);
+  if (!truth.known) return waitForStore(ctx, truth.reason, `new key ${keyId} stays active until it answers`);
+  if (holdsNewKey(truth.current, ctx.run)) {
+    throw new RotatorError(
+      'store_conflict',
+      `secret/${ctx.spec.store} still serves new key ${keyId} (version ${truth.current!.version}): it was not revoked`,
+    );
+  }
   await ctx.issuer.revoke(keyId);
   return done(`new key ${keyId} revoked; the previous key stays valid`);
 }

@@ -39,6 +39,12 @@ export function summaryView(run: Run, spec: CredentialSpec): View {
   ];
   if (f.restoredVersion !== undefined)
     blocks.push(section(`Previous value restored as version ${f.restoredVersion}.`));
+  if (f.recordPending)
+    blocks.push(
+      section(
+        'Vault’s record (previous_key cleared, rotation_verified_at) could not be written yet: it is retried automatically until it is done.',
+      ),
+    );
   if (run.failure) {
     const step = stepTitle(run.failure.step);
     blocks.push(section(`*What went wrong* (step: ${esc(step)})\n${esc(run.failure.message)}`));
