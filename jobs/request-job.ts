@@ -1,19 +1,20 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { isRotatorError } from '../src/domain/errors';
 import type { RotationRequests } from '../src/procedures/types';
-import type { RequestJobData, RequestResult } from '../src/queue/names';
-
-const STALE_AFTER_MS = 60_000;
+import { REQUEST_MARGIN_MS, type RequestJobData, type RequestResult } from '../src/queue/names';
 
 /**
  * Serves the CLI: plans or starts a rotation with the worker's configuration, so the CLI needs
  * nothing but Redis. Refusals (unknown name, locked) are permanent and reach the CLI as the reason.
+ * A request whose CLI has given up (its deadline passed) is refused: a rotation nobody watches is
+ * not what the person at the terminal asked for.
  */
-export function createRequestProcessor(requests: RotationRequests) {
+export function createRequestProcessor(requests: RotationRequests, now: () => number = Date.now) {
   return async (job: Job<RequestJobData>): Promise<RequestResult> => {
-    // The CLI gives up after 30 s; a request older than that has nobody waiting for it.
-    if (Date.now() - job.timestamp > STALE_AFTER_MS) {
-      throw new UnrecoverableError('request expired before a worker took it: nothing was started');
+    if (!(job.data.deadline > now() + REQUEST_MARGIN_MS)) {
+      throw new UnrecoverableError(
+        'the CLI stopped waiting before a worker took the request: nothing was started',
+      );
     }
     try {
       if (job.data.kind === 'plan') return { kind: 'plan', plan: await requests.plan(job.data.credential) };

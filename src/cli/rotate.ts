@@ -6,7 +6,7 @@
  * 0 succeeded (or plan shown), 1 the rotation did not succeed, 2 refused or bad input, 3 no worker/Redis.
  */
 import { userInfo } from 'node:os';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { CREDENTIAL_NAME } from '../domain/credential';
 import type { Plan } from '../domain/plan';
@@ -57,7 +57,34 @@ async function follow(runs: RunStore, runId: string): Promise<Run> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+export interface CliOptions {
+  redisUrl: string;
+  prefix: string;
+  /** How long to wait for a worker to take the request (default 30 s). */
+  waitMs?: number;
+}
+
+/** Gives up on a request: removes it if no worker took it, else returns what the worker answered. */
+async function withdraw(
+  queue: Queue<RequestJobData>,
+  job: Job<RequestJobData>,
+): Promise<RequestResult | undefined> {
+  try {
+    await job.remove();
+    return undefined;
+  } catch {
+    // A worker holds it now (or finished it): its answer, if any, is what counts.
+    const state = await job.getState().catch(() => 'unknown');
+    if (state !== 'completed') return undefined;
+    const fresh = await queue.getJob(job.id!).catch(() => undefined);
+    return (fresh?.returnvalue as RequestResult | undefined) ?? undefined;
+  }
+}
+
+/** The CLI without process globals: returns the exit code. */
+export async function rotateCli(argv: string[], opts: CliOptions): Promise<number> {
+  const { redisUrl: url, prefix } = opts;
+  const waitMs = opts.waitMs ?? 30_000;
   const dryRun = argv.includes('--dry-run');
   const names = argv.filter((a) => !a.startsWith('--'));
   if (names.length !== 1 || argv.some((a) => a.startsWith('--') && a !== '--dry-run')) {
@@ -71,8 +98,6 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-  const prefix = process.env.QUEUE_PREFIX || 'rotator';
   // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
   const connection = createRedis(url, 'request');
   const eventsConnection = new IORedis(url, {
@@ -95,24 +120,28 @@ async function main(argv: string[]): Promise<number> {
       return 3;
     }
     const user = userInfo().username;
-    const job = await queue.add(dryRun ? 'plan' : 'rotate', {
-      kind: dryRun ? 'plan' : 'rotate',
-      credential: name,
-      user,
-    });
+    const job = await queue.add(
+      dryRun ? 'plan' : 'rotate',
+      { kind: dryRun ? 'plan' : 'rotate', credential: name, user, deadline: Date.now() + waitMs },
+      { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+    );
     let result: RequestResult;
     try {
-      result = (await job.waitUntilFinished(events, 30_000)) as RequestResult;
+      result = (await job.waitUntilFinished(events, waitMs)) as RequestResult;
     } catch (e) {
       const msg = (e as Error).message;
-      if (/timed out/i.test(msg)) {
+      if (!/timed out/i.test(msg)) {
+        console.error(msg.replace(/^[a-z_]+: /, ''));
+        return 2;
+      }
+      const late = await withdraw(queue, job);
+      if (!late) {
         console.error(
-          `no worker answered within 30s: is a worker running on ${url} with QUEUE_PREFIX=${prefix}?`,
+          `no worker answered within ${Math.round(waitMs / 1000)}s: nothing was started. Is a worker running on ${url} with QUEUE_PREFIX=${prefix}?`,
         );
         return 3;
       }
-      console.error(msg.replace(/^[a-z_]+: /, ''));
-      return 2;
+      result = late;
     }
     if (result.kind === 'plan') {
       printPlan(result.plan);
@@ -130,10 +159,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`rotate: ${(e as Error).message}`);
-    process.exit(3);
-  },
-);
+if (require.main === module) {
+  rotateCli(process.argv.slice(2), {
+    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    prefix: process.env.QUEUE_PREFIX || 'rotator',
+  }).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`rotate: ${(e as Error).message}`);
+      process.exit(3);
+    },
+  );
+}

@@ -20,7 +20,15 @@ export interface RequestJobData {
   credential: string;
   /** The OS user running the CLI: the audit identity. */
   user: string;
+  /**
+   * When the CLI stops waiting (epoch ms). A worker that takes the request later refuses it: nobody
+   * would be watching the rotation it starts.
+   */
+  deadline: number;
 }
+
+/** How much time a request must have left for a worker to start it (the CLI must still see the answer). */
+export const REQUEST_MARGIN_MS = 2_000;
 
 /** Delayed jobs that close approval requests nobody decided, when they expire. */
 export const APPROVALS_QUEUE = 'approvals';

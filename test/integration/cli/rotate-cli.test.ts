@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { createRequestProcessor } from '../../../jobs/request-job';
+import { rotateCli } from '../../../src/cli/rotate';
+import type { RotationRequests } from '../../../src/procedures/types';
+import { REQUESTS_QUEUE, type RequestJobData } from '../../../src/queue/names';
+import { deletePrefix, REDIS_URL, testRedis } from '../../helpers/redis';
+
+/** A RotationRequests that records what it was asked to start (the worker's side of the CLI). */
+function recordingRequests(): RotationRequests & { started: string[] } {
+  const started: string[] = [];
+  return {
+    started,
+    credentialNames: () => ['payment-gateway-api'],
+    spec: () => {
+      throw new Error('not used');
+    },
+    plan: () => Promise.reject(new Error('not used')),
+    start: async (input) => {
+      started.push(input.credential);
+      return { id: `run-${started.length}` } as Awaited<ReturnType<RotationRequests['start']>>;
+    },
+    status: () => Promise.reject(new Error('not used')),
+    getRun: async () => undefined,
+    history: async () => [],
+  };
+}
+
+describe('the break-glass CLI and its deadline', () => {
+  const redis = testRedis();
+  const blocking = testRedis(); // workers and queue events block on their own connection
+  let prefix: string;
+  let errors: string[];
+  beforeEach(() => {
+    prefix = `test-${randomUUID()}`;
+    errors = [];
+    jest.spyOn(console, 'error').mockImplementation((m: unknown) => void errors.push(String(m)));
+    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await deletePrefix(redis, prefix);
+  });
+  afterAll(() => {
+    redis.disconnect();
+    blocking.disconnect();
+  });
+
+  describe('when no worker answers before the CLI gives up', () => {
+    it('exits 3, withdraws the request, and a worker that starts later rotates nothing', async () => {
+      const code = await rotateCli(['payment-gateway-api'], { redisUrl: REDIS_URL, prefix, waitMs: 800 });
+      expect(code).toBe(3);
+      expect(errors.join('\n')).toContain('nothing was started');
+
+      const requests = recordingRequests();
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection: redis, prefix });
+      try {
+        await worker.waitUntilReady();
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+        expect(counts).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
+        expect(requests.started).toEqual([]);
+      } finally {
+        await worker.close();
+        await queue.close();
+      }
+    });
+  });
+
+  describe('when a worker takes a request whose CLI has already gone', () => {
+    it('refuses it and starts nothing', async () => {
+      const requests = recordingRequests();
+      const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection: redis, prefix });
+      const events = new QueueEvents(REQUESTS_QUEUE, { connection: blocking, prefix });
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        await events.waitUntilReady();
+        const late = await queue.add('rotate', {
+          kind: 'rotate',
+          credential: 'payment-gateway-api',
+          user: 'alice',
+          deadline: Date.now() - 1,
+        });
+        await expect(late.waitUntilFinished(events, 5_000)).rejects.toThrow(/stopped waiting/);
+        const timely = await queue.add('rotate', {
+          kind: 'rotate',
+          credential: 'payment-gateway-api',
+          user: 'alice',
+          deadline: Date.now() + 30_000,
+        });
+        await expect(timely.waitUntilFinished(events, 5_000)).resolves.toEqual({
+          kind: 'rotate',
+          runId: 'run-1',
+        });
+        expect(requests.started).toEqual(['payment-gateway-api']);
+      } finally {
+        await worker.close();
+        await events.close();
+        await queue.close();
+      }
+    });
+  });
+});
