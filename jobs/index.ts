@@ -7,6 +7,7 @@ import type { WebClient } from '@slack/web-api';
 import type { AuditLog } from '../src/domain/ports';
 import {
   APPROVALS_QUEUE,
+  MAINTENANCE_QUEUE,
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
@@ -15,6 +16,7 @@ import {
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
+import { createReconcileProcessor, type ReconcileJobDeps } from './reconcile-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
 
@@ -28,6 +30,8 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
+  /** When given, this process also runs the reconciler's ticks. */
+  reconcile?: ReconcileJobDeps;
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -35,7 +39,7 @@ export function registerWorkers(
   engine: RotationEngine,
   requests: RotationRequests,
   opts: WorkerOptions,
-): Array<Worker<RotationJobData> | Worker<RequestJobData> | Worker<ApprovalExpiryJobData>> {
+): Worker[] {
   const timing = {
     ...(opts.lockDurationMs ? { lockDuration: opts.lockDurationMs } : {}),
     ...(opts.stalledIntervalMs ? { stalledInterval: opts.stalledIntervalMs } : {}),
@@ -74,10 +78,7 @@ export function registerWorkers(
     concurrency: 2,
     ...timing,
   });
-  const workers: Array<Worker<RotationJobData> | Worker<RequestJobData> | Worker<ApprovalExpiryJobData>> = [
-    rotations,
-    cli,
-  ];
+  const workers: Worker[] = [rotations, cli];
   if (opts.approvals) {
     const a = opts.approvals;
     workers.push(
@@ -86,6 +87,16 @@ export function registerWorkers(
         createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit }),
         { connection: opts.connection, prefix: opts.prefix, concurrency: 2, ...timing },
       ),
+    );
+  }
+  if (opts.reconcile) {
+    workers.push(
+      new Worker(MAINTENANCE_QUEUE, createReconcileProcessor(opts.reconcile), {
+        connection: opts.connection,
+        prefix: opts.prefix,
+        concurrency: 1,
+        ...timing,
+      }),
     );
   }
   for (const w of workers) w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));

@@ -197,6 +197,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     KUBECONFIG: kubeconfigPath,
     CATALOG_PATH: catalogPath,
     SECURITY_CHANNEL: 'C_SECURITY',
+    // The sandbox's Redis is a scratch one; the bot warns loudly instead of refusing.
+    ALLOW_EPHEMERAL_REDIS: 'true',
   });
 
   return {

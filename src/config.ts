@@ -60,6 +60,16 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** How often Vault is compared with the run records to find half-rotations nobody is finishing. */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  /**
+   * Run on a Redis that keeps nothing on disk or evicts keys (runs, locks and the audit stream
+   * would be lost on restart). For the demo and tests; production refuses to start without it.
+   */
+  ALLOW_EPHEMERAL_REDIS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;

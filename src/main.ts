@@ -7,9 +7,10 @@ import type { Logger } from 'pino';
 import { register } from '../commands';
 import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
-import { isRotatorError } from './domain/errors';
+import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId } from './queue/names';
+import { approvalExpiryJobId, RECONCILE_JOB } from './queue/names';
+import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
 import { buildServices, type Services, type WiringOverrides } from './wiring';
@@ -30,8 +31,14 @@ export async function startRole(
   logger: Logger,
   overrides: WiringOverrides = {},
 ): Promise<Running> {
-  const services = buildServices(config, logger, overrides);
   const env = config.env;
+  const services = buildServices(config, logger, overrides);
+  try {
+    await checkRedis(services, env.ALLOW_EPHEMERAL_REDIS, logger);
+  } catch (e) {
+    await services.close();
+    throw e;
+  }
   let slack: SlackApp | undefined;
   if (role !== 'worker') {
     slack = createSlackApp({
@@ -72,7 +79,18 @@ export async function startRole(
             client: services.slackClient,
             audit: services.audit,
           },
+          reconcile: {
+            reconciler: services.reconciler,
+            catalog: config.catalog.credentials,
+            redis: services.workerRedis,
+            prefix: env.QUEUE_PREFIX,
+            client: services.slackClient,
+            securityChannel: env.SECURITY_CHANNEL,
+            audit: services.audit,
+            logger: logger.child({ component: 'reconciler' }),
+          },
         });
+  if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {
     services,
     ...(slack ? { slack } : {}),
@@ -84,6 +102,41 @@ export async function startRole(
       await services.close();
     },
   };
+}
+
+/**
+ * Vault is the source of truth, but runs, locks and the audit stream live in Redis: a Redis that
+ * would lose them on restart is refused (or, when allowed, announced loudly at every start).
+ */
+async function checkRedis(services: Services, allowEphemeral: boolean, logger: Logger): Promise<void> {
+  const persistence = await readPersistence(services.redis);
+  if (!persistence) {
+    logger.warn(
+      'Redis refused CONFIG GET: cannot tell whether it persists data; make sure it has AOF and noeviction',
+    );
+    return;
+  }
+  const problems = durabilityProblems(persistence);
+  if (problems.length === 0) return;
+  const what = `Redis would lose in-flight runs, locks and the audit stream: ${problems.join('; ')}`;
+  if (!allowEphemeral) {
+    throw new RotatorError(
+      'config_invalid',
+      `${what}. Enable persistence (appendonly yes, or RDB save points) and maxmemory-policy noeviction, or set ALLOW_EPHEMERAL_REDIS=true for a demo or a test.`,
+    );
+  }
+  logger.warn(
+    { problems },
+    `EPHEMERAL REDIS — ${what}; allowed by ALLOW_EPHEMERAL_REDIS=true. The reconciler will find half-rotations from Vault after a loss.`,
+  );
+}
+
+/** The reconciler's tick (one job per interval across replicas) and one run at start-up. */
+async function scheduleReconciler(services: Services, everyMs: number): Promise<void> {
+  const q = services.maintenanceQueue;
+  await q.upsertJobScheduler(RECONCILE_JOB, { every: everyMs }, { name: RECONCILE_JOB, data: {} });
+  // Replicas starting together add one start-up run between them (deduplicated while it is pending).
+  await q.add(RECONCILE_JOB, {}, { deduplication: { id: 'reconcile-startup' } });
 }
 
 function parseRole(arg: string | undefined): Role | undefined {
@@ -108,7 +161,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.env.LOG_LEVEL);
-  const running = await startRole(role, config, logger);
+  let running: Running;
+  try {
+    running = await startRole(role, config, logger);
+  } catch (e) {
+    if (isRotatorError(e) && e.code === 'config_invalid') {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
   logger.info(
     { role, port: role === 'worker' ? undefined : running.slack?.port() },
     'credential-rotator started',

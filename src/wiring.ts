@@ -17,8 +17,10 @@ import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
+import { Reconciler } from './procedures/reconciler';
 import {
   APPROVALS_QUEUE,
+  MAINTENANCE_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
   type RotationJobData,
@@ -33,6 +35,9 @@ export interface Services {
   workerRedis: Redis;
   queue: Queue<RotationJobData>;
   approvalQueue: Queue<ApprovalExpiryJobData>;
+  /** Scheduled housekeeping: the reconciler. */
+  maintenanceQueue: Queue;
+  reconciler: Reconciler;
   runs: RunStore;
   /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
@@ -141,6 +146,25 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       removeOnFail: { age: 7 * 86_400 },
     },
   });
+  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 10_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 },
+    },
+  });
+  const reconciler = new Reconciler({
+    catalog,
+    store,
+    runs,
+    issuerFor,
+    audit,
+    clock,
+    logger: logger.child({ component: 'reconciler' }),
+  });
   const requestAudit = new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
@@ -163,6 +187,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     workerRedis,
     queue,
     approvalQueue,
+    maintenanceQueue,
+    reconciler,
     runs,
     audit,
     requestAudit,
@@ -174,6 +200,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     close: async () => {
       await queue.close();
       await approvalQueue.close();
+      await maintenanceQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
     },

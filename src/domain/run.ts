@@ -1,6 +1,11 @@
 import type { TroubleshootingKey } from './troubleshooting';
 
-export type Procedure = 'scheduled';
+/**
+ * scheduled: the runbook's eight steps. resume and rollback finish a half-rotated credential that
+ * no live run owns (found by the reconciler), from what Vault holds: forwards (deploy, verify,
+ * revoke) or backwards (restore, redeploy, re-verify, revoke the new key).
+ */
+export type Procedure = 'scheduled' | 'resume' | 'rollback';
 
 export const SCHEDULED_STEPS = [
   'check-dependencies',
@@ -19,6 +24,9 @@ export const ROLLBACK_STEPS = [
   'reverify-previous',
   'revoke-new',
 ] as const;
+
+/** A resumed run starts where the store already holds the new key. */
+export const RESUME_STEPS = ['deploy', 'verify', 'revoke-old', 'record', 'notify'] as const;
 
 export type ForwardStepName = (typeof SCHEDULED_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
@@ -111,22 +119,44 @@ export function newRun(input: {
   approver?: Identity;
   now: Date;
   slack?: Run['slack'];
+  procedure?: Procedure;
+  /** What a resume or rollback starts from (read from the store, never a value). */
+  facts?: RunFacts;
 }): Run {
   const at = input.now.toISOString();
+  const procedure = input.procedure ?? 'scheduled';
   return {
     id: input.id,
     credential: input.credential,
-    procedure: 'scheduled',
+    procedure,
     requester: input.requester,
     ...(input.approver ? { approver: input.approver } : {}),
     createdAt: at,
     updatedAt: at,
     status: 'queued',
-    steps: SCHEDULED_STEPS.map((name) => ({ name, phase: 'forward', status: 'pending' })),
-    facts: {},
+    steps: stepsOf(procedure),
+    facts: {
+      ...input.facts,
+      ...(procedure === 'rollback' ? { rollbackStartedAt: at } : {}),
+    },
     ...(input.slack ? { slack: input.slack } : {}),
   };
 }
+
+function stepsOf(procedure: Procedure): StepState[] {
+  if (procedure === 'rollback') {
+    return [
+      ...ROLLBACK_STEPS.map((name): StepState => ({ name, phase: 'rollback', status: 'pending' })),
+      { name: 'notify', phase: 'forward', status: 'pending' },
+    ];
+  }
+  const names: readonly StepName[] = procedure === 'resume' ? RESUME_STEPS : SCHEDULED_STEPS;
+  return names.map((name) => ({ name, phase: 'forward', status: 'pending' }));
+}
+
+/** The outcome of a run that got to its end without a failure. */
+export const completedOutcome = (run: Run): RunOutcome =>
+  run.procedure === 'rollback' ? 'rolled_back' : 'succeeded';
 
 export function nextStep(run: Run): StepState | undefined {
   return run.steps.find((s) => s.status !== 'done' && s.status !== 'skipped' && s.status !== 'failed');

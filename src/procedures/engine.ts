@@ -1,5 +1,5 @@
 import { RotatorError, isRotatorError } from '../domain/errors';
-import { nextStep, type Run, type StepState } from '../domain/run';
+import { completedOutcome, nextStep, type Run, type StepState } from '../domain/run';
 import { retryAfterOf } from '../adapters/retry';
 import { identityOf, since, type EngineDeps, type Scratch, type StepContext } from './context';
 import { failureOf, planAfterFailure } from './failure';
@@ -232,7 +232,7 @@ export class RotationEngine {
 
   private async finish(run: Run): Promise<AdvanceResult> {
     run.status = 'finished';
-    run.outcome ??= 'succeeded';
+    run.outcome ??= completedOutcome(run);
     await this.deps.audit.record({
       runId: run.id,
       credential: run.credential,

@@ -1,5 +1,5 @@
 import { isRotatorError, safeMessage } from '../domain/errors';
-import { ROLLBACK_STEPS, type Run, type RunFailure, type StepState } from '../domain/run';
+import { completedOutcome, ROLLBACK_STEPS, type Run, type RunFailure, type StepState } from '../domain/run';
 import { TROUBLESHOOTING, type TroubleshootingKey } from '../domain/troubleshooting';
 
 const DEFAULT_HINTS: Partial<Record<string, TroubleshootingKey>> = {
@@ -39,7 +39,7 @@ export function planAfterFailure(
   const remaining = run.steps.filter((s) => s.status === 'pending' && s.name !== 'notify');
   if (failed.name === 'notify') {
     // The rotation's outcome does not depend on Slack: keep it, say the summary is missing.
-    run.outcome ??= 'succeeded';
+    run.outcome ??= completedOutcome(run);
     run.notifyError = failure.message;
     return { revokeNewKey: false };
   }

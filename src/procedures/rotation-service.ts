@@ -75,19 +75,80 @@ export class RotationService implements RotationRequests {
       ...(input.slack ? { slack: input.slack } : {}),
       now: this.deps.clock.now(),
     });
+    return this.enqueue(run, input.approver ? `approved by ${idOf(input.approver)}` : undefined);
+  }
+
+  /**
+   * Finishes a half-rotated credential the reconciler reported, from what Vault holds now: `resume`
+   * deploys, verifies and revokes the old key; `rollback` restores the previous version and revokes
+   * the new key. Refused when Vault moved on since the report (`expectedVersion`).
+   */
+  async recover(input: {
+    credential: string;
+    mode: 'resume' | 'rollback';
+    expectedVersion: number;
+    requester: Identity;
+    slack?: Run['slack'];
+  }): Promise<Run> {
+    const spec = this.spec(input.credential);
+    const current = await this.deps.store.read(spec.store);
+    if (!current?.previousValue || current.version !== input.expectedVersion) {
+      throw new RotatorError(
+        'store_conflict',
+        `secret/${spec.store} changed since this report (now version ${current?.version ?? 'none'}${current?.previousValue ? '' : ', no previous key kept'}): nothing was started`,
+      );
+    }
+    const baseVersion = await this.versionHolding(spec, current);
+    if (input.mode === 'rollback' && baseVersion === undefined) {
+      throw new RotatorError(
+        'store_missing',
+        `no earlier version of secret/${spec.store} holds key ${current.previousKeyId ?? '?'}: it cannot be rolled back from Vault`,
+      );
+    }
+    const run = newRun({
+      id: randomUUID(),
+      credential: spec.name,
+      requester: input.requester,
+      approver: input.requester,
+      procedure: input.mode,
+      now: this.deps.clock.now(),
+      ...(input.slack ? { slack: input.slack } : {}),
+      facts: {
+        ...(baseVersion !== undefined ? { baseVersion } : {}),
+        ...(current.previousKeyId ? { oldKeyId: current.previousKeyId } : {}),
+        ...(current.keyId ? { newKeyId: current.keyId } : {}),
+        newVersion: current.version,
+      },
+    });
+    return this.enqueue(run, `${input.mode} of secret/${spec.store} version ${current.version}`);
+  }
+
+  /** The latest earlier version whose key is the one kept as previous: what a rollback restores. */
+  private async versionHolding(spec: CredentialSpec, current: StoredCredential): Promise<number | undefined> {
+    if (!current.previousKeyId) return undefined;
+    for (let v = current.version - 1; v >= Math.max(1, current.version - 10); v--) {
+      const older = await this.deps.store.read(spec.store, v);
+      if (older?.keyId === current.previousKeyId && older.value) return v;
+    }
+    return undefined;
+  }
+
+  /** Takes the lock, saves the run, audits the request and enqueues it; nothing is left half-done. */
+  private async enqueue(run: Run, detail: string | undefined): Promise<Run> {
     const { runs, queue, audit } = this.deps;
+    const credential = run.credential;
     let locked = false;
     try {
-      const lock = await runs.acquire(spec.name, run.id, this.deps.lockTtlMs);
+      const lock = await runs.acquire(credential, run.id, this.deps.lockTtlMs);
       if (!lock.ok) {
         await audit.record({
-          credential: spec.name,
+          credential,
           action: 'run.refused',
           outcome: 'refused',
-          identity: idOf(input.requester),
+          identity: idOf(run.requester),
           detail: `locked by run ${lock.holder}`,
         });
-        throw new RotatorError('locked', `${spec.name} is already being rotated by run ${lock.holder}`, {
+        throw new RotatorError('locked', `${credential} is already being rotated by run ${lock.holder}`, {
           context: { runId: lock.holder },
         });
       }
@@ -95,11 +156,11 @@ export class RotationService implements RotationRequests {
       await runs.save(run);
       await audit.record({
         runId: run.id,
-        credential: spec.name,
+        credential,
         action: 'run.requested',
         outcome: 'info',
-        identity: idOf(input.requester),
-        ...(input.approver ? { detail: `approved by ${idOf(input.approver)}` } : {}),
+        identity: idOf(run.requester),
+        ...(detail ? { detail } : {}),
       });
       await queue.add('rotate', { runId: run.id }, { jobId: rotationJobId(run.id) });
       return run;
@@ -108,17 +169,12 @@ export class RotationService implements RotationRequests {
       // An add that failed on the way back may have landed: then the run is real and keeps its lock.
       const enqueued = await queue.getJob(rotationJobId(run.id)).catch(() => undefined);
       if (enqueued) return run;
-      if (locked) await runs.release(spec.name, run.id).catch(() => undefined);
-      this.deps.logger.error(
-        { credential: spec.name, err: (e as Error).message },
-        'rotation could not be enqueued',
-      );
+      if (locked) await runs.release(credential, run.id).catch(() => undefined);
+      this.deps.logger.error({ credential, err: (e as Error).message }, 'rotation could not be enqueued');
       throw new RotatorError(
         'queue_unavailable',
-        `the rotation queue is unavailable: nothing was started for ${spec.name}`,
-        {
-          transient: true,
-        },
+        `the rotation queue is unavailable: nothing was started for ${credential}`,
+        { transient: true },
       );
     }
   }

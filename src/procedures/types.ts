@@ -24,6 +24,17 @@ export interface RotationRequests {
     approver?: Identity;
     slack?: Run['slack'];
   }): Promise<Run>;
+  /**
+   * Resumes or rolls back a half-rotated credential from what Vault holds (reconciler's buttons).
+   * Throws `store_conflict` when Vault moved on since `expectedVersion`, `locked`, `queue_unavailable`.
+   */
+  recover(input: {
+    credential: string;
+    mode: 'resume' | 'rollback';
+    expectedVersion: number;
+    requester: Identity;
+    slack?: Run['slack'];
+  }): Promise<Run>;
   /** The run in progress for this credential, the last finished run, and the age. */
   status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
   getRun(id: string): Promise<Run | undefined>;

@@ -38,3 +38,7 @@ export interface ApprovalExpiryJobData {
 }
 
 export const approvalExpiryJobId = (requestId: string): string => `expire-${requestId}`;
+
+/** Housekeeping on a schedule: the reconciler (and, later, reminders). One job per tick across replicas. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const RECONCILE_JOB = 'reconcile';

@@ -1,5 +1,6 @@
 import { startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
+import { eventually } from '../helpers/slack-signing';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
@@ -55,9 +56,11 @@ describe('a Vault write whose answer is lost', () => {
 
     it('keeps both keys and waits, then finishes the rotation once Vault answers', async () => {
       const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const base = h.world.vault.versions(PATH);
       h.world.vault.faults.add({ method: 'POST', path: DATA_PATH, afterApply: true, drop: true, times: 4 });
       const { id } = await h.services.service.start({ credential: NAME, requester: alice });
-      await h.waitForRun(id, (r) => r.steps.some((s) => s.name === 'store-new' && s.status !== 'pending'));
+      // Once the write has landed (its answers are being dropped), and before the retries give up.
+      await eventually(() => h.world.vault.versions(PATH) > base);
       // From the read-back on, Vault cannot be read: the write's fate is unknown for a few polls.
       h.world.vault.faults.add({ method: 'GET', path: DATA_PATH, status: 503, body: { errors: ['sealed'] } });
       const waiting = await h.waitForRun(id, (r) =>
@@ -84,9 +87,11 @@ describe('a Vault write whose answer is lost', () => {
 
     it('fails without revoking the new key, which Vault holds, and says so', async () => {
       const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const base = h.world.vault.versions(PATH);
       h.world.vault.faults.add({ method: 'POST', path: DATA_PATH, afterApply: true, drop: true, times: 4 });
       const { id } = await h.services.service.start({ credential: NAME, requester: alice });
-      await h.waitForRun(id, (r) => r.steps.some((s) => s.name === 'store-new' && s.status !== 'pending'));
+      // Once the write has landed (its answers are being dropped), and before the retries give up.
+      await eventually(() => h.world.vault.versions(PATH) > base);
       h.world.vault.faults.add({ method: 'GET', path: DATA_PATH, status: 503, body: { errors: ['sealed'] } });
 
       const run = await h.waitForRun(id);

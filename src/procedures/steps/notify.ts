@@ -1,8 +1,9 @@
+import { completedOutcome } from '../../domain/run';
 import { done, type StepContext, type StepOutcome } from '../context';
 
 /** Runbook step 8: the summary to the run's thread and the credential's channel. */
 export async function notify(ctx: StepContext): Promise<StepOutcome> {
-  ctx.run.outcome ??= 'succeeded';
+  ctx.run.outcome ??= completedOutcome(ctx.run);
   await ctx.deps.chat.summary(ctx.run, ctx.spec);
   return done(`summary posted (${ctx.run.outcome})`);
 }

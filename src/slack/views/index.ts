@@ -7,6 +7,13 @@ export { errorView, noticeView } from './error-view';
 export { helpView, USAGE } from './help-view';
 export { APPROVE_ACTION, planView, REJECT_ACTION, type PlanViewInput } from './plan-view';
 export { progressView, STEP_ICON } from './progress-view';
+export {
+  halfRotatedView,
+  parseRecoverValue,
+  recoverValue,
+  RESUME_ACTION,
+  ROLLBACK_ACTION,
+} from './reconcile-view';
 export { dueView, historyView, statusView, type DueEntry, type StatusInput } from './status-view';
 export { summaryView } from './summary-view';
 

@@ -20,6 +20,7 @@ function recordingRequests(): RotationRequests & { started: string[] } {
       started.push(input.credential);
       return { id: `run-${started.length}` } as Awaited<ReturnType<RotationRequests['start']>>;
     },
+    recover: () => Promise.reject(new Error('not used')),
     status: () => Promise.reject(new Error('not used')),
     getRun: async () => undefined,
     history: async () => [],

@@ -79,6 +79,15 @@ export class FakeRequests implements RotationRequests {
     return newRun({ id: `run-${this.n}`, now: this.now(), ...input });
   }
 
+  readonly recovered: Array<Parameters<RotationRequests['recover']>[0]> = [];
+
+  async recover(input: Parameters<RotationRequests['recover']>[0]): Promise<Run> {
+    if (this.startError) throw this.startError;
+    this.recovered.push(input);
+    this.n += 1;
+    return newRun({ id: `run-${this.n}`, now: this.now(), ...input, procedure: input.mode });
+  }
+
   async status(name: string) {
     return { age: this.age(name) };
   }
