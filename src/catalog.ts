@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { AccessPolicy } from './domain/access';
+import { SLACK_ID, SLACK_ID_DESCRIPTION, type AccessPolicy } from './domain/access';
 import {
   CREDENTIAL_NAME,
   CREDENTIAL_TYPES,
@@ -12,7 +12,7 @@ import {
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 
-const slackId = z.string().regex(/^[USW][A-Z0-9_]+$/, 'a Slack user (U…/W…) or user-group (S…) id');
+const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name');
 
 const consumerSchema = z

@@ -3,6 +3,8 @@ import IORedis, { type Redis } from 'ioredis';
 import pino from 'pino';
 import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sandbox/slack';
 import { register } from '../../../commands';
+import type { AccessPolicy } from '../../../src/domain/access';
+import type { CredentialSpec } from '../../../src/domain/credential';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
@@ -45,18 +47,27 @@ function deadRedis(): Redis {
   return dead;
 }
 
-/** `redisDown`: approvals talk to a Redis that is not there (queue/Redis unavailable). */
-export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<AppHarness> {
+export interface HarnessOptions {
+  /** Approvals talk to a Redis that is not there (queue/Redis unavailable). */
+  redisDown?: boolean;
+  /** Replace the default access lists, user groups and credentials (e.g. a parsed catalog's). */
+  access?: AccessPolicy;
+  userGroups?: Record<string, string[]>;
+  specs?: CredentialSpec[];
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarness> {
   let clock = Date.now();
-  const double = await createSlackDouble({ botToken: TOKEN, userGroups: { SAPPROVERS1: ['U_CAROL'] } });
+  const double = await createSlackDouble({
+    botToken: TOKEN,
+    userGroups: opts.userGroups ?? { SAPPROVERS1: ['U_CAROL'] },
+  });
   const redis: Redis = testRedis();
   const approvalsRedis = opts.redisDown ? deadRedis() : redis;
   const prefix = `test-${randomUUID()}:`;
-  const requests = new FakeRequests([
-    spec('payment-gateway-api'),
-    spec('crm-integration'),
-    spec('monitoring-service'),
-  ]);
+  const requests = new FakeRequests(
+    opts.specs ?? [spec('payment-gateway-api'), spec('crm-integration'), spec('monitoring-service')],
+  );
   const audit = new MemoryAudit();
   const slack = createSlackApp({
     register,
@@ -66,7 +77,7 @@ export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<
     port: 0,
     logger: pino({ level: 'silent' }),
     requests,
-    access: { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
+    access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
     audit,
     now: () => new Date(clock),
