@@ -185,6 +185,28 @@ describe('parseCatalog', () => {
       yamlOf(credential({ approvers: ['u0carol'] })),
       'credentials[0] (crm-integration).approvers[0]: a Slack user',
     ],
+    [
+      'two credentials on one store path',
+      yamlOf(
+        credential({ store: 'api-credentials/shared' }),
+        credential({ name: 'billing-api', store: 'api-credentials/shared' }),
+      ),
+      'credentials[1] (billing-api).store: api-credentials/shared is also the store of credentials[0] (crm-integration)',
+    ],
+    [
+      'a store path that is another credential’s default',
+      yamlOf(credential(), credential({ name: 'billing-api', store: 'api-credentials/crm-integration' })),
+      'credentials[1] (billing-api).store: api-credentials/crm-integration is also the store of credentials[0] (crm-integration)',
+    ],
+    [
+      'a credential nobody can approve',
+      catalogOf(
+        { requesters: ['U0ALICE'] },
+        credential({ approvers: ['U0CAROL'] }),
+        credential({ name: 'billing-api' }),
+      ),
+      'credentials[1] (billing-api).approvers: nobody can approve billing-api',
+    ],
     ['text that is not YAML', 'credentials: [\n  - name: "unterminated\n', 'test-catalog: not valid YAML'],
     ['an empty file', '', '(root)'],
   ])('when the catalog has %s', (_case, text, names) => {
@@ -192,6 +214,13 @@ describe('parseCatalog', () => {
       const e = refusal(() => parseCatalog(text, ENV, 'test-catalog'));
       expect(e.message).toContain(names);
       expect(e.message.startsWith('test-catalog')).toBe(true);
+    });
+  });
+
+  describe('when only the credentials name approvers', () => {
+    it('accepts the catalog without global approvers', () => {
+      const catalog = parseCatalog(catalogOf({}, credential({ approvers: ['U0CAROL', 'S0SECURITY'] })), ENV);
+      expect(catalog.credentials.get('crm-integration')?.approvers).toEqual(['U0CAROL', 'S0SECURITY']);
     });
   });
 
