@@ -11,6 +11,8 @@ import type { AuditLog } from '../domain/ports';
 import type { RotationRequests } from '../procedures/types';
 import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
 import { Authorization, slackGroupMembers } from './authorization';
+import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
+import { answerMalformedWith400, MalformedRequestError, requireActor } from './request-guards';
 import { replyEphemeral, targetOf } from './reply';
 import { errorView } from './views';
 
@@ -36,6 +38,8 @@ export interface SlackAppDeps {
   approvalTtlMs?: number;
   /** Schedules the close of an undecided plan at its expiry (a delayed job on the approvals queue). */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
+  /** Slash-command deliveries seen (retry dedupe); defaults to Redis beside the approvals. */
+  deliveries?: DeliveryLog;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
   now?: () => Date;
@@ -80,6 +84,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         endpoints: EVENTS_PATH,
         signatureVerification: true,
         processBeforeResponse: false,
+        processEventErrorHandler: answerMalformedWith400,
         logger,
       });
   const app = receiver
@@ -99,6 +104,15 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     groups: slackGroupMembers(app.client),
     ...(deps.groupCacheMs !== undefined ? { cacheMs: deps.groupCacheMs } : {}),
   });
+  // Before any listener: a body without its acting user is refused (HTTP 400), then a slash
+  // command Slack retried is acked and dropped.
+  app.use(requireActor);
+  const deliveries =
+    deps.deliveries ??
+    (deps.approvals instanceof ApprovalStore
+      ? undefined
+      : new RedisDeliveryLog(deps.approvals.redis, deps.approvals.prefix ?? 'rotator:'));
+  if (deliveries) app.use(ignoreCommandRetries(deliveries, deps.logger));
   deps.register(app, {
     requests: deps.requests,
     authorization,
@@ -113,6 +127,8 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   // anything else a generic line. Never a stack trace or a value in Slack.
   app.error(async ({ error, body }: { error: Error; body: unknown }) => {
     const original = unwrap(error);
+    // Back to the receiver, which answers 400: nobody to tell, nothing to handle.
+    if (original instanceof MalformedRequestError) throw original;
     if (isRotatorError(original))
       deps.logger.warn({ code: original.code, context: original.context }, original.message);
     else deps.logger.error({ err: original }, 'Slack listener failed');

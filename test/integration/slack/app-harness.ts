@@ -91,6 +91,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
       SECRET,
       slashCommandBody({ text, user, responseUrl: double.responseUrl(`cmd-${user}`) }),
     );
+  let closing: Promise<void> | undefined;
   const h: AppHarness = {
     double,
     slack,
@@ -125,17 +126,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
       await eventually(async () => (await slack.approvals.get(id))?.messageTs);
       return { id, ts: double.messages('C_PLATFORM')[0]!.ts, blocks };
     },
-    async close() {
-      // Let listeners that answer after the asserted call finish before the double goes away.
-      let seen = -1;
-      while (seen !== double.calls().length) {
-        seen = double.calls().length;
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      await slack.stop();
-      await double.close();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+    close() {
+      // Idempotent: a test may close before asserting and afterEach closes again.
+      closing ??= (async () => {
+        // Let listeners that answer after the asserted call finish before the double goes away.
+        let seen = -1;
+        while (seen !== double.calls().length) {
+          seen = double.calls().length;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        await slack.stop();
+        await double.close();
+        await deletePrefix(redis, prefix);
+        await redis.quit();
+      })();
+      return closing;
     },
   };
   return h;
