@@ -15,6 +15,7 @@ import {
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
+import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
 
@@ -80,10 +81,12 @@ export function registerWorkers(
   ];
   if (opts.approvals) {
     const a = opts.approvals;
+    const expire = createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit });
+    const close = createPlanCloseProcessor({ approvals: a.store, client: a.client });
     workers.push(
       new Worker<ApprovalExpiryJobData>(
         APPROVALS_QUEUE,
-        createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit }),
+        (job) => (job.name === 'close' ? close(job) : expire(job)),
         { connection: opts.connection, prefix: opts.prefix, concurrency: 2, ...timing },
       ),
     );

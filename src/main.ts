@@ -9,7 +9,7 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId } from './queue/names';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
 import { buildServices, type Services, type WiringOverrides } from './wiring';
@@ -52,6 +52,14 @@ export async function startRole(
           'expire',
           { requestId },
           { jobId: approvalExpiryJobId(requestId), delay: Math.max(0, atMs - Date.now()) + 1_000 },
+        );
+      },
+      // Slack refused to close an approved plan (a 429 storm): retry once the storm has passed.
+      scheduleClose: async (requestId, line) => {
+        await services.approvalQueue.add(
+          'close',
+          { requestId, line },
+          { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
       },
     });

@@ -20,6 +20,8 @@ export interface AppHarness {
   slack: SlackApp;
   requests: FakeRequests;
   audit: MemoryAudit;
+  /** What the app asked to close later (CommandDeps.scheduleClose). */
+  scheduledCloses: Array<{ requestId: string; line: string }>;
   endpoint: string;
   /** Moves the app's clock (approval expiry). */
   advance(ms: number): void;
@@ -69,6 +71,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     opts.specs ?? [spec('payment-gateway-api'), spec('crm-integration'), spec('monitoring-service')],
   );
   const audit = new MemoryAudit();
+  const scheduledCloses: AppHarness['scheduledCloses'] = [];
   const slack = createSlackApp({
     register,
     signingSecret: SECRET,
@@ -81,6 +84,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     approvals: { redis: approvalsRedis, prefix },
     audit,
     now: () => new Date(clock),
+    scheduleClose: async (requestId, line) => {
+      scheduledCloses.push({ requestId, line });
+    },
+    // Slack trouble surfaces in a few seconds instead of the minute the product allows.
+    slackRetry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
   });
   await slack.start();
   const endpoint = `http://127.0.0.1:${slack.port()}/slack/events`;
@@ -97,6 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     slack,
     requests,
     audit,
+    scheduledCloses,
     endpoint,
     advance: (ms) => {
       clock += ms;
