@@ -7,7 +7,8 @@ export { errorView, noticeView } from './error-view';
 export { helpView, USAGE } from './help-view';
 export { APPROVE_ACTION, planView, REJECT_ACTION, type PlanViewInput } from './plan-view';
 export { progressView, STEP_ICON } from './progress-view';
-export { dueView, historyView, statusView, type DueEntry, type StatusInput } from './status-view';
+export { dueView, MAX_BLOCKS, SECTION_CHARS, type DueEntry, type DueViewOptions } from './due-view';
+export { historyView, statusView, type StatusInput } from './status-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */
