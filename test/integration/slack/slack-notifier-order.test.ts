@@ -4,6 +4,7 @@ import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
 import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
 import { newRun, type Run } from '../../../src/domain/run';
 import { runViews } from '../../../src/slack/views';
+import { eventually } from '../../helpers/slack-signing';
 import { spec } from './fake-requests';
 
 const TOKEN = 'xoxb-notifier';
@@ -11,6 +12,8 @@ const T0 = Date.parse('2026-11-26T10:00:00Z');
 const THREAD = '1732650000.000100';
 let double: SlackDouble;
 let notifier: SlackNotifier;
+/** chat.update calls the notifier has started (they reach the double 300 ms later). */
+let updatesStarted: jest.SpyInstance;
 
 beforeEach(async () => {
   double = await createSlackDouble({ botToken: TOKEN });
@@ -20,6 +23,7 @@ beforeEach(async () => {
     logger: pino({ level: 'silent' }),
     retryConfig: { retries: 0 },
   });
+  updatesStarted = jest.spyOn(client.chat, 'update');
   notifier = new SlackNotifier({ client, views: runViews, pacer: new ChannelPacer(10) });
 });
 afterEach(async () => {
@@ -61,7 +65,8 @@ describe('SlackNotifier ordering, with chat.update delayed', () => {
   it('never sends a state older than one already sent or queued', async () => {
     const { progressTs } = await notifier.progress(state(0));
     slowUpdates();
-    await notifier.progress(state(2, progressTs)); // in flight
+    await notifier.progress(state(2, progressTs));
+    await eventually(() => updatesStarted.mock.calls.length === 1); // in flight
     await notifier.progress(state(5, progressTs)); // queued behind it
     await notifier.progress(state(3, progressTs)); // reported late: older than the queued one
     await notifier.idle();
