@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewar
 import type { ApprovalRequest, DecideResult } from '../src/slack/approvals';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView } from '../src/slack/views';
+import { closeApprovedPlan } from './approval-close';
 import { slackIdentity, type CommandDeps } from './deps';
 import { closePlan, planMessageOf } from '../src/slack/plan-message';
 
@@ -109,10 +110,12 @@ export function approveAction(deps: CommandDeps) {
       throw e;
     }
     const clicked = { channel: a.body.channel?.id, ts: a.body.message?.ts, blocks: a.body.message?.blocks };
-    await closePlan(
-      a.client,
-      planMessageOf(result.request, clicked),
-      `✓ Approved by ${mention(user)} — run \`${runId}\` started; progress in the thread.`,
-    );
+    await closeApprovedPlan(deps, a, {
+      requestId: id,
+      credential: request.credential,
+      runId,
+      plan: planMessageOf(result.request, clicked),
+      line: `✓ Approved by ${mention(user)} — run \`${runId}\` started; progress in the thread.`,
+    });
   };
 }

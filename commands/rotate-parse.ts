@@ -4,7 +4,7 @@ import { isRotatorError } from '../src/domain/errors';
 
 export type RotateInput =
   | { kind: 'help' }
-  | { kind: 'due' }
+  | { kind: 'due'; all?: boolean; page?: number }
   | { kind: 'status'; name?: string }
   | { kind: 'history'; name: string }
   | { kind: 'plan'; name: string }
@@ -21,9 +21,15 @@ const Text = z
   .transform((s) => s.trim().split(/\s+/).filter(Boolean));
 
 const Name = z.string();
+const All = z.string().refine((s) => s.toLowerCase() === 'all');
+const Page = z.string().regex(/^[1-9][0-9]{0,3}$/);
 const SHAPES = {
   help: z.tuple([z.literal('help')]),
-  due: z.tuple([z.literal('due')]),
+  due: z.union([
+    z.tuple([z.literal('due')]),
+    z.tuple([z.literal('due'), All]),
+    z.tuple([z.literal('due'), All, Page]),
+  ]),
   status: z.union([z.tuple([z.literal('status')]), z.tuple([z.literal('status'), Name])]),
   plan: z.tuple([z.literal('plan'), Name]),
   history: z.tuple([z.literal('history'), Name]),
@@ -40,6 +46,18 @@ function withName<K extends 'plan' | 'history' | 'rotate' | 'status'>(kind: K, r
   }
 }
 
+function usageOf(sub: keyof typeof SHAPES): string {
+  if (sub === 'due') return '`due` takes `all` and then an optional page number: `/rotate due all 2`.';
+  const takes = sub === 'status' ? 'at most one' : sub === 'help' ? 'no' : 'exactly one';
+  return `\`${sub}\` takes ${takes} credential name.`;
+}
+
+/** `due`, `due all`, `due all <page>`. */
+function dueInput([, all, page]: string[]): RotateInput {
+  if (all === undefined) return { kind: 'due' };
+  return { kind: 'due', all: true, ...(page !== undefined ? { page: Number(page) } : {}) };
+}
+
 /** Parses `command.text` of /rotate. Never throws on user input: bad input becomes `usage`. */
 export function parseRotateText(text: string | undefined): RotateInput {
   const tokens = Text.safeParse(text ?? '');
@@ -50,13 +68,10 @@ export function parseRotateText(text: string | undefined): RotateInput {
   if (first in SHAPES) {
     const sub = first as keyof typeof SHAPES;
     const parsed = SHAPES[sub].safeParse([first, ...words.slice(1)]);
-    if (!parsed.success)
-      return {
-        kind: 'usage',
-        problem: `\`${sub}\` takes ${sub === 'status' ? 'at most one' : sub === 'help' || sub === 'due' ? 'no' : 'exactly one'} credential name.`,
-      };
+    if (!parsed.success) return { kind: 'usage', problem: usageOf(sub) };
+    if (sub === 'due') return dueInput(parsed.data as string[]);
     const name = parsed.data[1];
-    if (sub === 'help' || sub === 'due') return { kind: sub };
+    if (sub === 'help') return { kind: sub };
     if (name === undefined) return { kind: 'status' };
     return withName(sub, name);
   }

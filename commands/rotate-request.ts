@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { RotatorError } from '../src/domain/errors';
+import { describeSlackFailure, slackFailureOf } from '../src/slack/slack-errors';
 import { mention, noticeView, planView, type View } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
 
@@ -55,13 +56,34 @@ export async function requestRotation(deps: CommandDeps, client: WebClient, who:
     requestId: id,
     expiresAt,
   });
-  const posted = await client.chat.postMessage({
-    channel: who.channel,
-    text: view.text,
-    blocks: view.blocks,
-  });
-  if (!posted.ts)
-    throw new RotatorError('internal', `Slack did not return the plan message's ts in ${who.channel}`);
-  await deps.approvals.attachMessage(id, posted.ts, view.blocks);
+  let ts: string | undefined;
+  try {
+    ts = (await client.chat.postMessage({ channel: who.channel, text: view.text, blocks: view.blocks })).ts;
+    if (!ts)
+      throw new RotatorError('internal', `Slack did not return the plan message's ts in ${who.channel}`);
+  } catch (e) {
+    return planNotPosted(deps, who, name, id, e);
+  }
+  await deps.approvals.attachMessage(id, ts, view.blocks);
   await deps.scheduleExpiry?.(id, Date.parse(expiresAt));
+}
+
+/**
+ * The plan could not be posted (the bot is not in the channel, it is archived, Slack is limiting
+ * us): nobody can see the buttons, so the request is withdrawn and audited rather than left
+ * pending without a plan or an expiry, and the requester is told what to do about it.
+ */
+async function planNotPosted(deps: CommandDeps, who: Requester, name: string, id: string, e: unknown) {
+  const failure = slackFailureOf(e);
+  await deps.approvals.withdraw(id);
+  await deps.audit.record({
+    credential: name,
+    action: 'approval.withdrawn',
+    outcome: 'failed',
+    identity: slackIdentity(who.user),
+    detail: `request ${id}: plan not posted in ${who.channel} (${failure?.code ?? 'error'})`,
+  });
+  if (!failure) throw e;
+  const why = describeSlackFailure(failure, who.channel);
+  return who.reply(noticeView(`:warning: ${why} Nothing was started for \`${name}\`.`));
 }

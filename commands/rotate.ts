@@ -24,8 +24,8 @@ export function rotateCommand(deps: CommandDeps) {
 
     if (input.kind === 'usage') return reply(helpView(input.problem));
     if (input.kind === 'help') return reply(helpView());
-    if (input.kind === 'due' || (input.kind === 'status' && input.name === undefined))
-      return reply(await dueList(deps));
+    if (input.kind === 'due') return reply(await dueList(deps, input));
+    if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
 
     const name = input.name!;
     const known = deps.requests.credentialNames();

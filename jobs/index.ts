@@ -17,6 +17,7 @@ import {
 import type { ApprovalStore } from '../src/slack/approvals';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createReconcileProcessor, type ReconcileJobDeps } from './reconcile-job';
+import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
 
@@ -81,10 +82,12 @@ export function registerWorkers(
   const workers: Worker[] = [rotations, cli];
   if (opts.approvals) {
     const a = opts.approvals;
+    const expire = createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit });
+    const close = createPlanCloseProcessor({ approvals: a.store, client: a.client });
     workers.push(
       new Worker<ApprovalExpiryJobData>(
         APPROVALS_QUEUE,
-        createApprovalExpiryProcessor({ approvals: a.store, client: a.client, audit: a.audit }),
+        (job) => (job.name === 'close' ? close(job) : expire(job)),
         { connection: opts.connection, prefix: opts.prefix, concurrency: 2, ...timing },
       ),
     );

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     try: [
       'npm run rotate -- payment-gateway-api --dry-run',
       'npm run rotate -- payment-gateway-api',
-      "npm run slack -- '/rotate payment-gateway-api' --user U_ALICE",
+      "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

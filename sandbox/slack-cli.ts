@@ -2,8 +2,8 @@
  * Play with the bot without a Slack workspace: sends correctly signed requests to the running demo
  * and prints what the bot posted (read back from the Slack double).
  *
- *   npm run slack -- '/rotate payment-gateway-api' --user U_ALICE
- *   npm run slack -- approve <request-id> --user U_BOB      (also: reject <request-id>)
+ *   npm run slack -- '/rotate payment-gateway-api' --user U0ALICE
+ *   npm run slack -- approve <request-id> --user U0BOB      (also: reject <request-id>)
  */
 import { readFileSync } from 'node:fs';
 import type { SlackCall, SlackMessage } from './slack';
@@ -18,8 +18,8 @@ interface DemoInfo {
 function usage(problem?: string): never {
   if (problem) console.error(problem);
   console.error(
-    "usage: npm run slack -- '/rotate <text>' --user U_ALICE [--channel C_PLATFORM]\n" +
-      '       npm run slack -- approve|reject <request-id> --user U_BOB',
+    "usage: npm run slack -- '/rotate <text>' --user U0ALICE [--channel C_PLATFORM]\n" +
+      '       npm run slack -- approve|reject <request-id> --user U0BOB',
   );
   process.exit(2);
 }

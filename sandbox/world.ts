@@ -103,7 +103,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const slack = await createSlackDouble({
     botToken,
     ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
-    userGroups: opts.userGroups ?? { S_SECURITY: ['U_DAVE'], S_ONCALL: ['U_ALICE', 'U_ERIN'] },
+    userGroups: opts.userGroups ?? { S0SECURITY: ['U0DAVE'], S0ONCALL: ['U0ALICE', 'U0ERIN'] },
   });
 
   const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();

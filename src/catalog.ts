@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { AccessPolicy } from './domain/access';
+import { SLACK_ID, SLACK_ID_DESCRIPTION, type AccessPolicy } from './domain/access';
 import {
   CREDENTIAL_NAME,
   CREDENTIAL_TYPES,
@@ -12,7 +12,7 @@ import {
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 
-const slackId = z.string().regex(/^[USW][A-Z0-9_]+$/, 'a Slack user (U…/W…) or user-group (S…) id');
+const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name');
 
 const consumerSchema = z
@@ -127,8 +127,31 @@ export function parseCatalog(
   return build(parsed.data, env, source);
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+/**
+ * Checks that span credentials. Two credentials on one store path would overwrite each other's key
+ * (each run's previous_key is the other's live value); a credential nobody may approve could never
+ * be rotated from Slack, which should be found at start-up, not at the first /rotate.
+ */
+function crossCheck(data: RawCatalog): string[] {
   const problems: string[] = [];
+  const storeOwner = new Map<string, string>();
+  data.credentials.forEach((c, i) => {
+    const at = `credentials[${i}] (${c.name})`;
+    const store = c.store ?? `api-credentials/${c.name}`;
+    const first = storeOwner.get(store);
+    if (first)
+      problems.push(`${at}.store: ${store} is also the store of ${first}; each credential needs its own`);
+    else storeOwner.set(store, at);
+    if (c.approvers.length === 0 && data.access.approvers.length === 0)
+      problems.push(
+        `${at}.approvers: nobody can approve ${c.name}; list approvers here or in access.approvers`,
+      );
+  });
+  return problems;
+}
+
+function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+  const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;

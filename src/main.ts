@@ -9,7 +9,7 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, RECONCILE_JOB } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -59,6 +59,14 @@ export async function startRole(
           'expire',
           { requestId },
           { jobId: approvalExpiryJobId(requestId), delay: Math.max(0, atMs - Date.now()) + 1_000 },
+        );
+      },
+      // Slack refused to close an approved plan (a 429 storm): retry once the storm has passed.
+      scheduleClose: async (requestId, line) => {
+        await services.approvalQueue.add(
+          'close',
+          { requestId, line },
+          { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
       },
     });

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 /** Slack's request signature: v0= + hex HMAC-SHA256(secret, `v0:${timestamp}:${rawBody}`). */
 export function slackSignature(signingSecret: string, timestamp: number, rawBody: string): string {
@@ -12,6 +12,8 @@ export interface SignedPostOptions {
   contentType?: string;
   /** Overrides the computed signature (to test rejection). */
   signature?: string;
+  /** Extra headers, e.g. Slack's `X-Slack-Retry-Num` on a redelivery. */
+  headers?: Record<string, string>;
 }
 
 export interface SignedResponse {
@@ -33,6 +35,7 @@ export async function postSigned(
       'Content-Type': opts.contentType ?? 'application/x-www-form-urlencoded',
       'X-Slack-Request-Timestamp': String(timestamp),
       'X-Slack-Signature': opts.signature ?? slackSignature(signingSecret, timestamp, rawBody),
+      ...opts.headers,
     },
     body: rawBody,
     signal: AbortSignal.timeout(10_000),
@@ -48,7 +51,12 @@ export interface SlashCommandInput {
   responseUrl: string;
   command?: string;
   teamId?: string;
+  /** Slack's id of this invocation; a retry repeats it. Unique by default. */
+  triggerId?: string;
 }
+
+/** Unique like Slack's ("13345224609.738474920.8088930838d88f008e0"): two commands never share one. */
+const newTriggerId = () => `${Date.now()}.${randomBytes(10).toString('hex')}`;
 
 /** A slash command body with Slack's documented fields. */
 export function slashCommandBody(c: SlashCommandInput): string {
@@ -65,7 +73,7 @@ export function slashCommandBody(c: SlashCommandInput): string {
     api_app_id: 'A_ROTATOR',
     is_enterprise_install: 'false',
     response_url: c.responseUrl,
-    trigger_id: `${Date.now()}.trigger`,
+    trigger_id: c.triggerId ?? newTriggerId(),
   }).toString();
 }
 
@@ -95,7 +103,7 @@ export function blockActionBody(a: BlockActionInput): string {
     api_app_id: 'A_ROTATOR',
     token: 'deprecated-verification-token',
     container: { type: 'message', message_ts: a.messageTs, channel_id: channel, is_ephemeral: false },
-    trigger_id: `${Date.now()}.trigger`,
+    trigger_id: newTriggerId(),
     channel: { id: channel, name: 'platform' },
     message: { type: 'message', user: 'U_ROTATOR', ts: a.messageTs, text: 'plan', blocks: a.blocks ?? [] },
     response_url: a.responseUrl,

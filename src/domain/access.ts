@@ -10,4 +10,15 @@ export interface AccessPolicy {
   responders: string[];
 }
 
-export const isUserGroupId = (id: string): boolean => /^S[A-Z0-9]+$/.test(id);
+/**
+ * The one grammar of the ids the catalog lists and the access checks read: Slack's user ids (U…,
+ * W… on Enterprise Grid) and user-group ids (S…) are upper-case letters and digits, never `_`.
+ * The catalog validates with it and `isUserGroupId` classifies with it, so an id the catalog
+ * accepts is always either a user or a group the check can resolve (S_SECURITY was neither).
+ */
+export const SLACK_ID = /^[USW][A-Z0-9]+$/;
+
+export const SLACK_ID_DESCRIPTION =
+  'a Slack user (U…/W…) or user-group (S…) id: upper-case letters and digits, e.g. U024BE7LH or S0614TZR7';
+
+export const isUserGroupId = (id: string): boolean => SLACK_ID.test(id) && id.startsWith('S');

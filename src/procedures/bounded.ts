@@ -1,16 +1,22 @@
 /**
- * Maps `items` with at most `limit` calls of `fn` in flight, keeping the input order: thousands of
- * credentials never mean thousands of requests at once, nor thousands one after another.
+ * `fn` over `items` with at most `limit` calls in flight; results in input order. The first
+ * failure stops new calls and rejects.
  */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
-  });
-  await Promise.all(lanes);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return out;
 }

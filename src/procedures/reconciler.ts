@@ -6,7 +6,7 @@ export type { HalfRotated } from '../domain/half-rotated';
 import type { HalfRotated } from '../domain/half-rotated';
 import type { Run } from '../domain/run';
 import type { RunStore } from '../queue/run-store';
-import { mapBounded } from './bounded';
+import { mapLimit } from './bounded';
 
 export type Finding =
   | HalfRotated
@@ -36,7 +36,7 @@ export class Reconciler {
 
   async scan(): Promise<Finding[]> {
     const specs = [...this.deps.catalog.values()];
-    const found = await mapBounded(specs, this.deps.concurrency ?? 8, (spec) => this.inspect(spec));
+    const found = await mapLimit(specs, this.deps.concurrency ?? 8, (spec) => this.inspect(spec));
     return found.filter((f): f is Finding => f !== undefined);
   }
 

@@ -10,6 +10,7 @@ import type { AuditLog, Clock, Deployer, SecretStore, StoredCredential } from '.
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
+import { dueStatuses, type DueStatus } from './due';
 import type { RotationRequests } from './types';
 
 export interface RotationServiceDeps {
@@ -189,6 +190,15 @@ export class RotationService implements RotationRequests {
     const active = holder ? await this.deps.runs.get(holder) : undefined;
     const last = history.find((r) => r.status === 'finished');
     return { ...(active ? { active } : {}), ...(last ? { last } : {}), age: this.ageOf(spec, stored) };
+  }
+
+  due(): Promise<DueStatus[]> {
+    return dueStatuses({
+      specs: [...this.deps.catalog.values()],
+      read: (spec) => this.deps.store.read(spec.store),
+      lockHolders: (names) => this.deps.runs.lockHolders(names),
+      ageOf: (spec, stored) => this.ageOf(spec, stored),
+    });
   }
 
   /** Policy age from the store's rotated_at, falling back to the KV version's created_time. */

@@ -2,6 +2,9 @@ import type { CredentialSpec } from '../domain/credential';
 import type { Plan } from '../domain/plan';
 import type { AgeAssessment } from '../domain/policy';
 import type { Identity, Run } from '../domain/run';
+import type { DueStatus } from './due';
+
+export type { DueStatus } from './due';
 
 /**
  * What the Slack commands and the CLI may ask of the rotation engine. They plan and enqueue;
@@ -37,6 +40,8 @@ export interface RotationRequests {
   }): Promise<Run>;
   /** The run in progress for this credential, the last finished run, and the age. */
   status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
+  /** Every catalog credential's age and whether a run holds it (`/rotate due`), bounded in memory. */
+  due(): Promise<DueStatus[]>;
   getRun(id: string): Promise<Run | undefined>;
   /** Most recent first. */
   history(name: string, limit?: number): Promise<Run[]>;

@@ -35,9 +35,15 @@ export const APPROVALS_QUEUE = 'approvals';
 
 export interface ApprovalExpiryJobData {
   requestId: string;
+  /**
+   * Set on `close` jobs: the line that closes an approved plan whose first close Slack refused
+   * (mentions and a run id, nothing secret).
+   */
+  line?: string;
 }
 
 export const approvalExpiryJobId = (requestId: string): string => `expire-${requestId}`;
+export const planCloseJobId = (requestId: string): string => `close-${requestId}`;
 
 /** Housekeeping on a schedule: the reconciler (and, later, reminders). One job per tick across replicas. */
 export const MAINTENANCE_QUEUE = 'maintenance';

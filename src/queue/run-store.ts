@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Run } from '../domain/run';
 
 const RUN_TTL_SECONDS = 400 * 86_400; // history outlives the longest rotation policy
+const LOCK_READ_BATCH = 1_000;
 
 // Compare-and-set on the lock owner: only the holder may refresh or release it.
 const REFRESH = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -69,5 +70,22 @@ export class RunStore {
 
   async lockHolder(credential: string): Promise<string | undefined> {
     return (await this.redis.get(this.lockKey(credential))) ?? undefined;
+  }
+
+  /**
+   * The lock holders of many credentials, in order: pipelined GETs, 1,000 per round trip (GET, not
+   * MGET, so a Redis Cluster may spread the keys over slots).
+   */
+  async lockHolders(credentials: string[]): Promise<Array<string | undefined>> {
+    const holders: Array<string | undefined> = [];
+    for (let i = 0; i < credentials.length; i += LOCK_READ_BATCH) {
+      const pipeline = this.redis.pipeline();
+      for (const c of credentials.slice(i, i + LOCK_READ_BATCH)) pipeline.get(this.lockKey(c));
+      for (const [err, value] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        holders.push(typeof value === 'string' ? value : undefined);
+      }
+    }
+    return holders;
   }
 }

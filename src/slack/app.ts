@@ -1,18 +1,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
+import type { RetryOptions } from '@slack/web-api';
 import type { Logger as PinoLogger } from 'pino';
 import type { CommandDeps } from './command-deps';
 import { slackLogger } from '../adapters/chat/slack-logger';
 import { webClientOptions } from '../adapters/chat/web-client';
 import type { AccessPolicy } from '../domain/access';
-import { isRotatorError } from '../domain/errors';
 import type { AuditLog } from '../domain/ports';
 import type { RotationRequests } from '../procedures/types';
 import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
 import { Authorization, slackGroupMembers } from './authorization';
-import { replyEphemeral, targetOf } from './reply';
-import { errorView } from './views';
+import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
+import { errorHandler } from './error-handler';
+import { answerMalformedWith400, requireActor } from './request-guards';
 
 export const EVENTS_PATH = '/slack/events';
 
@@ -36,6 +37,12 @@ export interface SlackAppDeps {
   approvalTtlMs?: number;
   /** Schedules the close of an undecided plan at its expiry (a delayed job on the approvals queue). */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
+  /** Slash-command deliveries seen (retry dedupe); defaults to Redis beside the approvals. */
+  deliveries?: DeliveryLog;
+  /** Retries closing an approved plan later when Slack refused the edit (a delayed job). */
+  scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /** The Web API client's retry policy (default SLACK_RETRY); tests shorten it. */
+  slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
   now?: () => Date;
@@ -50,19 +57,13 @@ export interface SlackApp {
   port(): number | undefined;
 }
 
-/** The original error behind Bolt's wrappers (UnknownError.original, MultipleListenerError.originals). */
-function unwrap(e: unknown): unknown {
-  const w = e as { original?: unknown; originals?: unknown[] };
-  if (w.originals?.length) return unwrap(w.originals[0]);
-  return w.original !== undefined ? unwrap(w.original) : e;
-}
-
 /** The Bolt app: HTTP receiver at POST /slack/events (signatures verified) or Socket Mode. */
 export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const now = deps.now ?? (() => new Date());
   const logger = slackLogger(deps.logger, 'bolt');
   const clientOptions = webClientOptions({
     ...(deps.slackApiUrl ? { slackApiUrl: deps.slackApiUrl } : {}),
+    ...(deps.slackRetry ? { retryConfig: deps.slackRetry } : {}),
     logger: deps.logger,
   });
   // auth.test runs in start() (app.init), where a failure is an error instead of an unhandled rejection.
@@ -80,6 +81,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         endpoints: EVENTS_PATH,
         signatureVerification: true,
         processBeforeResponse: false,
+        processEventErrorHandler: answerMalformedWith400,
         logger,
       });
   const app = receiver
@@ -99,6 +101,15 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     groups: slackGroupMembers(app.client),
     ...(deps.groupCacheMs !== undefined ? { cacheMs: deps.groupCacheMs } : {}),
   });
+  // Before any listener: a body without its acting user is refused (HTTP 400), then a slash
+  // command Slack retried is acked and dropped.
+  app.use(requireActor);
+  const deliveries =
+    deps.deliveries ??
+    (deps.approvals instanceof ApprovalStore
+      ? undefined
+      : new RedisDeliveryLog(deps.approvals.redis, deps.approvals.prefix ?? 'rotator:'));
+  if (deliveries) app.use(ignoreCommandRetries(deliveries, deps.logger));
   deps.register(app, {
     requests: deps.requests,
     authorization,
@@ -107,21 +118,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger: deps.logger,
     now,
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
+    ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
   });
 
-  // The one error handler: a coded error becomes an ephemeral message with the runbook hint;
-  // anything else a generic line. Never a stack trace or a value in Slack.
-  app.error(async ({ error, body }: { error: Error; body: unknown }) => {
-    const original = unwrap(error);
-    if (isRotatorError(original))
-      deps.logger.warn({ code: original.code, context: original.context }, original.message);
-    else deps.logger.error({ err: original }, 'Slack listener failed');
-    const target = targetOf(body);
-    if (!target) return;
-    await replyEphemeral(app.client, target, errorView(original)).catch((e: unknown) =>
-      deps.logger.warn({ err: e }, 'could not tell the user about an error'),
-    );
-  });
+  app.error(errorHandler(() => app.client, deps.logger));
 
   let server: Server | undefined;
   return {

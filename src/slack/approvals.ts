@@ -75,6 +75,12 @@ end
 return {}
 `;
 
+// Withdraw a request nobody can see (its plan was never posted): only while still pending.
+const WITHDRAW = `
+if redis.call('HGET', KEYS[1], 'state') == 'pending' then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 function toRequest(id: string, h: Record<string, string>): ApprovalRequest {
   return {
     id,
@@ -169,8 +175,20 @@ export class ApprovalStore {
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {
+    return (await this.withPlan(id))?.request;
+  }
+
+  /** The request and the plan blocks stored with its message (to close the plan later). */
+  async withPlan(id: string): Promise<{ request: ApprovalRequest; planBlocks?: unknown[] } | undefined> {
     const h = await this.run(() => this.redis.hgetall(this.key(id)));
-    return Object.keys(h).length ? toRequest(id, h) : undefined;
+    if (!Object.keys(h).length) return undefined;
+    const planBlocks = h.planBlocks ? (JSON.parse(h.planBlocks) as unknown[]) : undefined;
+    return { request: toRequest(id, h), ...(planBlocks ? { planBlocks } : {}) };
+  }
+
+  /** Deletes a pending request whose plan could not be posted; false when it was decided meanwhile. */
+  async withdraw(id: string): Promise<boolean> {
+    return (await this.run(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
   }
 
   /** Atomic: a double click or two approvers at once yield exactly one `ok`. Expired and self-approval refused. */

@@ -14,4 +14,6 @@ export interface CommandDeps {
   now: () => Date;
   /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
+  /** Retries closing an approved plan with `line` later (a delayed job), when Slack refused the edit. */
+  scheduleClose?: (requestId: string, line: string) => Promise<void>;
 }

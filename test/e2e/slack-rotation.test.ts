@@ -46,7 +46,7 @@ describe('a scheduled rotation driven from Slack', () => {
       }),
     );
 
-  async function requestPlan(user = 'U_ALICE'): Promise<{ id: string; ts: string; blocks: Blocks }> {
+  async function requestPlan(user = 'U0ALICE'): Promise<{ id: string; ts: string; blocks: Blocks }> {
     const res = await command(NAME, user);
     expect(res.status).toBe(200);
     const plan = await eventually(() => calls('chat.postMessage', CHANNEL)[0]);
@@ -63,15 +63,15 @@ describe('a scheduled rotation driven from Slack', () => {
     expect(planText).toMatch(/\d+ days old, policy 30 days: overdue/);
     for (const c of ['web-app', 'mobile-backend', 'batch-processor']) expect(planText).toContain(c);
 
-    expect((await click(id, ts, 'U_BOB')).status).toBe(200);
+    expect((await click(id, ts, 'U0BOB')).status).toBe(200);
     const [run] = await eventually(async () => {
       const runs = await h.services.service.history(NAME);
       return runs.length > 0 && runs[0]!.status === 'finished' ? runs : undefined;
     }, 20_000);
 
     expect(run!.outcome).toBe('succeeded');
-    expect(run!.requester).toMatchObject({ kind: 'slack', id: 'U_ALICE' });
-    expect(run!.approver).toMatchObject({ kind: 'slack', id: 'U_BOB' });
+    expect(run!.requester).toMatchObject({ kind: 'slack', id: 'U0ALICE' });
+    expect(run!.approver).toMatchObject({ kind: 'slack', id: 'U0BOB' });
     // One progress message in the plan's thread, edited in place.
     const progress = calls('chat.postMessage', CHANNEL).filter((c) => c.args.thread_ts === ts);
     expect(progress.length).toBeGreaterThanOrEqual(1);
@@ -86,7 +86,7 @@ describe('a scheduled rotation driven from Slack', () => {
     const summary = await eventually(() => calls('chat.postMessage', 'C_PAYMENTS')[0]);
     const summaryText = JSON.stringify(summary.args);
     expect(summaryText).toContain(run!.id);
-    expect(summaryText).toContain('U_BOB');
+    expect(summaryText).toContain('U0BOB');
     expect(
       calls('chat.postMessage', CHANNEL).some(
         (c) => c.args.thread_ts === ts && JSON.stringify(c.args).includes(run!.id),
@@ -103,16 +103,16 @@ describe('a scheduled rotation driven from Slack', () => {
 
   it('refuses self-approval, then starts exactly one run when approvers click at once', async () => {
     // Bob may approve this credential, but not his own request.
-    const { id, ts } = await requestPlan('U_BOB');
-    const self = await click(id, ts, 'U_BOB');
+    const { id, ts } = await requestPlan('U0BOB');
+    const self = await click(id, ts, 'U0BOB');
     expect(self.status).toBe(200);
     const refusal = await eventually(() =>
       calls('chat.postEphemeral').find((c) => JSON.stringify(c.args).includes('someone else must approve')),
     );
-    expect(refusal.args.user).toBe('U_BOB');
+    expect(refusal.args.user).toBe('U0BOB');
     expect(await h.services.service.history(NAME)).toEqual([]);
 
-    await Promise.all([click(id, ts, 'U_CAROL'), click(id, ts, 'U_CAROL'), click(id, ts, 'U_BOB')]);
+    await Promise.all([click(id, ts, 'U0CAROL'), click(id, ts, 'U0CAROL'), click(id, ts, 'U0BOB')]);
     const run = await eventually(async () => (await h.services.service.history(NAME))[0]);
     await h.waitForRun(run.id);
     expect(await h.services.service.history(NAME)).toHaveLength(1);
@@ -137,8 +137,8 @@ describe('a scheduled rotation driven from Slack', () => {
       const audit = await h.services.audit.recent({ credential: NAME });
       expect(audit.some((a) => a.action === 'approval.expired')).toBe(true);
 
-      await click(id, ts, 'U_BOB');
-      await eventually(() => calls('chat.postEphemeral').find((c) => c.args.user === 'U_BOB'));
+      await click(id, ts, 'U0BOB');
+      await eventually(() => calls('chat.postEphemeral').find((c) => c.args.user === 'U0BOB'));
       expect(await h.services.service.history(NAME)).toEqual([]);
     });
   });

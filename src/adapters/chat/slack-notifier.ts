@@ -5,6 +5,7 @@ import { RotatorError } from '../../domain/errors';
 import type { Run } from '../../domain/run';
 import type { ChatNotifier } from '../../domain/ports';
 import { ChannelPacer } from './channel-pacer';
+import { BoundedMap, closingState, isOlder, progressRank, type ProgressRank } from './progress-order';
 
 export { createWebClient, SLACK_RETRY, webClientOptions } from './web-client';
 
@@ -28,11 +29,12 @@ export interface SlackNotifierOptions {
   pacer?: ChannelPacer;
   /** Where summaries go when a credential names no channel (SECURITY_CHANNEL). */
   fallbackChannel?: string;
+  now?: () => Date;
 }
 
+/** The newest state waiting to be sent to one progress message, rendered when it was reported. */
 interface PendingUpdate {
-  latest: Run;
-  dirty: boolean;
+  queued?: { rank: ProgressRank; message: ChatMessage; runId: string };
   done: Promise<void>;
 }
 
@@ -47,25 +49,38 @@ function chatError(what: string, channel: string, e: unknown): RotatorError {
 
 /**
  * Run progress as one message in the run's thread, posted once and then edited with chat.update;
- * bursts of step transitions are coalesced into the latest state, paced per channel.
+ * bursts of step transitions are coalesced into the latest state, paced per channel. Updates are
+ * ordered: a state older than one already sent (or queued) for the message is dropped, and once
+ * the summary is posted the run's later progress calls are dropped too, so a late update can never
+ * leave the thread behind the summary ("7/8 steps done" under a "done" summary).
  */
 export class SlackNotifier implements ChatNotifier {
   private readonly client: WebClient;
   private readonly views: RunRenderer;
   private readonly pacer: ChannelPacer;
+  private readonly now: () => Date;
   private readonly posted = new Map<string, Promise<string | undefined>>();
   private readonly pending = new Map<string, PendingUpdate>();
+  /** The newest state sent to each progress message (`channel:ts`). */
+  private readonly sent = new BoundedMap<string, ProgressRank>();
+  /** Runs whose summary was posted: their progress message is final. */
+  private readonly summarised = new BoundedMap<string, true>();
 
   constructor(private readonly opts: SlackNotifierOptions) {
     this.client = opts.client;
     this.views = opts.views;
     this.pacer = opts.pacer ?? new ChannelPacer();
+    this.now = opts.now ?? (() => new Date());
   }
 
   /** Posts the progress message the first time, then schedules an update. Best effort: never throws. */
   async progress(run: Run): Promise<{ progressTs?: string }> {
     const slack = run.slack;
     if (!slack) return {};
+    if (this.summarised.has(run.id)) {
+      const ts = slack.progressTs ?? (await this.posted.get(run.id));
+      return ts ? { progressTs: ts } : {};
+    }
     const known = slack.progressTs ? Promise.resolve(slack.progressTs) : this.posted.get(run.id);
     if (!known) {
       const first = this.postProgress(run, slack.channel, slack.threadTs);
@@ -80,10 +95,12 @@ export class SlackNotifier implements ChatNotifier {
     return { progressTs: ts };
   }
 
-  /** Final summary to the run's thread and the credential's channel. Throws when a post fails. */
+  /**
+   * Final summary to the run's thread and the credential's channel. Throws when a post fails. Once
+   * posted, the progress message is brought to the run's closing state and closed to later updates.
+   */
   async summary(run: Run, spec: CredentialSpec): Promise<void> {
     await this.settled(run);
-    this.posted.delete(run.id);
     const message = this.views.summary(run, spec);
     const targets: Array<{ channel: string; thread_ts?: string }> = [];
     if (run.slack) {
@@ -104,6 +121,22 @@ export class SlackNotifier implements ChatNotifier {
       }
     }
     if (failures[0]) throw failures[0];
+    await this.closeProgress(run);
+  }
+
+  /**
+   * The last edit of the run's progress message, then no more: later progress calls are dropped.
+   * Not awaited by the summary: a cosmetic edit stuck behind a 429 must not hold up the run
+   * (`idle()` waits for it at shutdown).
+   */
+  private async closeProgress(run: Run): Promise<void> {
+    this.summarised.set(run.id, true);
+    const ts = run.slack?.progressTs ?? (await this.posted.get(run.id));
+    this.posted.delete(run.id);
+    if (!ts || !run.slack) return;
+    const key = `${run.slack.channel}:${ts}`;
+    this.schedule(closingState(run, this.now()), run.slack.channel, ts);
+    void this.pending.get(key)?.done.then(() => this.sent.delete(key));
   }
 
   /** Resolves once every scheduled progress update has been sent (or given up). */
@@ -139,24 +172,41 @@ export class SlackNotifier implements ChatNotifier {
 
   private schedule(run: Run, channel: string, ts: string): void {
     const key = `${channel}:${ts}`;
+    const rank = progressRank(run);
+    const sent = this.sent.get(key);
     const existing = this.pending.get(key);
-    if (existing) {
-      existing.latest = run;
-      existing.dirty = true;
+    const newest = existing?.queued?.rank ?? sent;
+    if (newest && isOlder(rank, newest)) {
+      this.opts.logger?.debug({ runId: run.id, rank, newest }, 'stale progress update dropped');
       return;
     }
-    const entry: PendingUpdate = { latest: run, dirty: true, done: Promise.resolve() };
+    // Rendered now: the engine keeps mutating its run object after reporting it.
+    const queued = { rank, message: this.views.progress(run), runId: run.id };
+    if (existing) {
+      existing.queued = queued;
+      return;
+    }
+    const entry: PendingUpdate = { queued, done: Promise.resolve() };
     this.pending.set(key, entry);
     entry.done = (async () => {
-      while (entry.dirty) {
+      while (entry.queued) {
         await this.pacer.acquire(channel);
-        entry.dirty = false;
-        const message = this.views.progress(entry.latest);
+        // The newest state reported while this update waited for its turn.
+        const next = entry.queued;
+        delete entry.queued;
+        const last = this.sent.get(key);
+        if (last && isOlder(next.rank, last)) continue;
         try {
-          await this.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+          await this.client.chat.update({
+            channel,
+            ts,
+            text: next.message.text,
+            blocks: next.message.blocks,
+          });
+          this.sent.set(key, next.rank);
         } catch (e) {
           const err = chatError('progress update', channel, e);
-          this.opts.logger?.warn({ runId: entry.latest.id, err }, 'progress not updated');
+          this.opts.logger?.warn({ runId: next.runId, err }, 'progress not updated');
         }
       }
       this.pending.delete(key);

@@ -5,7 +5,7 @@ export const USAGE = [
   '`/rotate plan <name>` — the same plan as a dry run (no buttons, nothing started)',
   '`/rotate status [<name>]` — the step a run is in, or the last outcome and the age',
   '`/rotate history <name>` — recent runs',
-  '`/rotate due` — credentials overdue or due soon',
+  '`/rotate due` — the most urgent credentials first; `/rotate due all [page]` lists every one',
   '`/rotate help` — this help',
 ].join('\n');
 

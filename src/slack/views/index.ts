@@ -14,7 +14,8 @@ export {
   RESUME_ACTION,
   ROLLBACK_ACTION,
 } from './reconcile-view';
-export { dueView, historyView, statusView, type DueEntry, type StatusInput } from './status-view';
+export { dueView, MAX_BLOCKS, SECTION_CHARS, type DueEntry, type DueViewOptions } from './due-view';
+export { historyView, statusView, type StatusInput } from './status-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */

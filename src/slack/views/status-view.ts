@@ -1,7 +1,7 @@
 import type { AgeAssessment } from '../../domain/policy';
 import { describeAge } from '../../domain/policy';
 import type { Run } from '../../domain/run';
-import { context, esc, section, type SlackBlock, type View } from './blocks';
+import { esc, section, type SlackBlock, type View } from './blocks';
 import { stepTitle } from '../../domain/step-titles';
 import { who } from './summary-view';
 
@@ -42,31 +42,4 @@ export function historyView(name: string, runs: Run[]): View {
   const lines = runs.map((r) => `• ${runLine(r)}`);
   const blocks = [section(`*History of ${esc(name)}*\n${lines.length ? lines.join('\n') : 'No runs yet.'}`)];
   return { text: `History of ${name}: ${runs.length} run(s)`, blocks };
-}
-
-export interface DueEntry {
-  name: string;
-  age: AgeAssessment;
-  active?: boolean;
-}
-
-/** `/rotate due` (and `/rotate status` without a name): every credential with its age status. */
-export function dueView(entries: DueEntry[]): View {
-  const order = { overdue: 0, due_soon: 1, unknown: 2, ok: 3 } as const;
-  const sorted = [...entries].sort(
-    (a, b) => order[a.age.status] - order[b.age.status] || a.name.localeCompare(b.name),
-  );
-  const icon = { overdue: '🔴', due_soon: '🟡', unknown: '⚪', ok: '🟢' } as const;
-  const lines = sorted.map(
-    (e) =>
-      `${icon[e.age.status]} *${esc(e.name)}* — ${esc(describeAge(e.age))}${e.active ? ' · run in progress' : ''}`,
-  );
-  const due = entries.filter((e) => e.age.status === 'overdue' || e.age.status === 'due_soon').length;
-  return {
-    text: `${due} credential(s) overdue or due soon`,
-    blocks: [
-      section(`*Rotation due*\n${lines.join('\n') || 'No credentials in the catalog.'}`),
-      context(`${due} need attention`),
-    ],
-  };
 }

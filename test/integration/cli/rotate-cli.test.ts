@@ -21,6 +21,7 @@ function recordingRequests(): RotationRequests & { started: string[] } {
       return { id: `run-${started.length}` } as Awaited<ReturnType<RotationRequests['start']>>;
     },
     recover: () => Promise.reject(new Error('not used')),
+    due: () => Promise.reject(new Error('not used')),
     status: () => Promise.reject(new Error('not used')),
     getRun: async () => undefined,
     history: async () => [],

@@ -3,6 +3,8 @@ import IORedis, { type Redis } from 'ioredis';
 import pino from 'pino';
 import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sandbox/slack';
 import { register } from '../../../commands';
+import type { AccessPolicy } from '../../../src/domain/access';
+import type { CredentialSpec } from '../../../src/domain/credential';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
@@ -18,6 +20,8 @@ export interface AppHarness {
   slack: SlackApp;
   requests: FakeRequests;
   audit: MemoryAudit;
+  /** What the app asked to close later (CommandDeps.scheduleClose). */
+  scheduledCloses: Array<{ requestId: string; line: string }>;
   endpoint: string;
   /** Moves the app's clock (approval expiry). */
   advance(ms: number): void;
@@ -45,19 +49,29 @@ function deadRedis(): Redis {
   return dead;
 }
 
-/** `redisDown`: approvals talk to a Redis that is not there (queue/Redis unavailable). */
-export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<AppHarness> {
+export interface HarnessOptions {
+  /** Approvals talk to a Redis that is not there (queue/Redis unavailable). */
+  redisDown?: boolean;
+  /** Replace the default access lists, user groups and credentials (e.g. a parsed catalog's). */
+  access?: AccessPolicy;
+  userGroups?: Record<string, string[]>;
+  specs?: CredentialSpec[];
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarness> {
   let clock = Date.now();
-  const double = await createSlackDouble({ botToken: TOKEN, userGroups: { SAPPROVERS1: ['U_CAROL'] } });
+  const double = await createSlackDouble({
+    botToken: TOKEN,
+    userGroups: opts.userGroups ?? { SAPPROVERS1: ['U_CAROL'] },
+  });
   const redis: Redis = testRedis();
   const approvalsRedis = opts.redisDown ? deadRedis() : redis;
   const prefix = `test-${randomUUID()}:`;
-  const requests = new FakeRequests([
-    spec('payment-gateway-api'),
-    spec('crm-integration'),
-    spec('monitoring-service'),
-  ]);
+  const requests = new FakeRequests(
+    opts.specs ?? [spec('payment-gateway-api'), spec('crm-integration'), spec('monitoring-service')],
+  );
   const audit = new MemoryAudit();
+  const scheduledCloses: AppHarness['scheduledCloses'] = [];
   const slack = createSlackApp({
     register,
     signingSecret: SECRET,
@@ -66,10 +80,15 @@ export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<
     port: 0,
     logger: pino({ level: 'silent' }),
     requests,
-    access: { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
+    access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
     audit,
     now: () => new Date(clock),
+    scheduleClose: async (requestId, line) => {
+      scheduledCloses.push({ requestId, line });
+    },
+    // Slack trouble surfaces in a few seconds instead of the minute the product allows.
+    slackRetry: { retries: 2, minTimeout: 10, maxTimeout: 50 },
   });
   await slack.start();
   const endpoint = `http://127.0.0.1:${slack.port()}/slack/events`;
@@ -80,11 +99,13 @@ export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<
       SECRET,
       slashCommandBody({ text, user, responseUrl: double.responseUrl(`cmd-${user}`) }),
     );
+  let closing: Promise<void> | undefined;
   const h: AppHarness = {
     double,
     slack,
     requests,
     audit,
+    scheduledCloses,
     endpoint,
     advance: (ms) => {
       clock += ms;
@@ -114,17 +135,21 @@ export async function startHarness(opts: { redisDown?: boolean } = {}): Promise<
       await eventually(async () => (await slack.approvals.get(id))?.messageTs);
       return { id, ts: double.messages('C_PLATFORM')[0]!.ts, blocks };
     },
-    async close() {
-      // Let listeners that answer after the asserted call finish before the double goes away.
-      let seen = -1;
-      while (seen !== double.calls().length) {
-        seen = double.calls().length;
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      await slack.stop();
-      await double.close();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+    close() {
+      // Idempotent: a test may close before asserting and afterEach closes again.
+      closing ??= (async () => {
+        // Let listeners that answer after the asserted call finish before the double goes away.
+        let seen = -1;
+        while (seen !== double.calls().length) {
+          seen = double.calls().length;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        await slack.stop();
+        await double.close();
+        await deletePrefix(redis, prefix);
+        await redis.quit();
+      })();
+      return closing;
     },
   };
   return h;

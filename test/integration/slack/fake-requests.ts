@@ -92,6 +92,10 @@ export class FakeRequests implements RotationRequests {
     return { age: this.age(name) };
   }
 
+  async due() {
+    return this.credentialNames().map((name) => ({ name, age: this.age(name), active: false }));
+  }
+
   async getRun(): Promise<Run | undefined> {
     return undefined;
   }

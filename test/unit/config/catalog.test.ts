@@ -67,8 +67,8 @@ describe('the shipped credentials.yaml', () => {
   it('reads the access lists', () => {
     expect(catalog.access).toEqual({
       requesters: [],
-      approvers: ['U_BOB', 'S_SECURITY'],
-      responders: ['S_ONCALL'],
+      approvers: ['U0BOB', 'S0SECURITY'],
+      responders: ['S0ONCALL'],
     });
   });
 });
@@ -96,7 +96,11 @@ function credential(overrides: Record<string, unknown> = {}): Record<string, unk
     ...overrides,
   };
 }
-const yamlOf = (...credentials: Record<string, unknown>[]) => stringify({ credentials });
+/** A catalog of these credentials; global approvers so that each one can be approved. */
+const yamlOf = (...credentials: Record<string, unknown>[]) =>
+  stringify({ access: { approvers: ['U0BOB'] }, credentials });
+const catalogOf = (access: Record<string, unknown>, ...credentials: Record<string, unknown>[]) =>
+  stringify({ access, credentials });
 
 describe('parseCatalog', () => {
   describe('when optional fields are left out', () => {
@@ -107,7 +111,7 @@ describe('parseCatalog', () => {
         issuer: { keyName: 'crm-integration', permissions: [] },
         approvers: [],
       });
-      expect(catalog.access).toEqual({ requesters: [], approvers: [], responders: [] });
+      expect(catalog.access).toEqual({ requesters: [], approvers: ['U0BOB'], responders: [] });
     });
   });
 
@@ -171,6 +175,38 @@ describe('parseCatalog', () => {
       ),
       'credentials[0] (crm-integration).consumers[1].name: duplicate consumer crm-sync',
     ],
+    [
+      'a user-group id with an underscore among the global approvers',
+      catalogOf({ approvers: ['U0BOB', 'S_SECURITY'] }, credential()),
+      'access.approvers[1]: a Slack user (U…/W…) or user-group (S…) id',
+    ],
+    [
+      'a lower-case user id among a credential’s approvers',
+      yamlOf(credential({ approvers: ['u0carol'] })),
+      'credentials[0] (crm-integration).approvers[0]: a Slack user',
+    ],
+    [
+      'two credentials on one store path',
+      yamlOf(
+        credential({ store: 'api-credentials/shared' }),
+        credential({ name: 'billing-api', store: 'api-credentials/shared' }),
+      ),
+      'credentials[1] (billing-api).store: api-credentials/shared is also the store of credentials[0] (crm-integration)',
+    ],
+    [
+      'a store path that is another credential’s default',
+      yamlOf(credential(), credential({ name: 'billing-api', store: 'api-credentials/crm-integration' })),
+      'credentials[1] (billing-api).store: api-credentials/crm-integration is also the store of credentials[0] (crm-integration)',
+    ],
+    [
+      'a credential nobody can approve',
+      catalogOf(
+        { requesters: ['U0ALICE'] },
+        credential({ approvers: ['U0CAROL'] }),
+        credential({ name: 'billing-api' }),
+      ),
+      'credentials[1] (billing-api).approvers: nobody can approve billing-api',
+    ],
     ['text that is not YAML', 'credentials: [\n  - name: "unterminated\n', 'test-catalog: not valid YAML'],
     ['an empty file', '', '(root)'],
   ])('when the catalog has %s', (_case, text, names) => {
@@ -178,6 +214,13 @@ describe('parseCatalog', () => {
       const e = refusal(() => parseCatalog(text, ENV, 'test-catalog'));
       expect(e.message).toContain(names);
       expect(e.message.startsWith('test-catalog')).toBe(true);
+    });
+  });
+
+  describe('when only the credentials name approvers', () => {
+    it('accepts the catalog without global approvers', () => {
+      const catalog = parseCatalog(catalogOf({}, credential({ approvers: ['U0CAROL', 'S0SECURITY'] })), ENV);
+      expect(catalog.credentials.get('crm-integration')?.approvers).toEqual(['U0CAROL', 'S0SECURITY']);
     });
   });
 
