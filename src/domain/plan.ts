@@ -99,7 +99,7 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     .filter((c) => c.kubernetes?.externalSecret)
     .map((c) => c.kubernetes!.externalSecret!);
   const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
-  const touches: Record<ForwardStepName, string[]> = {
+  const touches: Record<(typeof SCHEDULED_STEPS)[number], string[]> = {
     'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],
     generate: [`new key at ${spec.issuer.name}`],
     'store-new': [`secret/${spec.store} (new version, previous kept)`],

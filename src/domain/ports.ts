@@ -3,7 +3,9 @@
  * No method takes or returns a credential value except as a `Secret`.
  */
 import type { Consumer, CredentialSpec, KubernetesRef } from './credential';
+import type { IncidentRecord } from './incident';
 import type { Run } from './run';
+import type { TroubleshootingKey } from './troubleshooting';
 import type { Secret } from './secret';
 
 // ---------------------------------------------------------------- SecretStore (Vault KV v2)
@@ -92,6 +94,15 @@ export interface Issuer {
   lastUsed(keyId: string): Promise<Date | undefined>;
   /** Whether the issuer accepts this value now (the runbook's "attempt to use old credential"). */
   accepts(value: Secret): Promise<boolean>;
+  /** The issuer's access log for a key since a time, oldest first, where the issuer keeps one. */
+  usage?(keyId: string, since: Date): Promise<KeyUse[]>;
+}
+
+/** One use of a key from the issuer's access log (the runbook's /v1/audit-log). */
+export interface KeyUse {
+  time: string;
+  keyId: string;
+  remoteAddress?: string;
 }
 
 // ---------------------------------------------------------------- Deployer (Kubernetes)
@@ -172,6 +183,19 @@ export interface ChatNotifier {
   summary(run: Run, spec: CredentialSpec): Promise<void>;
   /** Resolves once queued progress updates were sent (graceful shutdown). */
   idle?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- IncidentChannel
+
+/** How an emergency run speaks to its incident: at once, never batched behind progress. */
+export interface IncidentChannel {
+  /**
+   * Posts to the run's incident channel now (a revocation the issuer refuses, a consumer that stays
+   * unhealthy, a deadline), and to the security channel too when `security` is set. Throws on failure.
+   */
+  escalate(run: Run, message: { text: string; hint?: TroubleshootingKey; security?: boolean }): Promise<void>;
+  /** The incident record (runbook format) to the incident channel. Throws on failure. */
+  record(run: Run, record: IncidentRecord): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Clock

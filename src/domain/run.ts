@@ -5,7 +5,7 @@ import type { TroubleshootingKey } from './troubleshooting';
  * no live run owns (found by the reconciler), from what Vault holds: forwards (deploy, verify,
  * revoke) or backwards (restore, redeploy, re-verify, revoke the new key).
  */
-export type Procedure = 'scheduled' | 'resume' | 'rollback';
+export type Procedure = 'scheduled' | 'resume' | 'rollback' | 'emergency';
 
 export const SCHEDULED_STEPS = [
   'check-dependencies',
@@ -25,10 +25,28 @@ export const ROLLBACK_STEPS = [
   'revoke-new',
 ] as const;
 
+/**
+ * The runbook's emergency order, with one change: the new value is stored before the compromised
+ * key is revoked, so a revocation the issuer refuses can be retried (re-queued) without losing the
+ * new value and minting another key each time. The compromised key is still revoked before any
+ * consumer is deployed, which is what the runbook's order protects. assess-scope starts the
+ * assessment as a job of its own and never waits for it.
+ */
+export const EMERGENCY_STEPS = [
+  'assess-scope',
+  'generate',
+  'store-new',
+  'revoke-compromised',
+  'deploy',
+  'verify',
+  'incident-record',
+  'notify',
+] as const;
+
 /** A resumed run starts where the store already holds the new key. */
 export const RESUME_STEPS = ['deploy', 'verify', 'revoke-old', 'record', 'notify'] as const;
 
-export type ForwardStepName = (typeof SCHEDULED_STEPS)[number];
+export type ForwardStepName = (typeof SCHEDULED_STEPS)[number] | (typeof EMERGENCY_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
 export type StepName = ForwardStepName | RollbackStepName;
 
@@ -84,6 +102,12 @@ export interface RunFacts {
    * be written yet: the reconciler retries it until it is done.
    */
   recordPending?: boolean;
+  /** Emergency: the keys revoked as compromised (the current one, and a still-active previous one). */
+  compromisedKeyIds?: string[];
+  /** Emergency: when a refused revocation and an unhealthy consumer were escalated (once each). */
+  escalatedAt?: { revoke?: string; verify?: string };
+  /** Emergency: verification did not pass in time; the incident record says "pending". */
+  verificationPending?: boolean;
 }
 
 export interface RunFailure {
@@ -110,6 +134,8 @@ export interface Run {
   notifyError?: string;
   /** Where progress is shown in Slack, if anywhere. */
   slack?: { channel: string; threadTs?: string; progressTs?: string };
+  /** Emergency runs: the incident they belong to (its reference and channel). */
+  incident?: { ref: string; channel: string };
 }
 
 export function newRun(input: {
@@ -122,6 +148,7 @@ export function newRun(input: {
   procedure?: Procedure;
   /** What a resume or rollback starts from (read from the store, never a value). */
   facts?: RunFacts;
+  incident?: Run['incident'];
 }): Run {
   const at = input.now.toISOString();
   const procedure = input.procedure ?? 'scheduled';
@@ -140,6 +167,7 @@ export function newRun(input: {
       ...(procedure === 'rollback' ? { rollbackStartedAt: at } : {}),
     },
     ...(input.slack ? { slack: input.slack } : {}),
+    ...(input.incident ? { incident: input.incident } : {}),
   };
 }
 
@@ -150,7 +178,8 @@ function stepsOf(procedure: Procedure): StepState[] {
       { name: 'notify', phase: 'forward', status: 'pending' },
     ];
   }
-  const names: readonly StepName[] = procedure === 'resume' ? RESUME_STEPS : SCHEDULED_STEPS;
+  const names: readonly StepName[] =
+    procedure === 'resume' ? RESUME_STEPS : procedure === 'emergency' ? EMERGENCY_STEPS : SCHEDULED_STEPS;
   return names.map((name) => ({ name, phase: 'forward', status: 'pending' }));
 }
 

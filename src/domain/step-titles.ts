@@ -14,6 +14,9 @@ export const STEP_TITLES: Record<StepName, string> = {
   'redeploy-previous': 'Redeploy previous value',
   'reverify-previous': 'Re-verify with previous value',
   'revoke-new': 'Revoke new credential',
+  'assess-scope': 'Assess compromise scope',
+  'revoke-compromised': 'Revoke compromised credential',
+  'incident-record': 'Write the incident record',
 };
 
 /** Display title of a step; unknown names (steps added later) show as themselves. */

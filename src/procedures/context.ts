@@ -1,6 +1,14 @@
 import type { Logger } from 'pino';
 import type { CredentialSpec } from '../domain/credential';
-import type { AuditLog, Clock, Deployer, HealthChecker, Issuer, SecretStore } from '../domain/ports';
+import type {
+  AuditLog,
+  Clock,
+  Deployer,
+  HealthChecker,
+  IncidentChannel,
+  Issuer,
+  SecretStore,
+} from '../domain/ports';
 import type { Run, StepName } from '../domain/run';
 import type { Secret } from '../domain/secret';
 import type { RunStore } from '../queue/run-store';
@@ -54,6 +62,10 @@ export interface EngineDeps {
   clock: Clock;
   logger: Logger;
   settings: EngineSettings;
+  /** Emergency runs: escalations and the incident record, straight to the incident channel. */
+  incidents?: IncidentChannel;
+  /** Emergency runs: starts the scope assessment beside the run (a job; never awaited by it). */
+  assess?: (run: Run) => Promise<void>;
 }
 
 export type StepOutcome =

@@ -1,15 +1,19 @@
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { completedOutcome, nextStep, type Run, type StepState } from '../domain/run';
 import { retryAfterOf } from '../adapters/retry';
+import type { CredentialSpec } from '../domain/credential';
 import { identityOf, since, type EngineDeps, type Scratch, type StepContext } from './context';
 import { failureOf, planAfterFailure } from './failure';
-import { SCHEDULED_PROCEDURE } from './scheduled';
+import { stepFor } from './scheduled';
 import { holdsNewKey, readTruth } from './steps/store-truth';
 
 export type AdvanceResult = { kind: 'finished'; run: Run } | { kind: 'wait'; delayMs: number; run: Run };
 
 /** Errors that must not be turned into a run outcome: the job is retried and the run stays where it is. */
 const mustRetry = (e: unknown) => isRotatorError(e) && e.code === 'audit_unavailable';
+
+/** How long an emergency keeps retrying a transient failure before it gives up on a step. */
+const EMERGENCY_RETRY_MS = 3_600_000;
 
 /** How long progress may hold up a step: Slack being slow or down must not slow a rotation. */
 const PROGRESS_TIMEOUT_MS = 3_000;
@@ -40,27 +44,22 @@ export class RotationEngine {
         `credential ${run.credential} is no longer in the catalog`,
       );
 
-    const lock = await deps.runs.acquire(run.credential, run.id, deps.settings.lockTtlMs);
+    if (await this.takenOver(run)) return this.yieldToEmergency(run, spec);
+    const lock =
+      run.procedure === 'emergency'
+        ? await this.holdForEmergency(run)
+        : await deps.runs.acquire(run.credential, run.id, deps.settings.lockTtlMs);
     if (!lock.ok)
       throw new RotatorError('locked', `credential ${run.credential} is locked by run ${lock.holder}`);
 
-    const scratch: Scratch = {};
-    const ctx: StepContext = {
-      run,
-      spec,
-      deps,
-      issuer: deps.issuerFor(spec),
-      scratch,
-      now: () => deps.clock.now(),
-      checkpoint: () => this.save(run),
-    };
+    const ctx = this.contextFor(run, spec);
     run.status = 'running';
 
     for (let step = nextStep(run); step; step = nextStep(run)) {
       if (step.status === 'pending') await this.begin(run, step);
       let outcome;
       try {
-        outcome = await SCHEDULED_PROCEDURE[step.name](ctx);
+        outcome = await stepFor(run.procedure, step.name)(ctx);
       } catch (e) {
         if (mustRetry(e)) throw e;
         if (this.worthWaiting(ctx, step, e)) {
@@ -95,18 +94,73 @@ export class RotationEngine {
       await this.audit(run, step, 'step.completed', 'succeeded', step.detail);
       await this.save(run);
       await this.progress(run);
+      // A step boundary: an emergency that took the credential over stops a scheduled run here.
+      if (await this.takenOver(run)) return this.yieldToEmergency(run, spec);
     }
     return this.finish(run);
   }
 
   /**
    * A transient dependency failure re-queues the step until `transientRetryMs` has passed since the
-   * step started, instead of failing (and rolling back) on a few seconds of trouble. store-new is
-   * the exception: a re-queue loses the new value anyway, so it fails cleanly at once.
+   * step started, instead of failing (and rolling back) on a few seconds of trouble; an emergency
+   * keeps trying for an hour at least, since giving up leaves the compromised key in service.
+   * store-new is the exception: a re-queue loses the new value anyway, so it fails cleanly at once.
    */
   private worthWaiting(ctx: StepContext, step: StepState, e: unknown): boolean {
     if (!isRotatorError(e) || !e.transient || step.name === 'store-new') return false;
-    return step.startedAt !== undefined && since(ctx, step.startedAt) < this.deps.settings.transientRetryMs;
+    const window =
+      ctx.run.procedure === 'emergency'
+        ? Math.max(this.deps.settings.transientRetryMs, EMERGENCY_RETRY_MS)
+        : this.deps.settings.transientRetryMs;
+    return step.startedAt !== undefined && since(ctx, step.startedAt) < window;
+  }
+
+  /** Whether an emergency run (not this one) has taken this run's credential over. */
+  private async takenOver(run: Run): Promise<boolean> {
+    if (run.procedure === 'emergency') return false;
+    const taker = await this.deps.runs.takenOverBy(run.credential);
+    return taker !== undefined && taker !== run.id;
+  }
+
+  /** An emergency run owns its credential's lock whatever happened since it was started. */
+  private async holdForEmergency(run: Run): Promise<{ ok: true }> {
+    const { runs, settings } = this.deps;
+    if (!(await runs.refresh(run.credential, run.id, settings.lockTtlMs))) {
+      await runs.takeOver(run.credential, run.id, settings.lockTtlMs);
+    }
+    return { ok: true };
+  }
+
+  /**
+   * Stops a run an emergency took over, at a step boundary: a new key it created that Vault does
+   * not serve is revoked (one Vault serves, the emergency revokes as compromised), and the run ends
+   * as failed, saying who took over. Its lock already belongs to the emergency.
+   */
+  private async yieldToEmergency(run: Run, spec: CredentialSpec): Promise<AdvanceResult> {
+    const taker = await this.deps.runs.takenOverBy(run.credential);
+    const step = nextStep(run) ?? run.steps[run.steps.length - 1]!;
+    run.failure = {
+      step: step.name,
+      code: 'taken_over',
+      message: `stopped before ${step.name}: emergency run ${taker ?? '?'} took ${run.credential} over`,
+    };
+    run.outcome = 'failed';
+    const ctx = this.contextFor(run, spec);
+    if (run.facts.newKeyId && !run.facts.revokedAt) await this.revokeUnstoredKey(ctx, step);
+    for (const s of run.steps)
+      if (s.status === 'pending' || s.status === 'waiting' || s.status === 'running') s.status = 'skipped';
+    await this.deps.audit.record({
+      runId: run.id,
+      credential: run.credential,
+      action: 'run.taken_over',
+      outcome: 'refused',
+      identity: identityOf(run),
+      detail: run.failure.message,
+    });
+    await this.deps.chat.summary(run, spec).catch((e: unknown) => {
+      run.notifyError = (e as Error).message;
+    });
+    return this.finish(run);
   }
 
   /**
@@ -138,6 +192,19 @@ export class RotationEngine {
     const notify = run.steps.find((s) => s.name === 'notify');
     if (notify && notify.status === 'pending') notify.status = run.notifyError ? 'failed' : 'done';
     await this.finish(run);
+  }
+
+  private contextFor(run: Run, spec: CredentialSpec): StepContext {
+    const scratch: Scratch = {};
+    return {
+      run,
+      spec,
+      deps: this.deps,
+      issuer: this.deps.issuerFor(spec),
+      scratch,
+      now: () => this.deps.clock.now(),
+      checkpoint: () => this.save(run),
+    };
   }
 
   private async begin(run: Run, step: StepState): Promise<void> {
@@ -243,6 +310,7 @@ export class RotationEngine {
     });
     await this.save(run);
     await this.deps.runs.release(run.credential, run.id);
+    if (run.procedure === 'emergency') await this.deps.runs.endTakeover(run.credential, run.id);
     await this.progress(run);
     return { kind: 'finished', run };
   }

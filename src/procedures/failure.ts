@@ -44,6 +44,7 @@ export function planAfterFailure(
     return { revokeNewKey: false };
   }
   run.failure ??= failure;
+  if (run.procedure === 'emergency') return planEmergencyFailure(run, failed, remaining);
   if (failed.phase === 'rollback') {
     run.outcome = 'failed';
     run.failure = {
@@ -99,4 +100,22 @@ export function planAfterFailure(
       remaining.forEach(skip);
       return { revokeNewKey: false };
   }
+}
+
+/** Emergency steps that still run after any failure: the compromised key must go, the incident must know. */
+const EMERGENCY_ALWAYS = new Set(['revoke-compromised', 'incident-record']);
+
+/**
+ * An emergency never rolls back (that would reinstate the compromised key): it fails, but still
+ * revokes the compromised key if it has not yet, writes the incident record and reports.
+ */
+function planEmergencyFailure(
+  run: Run,
+  failed: StepState,
+  remaining: StepState[],
+): { revokeNewKey: boolean } {
+  run.outcome = 'failed';
+  if (failed.name === 'verify' || failed.name === 'deploy') run.facts.verificationPending = true;
+  remaining.filter((s) => !EMERGENCY_ALWAYS.has(s.name)).forEach(skip);
+  return { revokeNewKey: failed.name === 'generate' || failed.name === 'store-new' };
 }

@@ -5,7 +5,9 @@ import type { CredentialSpec } from '../domain/credential';
 import { parseCredentialName } from '../domain/credential';
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { buildPlan, type Plan } from '../domain/plan';
-import { assessAge, type AgeAssessment } from '../domain/policy';
+import { assessAge, emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
+import type { EmergencyScope } from '../domain/incident';
+import { mapLimit } from './bounded';
 import type { AuditLog, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
@@ -24,6 +26,10 @@ export interface RotationServiceDeps {
   logger: Logger;
   lockTtlMs: number;
   dueSoonDays: number;
+  /** What "immediate" means as a deadline for emergency escalation (api keys, OAuth, tokens). */
+  immediateDeadlineMs?: number;
+  /** Schedules the half-way and final deadline checks of an emergency run (delayed jobs). */
+  scheduleDeadlines?: (run: Run, deadlineMs: number) => Promise<void>;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -122,6 +128,98 @@ export class RotationService implements RotationRequests {
       },
     });
     return this.enqueue(run, `${input.mode} of secret/${spec.store} version ${current.version}`);
+  }
+
+  async emergencyScope(input: { credentials?: string[]; issuer?: string }): Promise<EmergencyScope> {
+    const specs = [...this.deps.catalog.values()];
+    const unknown: string[] = [];
+    const chosen: CredentialSpec[] = [];
+    for (const name of input.credentials ?? []) {
+      const spec = this.deps.catalog.get(name);
+      if (spec) chosen.push(spec);
+      else unknown.push(name);
+    }
+    if (input.issuer) {
+      const ofIssuer = specs.filter((s) => s.issuer.name === input.issuer);
+      if (ofIssuer.length === 0) unknown.push(`issuer ${input.issuer}`);
+      chosen.push(...ofIssuer.filter((s) => !chosen.includes(s)));
+    }
+    const targets = await mapLimit(chosen, 16, async (spec) => {
+      const [stored, holder] = await Promise.all([
+        this.deps.store.read(spec.store),
+        this.deps.runs.lockHolder(spec.name),
+      ]);
+      return {
+        credential: spec.name,
+        type: spec.type,
+        issuer: spec.issuer.name,
+        keysToRevoke: [stored?.keyId, stored?.previousKeyId].filter((k): k is string => !!k),
+        failingUntilRestart: spec.consumers.filter((c) => c.reload === 'startup').map((c) => c.name),
+        reloadingThemselves: spec.consumers.filter((c) => c.reload !== 'startup').map((c) => c.name),
+        deadlineMs: this.deadlineOf(spec),
+        ...(holder ? { takesOverRun: holder } : {}),
+      };
+    });
+    return { targets, unknown };
+  }
+
+  async startEmergency(input: {
+    credentials: string[];
+    incident: { ref: string; channel: string };
+    requester: Identity;
+  }): Promise<{ started: Run[]; alreadyRunning: Array<{ credential: string; runId: string }> }> {
+    const specs = input.credentials.map((name) => this.spec(name));
+    const started: Run[] = [];
+    const alreadyRunning: Array<{ credential: string; runId: string }> = [];
+    for (const spec of specs) {
+      const holder = await this.deps.runs.lockHolder(spec.name);
+      const held = holder ? await this.deps.runs.get(holder) : undefined;
+      if (held && held.procedure === 'emergency' && held.status !== 'finished') {
+        alreadyRunning.push({ credential: spec.name, runId: held.id });
+        continue;
+      }
+      started.push(await this.startOneEmergency(spec, input, held));
+    }
+    return { started, alreadyRunning };
+  }
+
+  incidentRuns(ref: string): Promise<Run[]> {
+    return this.deps.runs.incidentRuns(ref);
+  }
+
+  private deadlineOf(spec: CredentialSpec): number {
+    return emergencyDeadlineMs(spec.type) || (this.deps.immediateDeadlineMs ?? 15 * 60_000);
+  }
+
+  /** No approval gate and no lock against it: a scheduled run holding the credential is taken over. */
+  private async startOneEmergency(
+    spec: CredentialSpec,
+    input: { incident: { ref: string; channel: string }; requester: Identity },
+    held: Run | undefined,
+  ): Promise<Run> {
+    const { runs, queue, audit, clock } = this.deps;
+    const run = newRun({
+      id: randomUUID(),
+      credential: spec.name,
+      requester: input.requester,
+      procedure: 'emergency',
+      incident: input.incident,
+      now: clock.now(),
+    });
+    await runs.save(run);
+    const previous = await runs.takeOver(spec.name, run.id, this.deps.lockTtlMs);
+    await runs.addToIncident(input.incident.ref, run.id, clock.now());
+    await audit.record({
+      runId: run.id,
+      credential: spec.name,
+      action: 'emergency.started',
+      outcome: 'info',
+      identity: idOf(input.requester),
+      detail: `incident ${input.incident.ref} in ${input.incident.channel}${held && previous === held.id ? `; took over run ${held.id}` : ''}`,
+    });
+    await queue.add('rotate', { runId: run.id }, { jobId: rotationJobId(run.id) });
+    await this.deps.scheduleDeadlines?.(run, this.deadlineOf(spec));
+    return run;
   }
 
   /** The latest earlier version whose key is the one kept as previous: what a rollback restores. */

@@ -1,7 +1,14 @@
-import type { StepName } from '../domain/run';
+import type { Procedure, StepName } from '../domain/run';
 import type { StepFn } from './context';
 import { checkDependencies } from './steps/check-dependencies';
 import { deploy } from './steps/deploy';
+import {
+  assessScope,
+  incidentRecord,
+  revokeCompromised,
+  storeEmergency,
+  verifyEmergency,
+} from './steps/emergency';
 import { generate } from './steps/generate';
 import { notify } from './steps/notify';
 import { record } from './steps/record';
@@ -10,8 +17,8 @@ import { redeployPrevious, restorePrevious, reverifyPrevious, revokeNew } from '
 import { storeNew } from './steps/store-new';
 import { verify } from './steps/verify';
 
-/** The scheduled procedure: the runbook's eight steps, then the rollback steps used on failure. */
-export const SCHEDULED_PROCEDURE: Record<StepName, StepFn> = {
+/** Every step by name: the scheduled procedure's eight, the rollback's four, the emergency's own. */
+export const STEPS: Record<StepName, StepFn> = {
   'check-dependencies': checkDependencies,
   generate,
   'store-new': storeNew,
@@ -24,4 +31,14 @@ export const SCHEDULED_PROCEDURE: Record<StepName, StepFn> = {
   'redeploy-previous': redeployPrevious,
   'reverify-previous': reverifyPrevious,
   'revoke-new': revokeNew,
+  'assess-scope': assessScope,
+  'revoke-compromised': revokeCompromised,
+  'incident-record': incidentRecord,
 };
+
+/** The step function a run uses: an emergency stores, verifies its own way (no previous key, no rollback). */
+export function stepFor(procedure: Procedure, name: StepName): StepFn {
+  if (procedure === 'emergency' && name === 'store-new') return storeEmergency;
+  if (procedure === 'emergency' && name === 'verify') return verifyEmergency;
+  return STEPS[name];
+}

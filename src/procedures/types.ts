@@ -1,6 +1,7 @@
 import type { CredentialSpec } from '../domain/credential';
 import type { Plan } from '../domain/plan';
 import type { AgeAssessment } from '../domain/policy';
+import type { EmergencyScope } from '../domain/incident';
 import type { Identity, Run } from '../domain/run';
 import type { DueStatus } from './due';
 
@@ -38,6 +39,23 @@ export interface RotationRequests {
     requester: Identity;
     slack?: Run['slack'];
   }): Promise<Run>;
+  /**
+   * What an emergency would revoke and break, for the named credentials or every credential of
+   * `issuer` (read-only). Unknown names are listed in `unknown`, never silently dropped.
+   */
+  emergencyScope(input: { credentials?: string[]; issuer?: string }): Promise<EmergencyScope>;
+  /**
+   * Starts one emergency run per credential in one incident, at once: no approval gate, a
+   * scheduled run holding a credential is taken over. A credential already in an emergency keeps
+   * its run (returned in `alreadyRunning`).
+   */
+  startEmergency(input: {
+    credentials: string[];
+    incident: { ref: string; channel: string };
+    requester: Identity;
+  }): Promise<{ started: Run[]; alreadyRunning: Array<{ credential: string; runId: string }> }>;
+  /** Every run of an incident, oldest first (for `/rotate incident` and the incident message). */
+  incidentRuns(ref: string): Promise<Run[]>;
   /** The run in progress for this credential, the last finished run, and the age. */
   status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
   /** Every catalog credential's age and whether a run holds it (`/rotate due`), bounded in memory. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ScopeAssessment } from '../domain/incident';
 import type { Run } from '../domain/run';
 
 const RUN_TTL_SECONDS = 400 * 86_400; // history outlives the longest rotation policy
@@ -21,6 +22,9 @@ export class RunStore {
   private runKey = (id: string) => `${this.prefix}:run:${id}`;
   private historyKey = (credential: string) => `${this.prefix}:runs:${credential}`;
   private lockKey = (credential: string) => `${this.prefix}:lock:${credential}`;
+  private takeoverKey = (credential: string) => `${this.prefix}:takeover:${credential}`;
+  private scopeKey = (runId: string) => `${this.prefix}:scope:${runId}`;
+  private incidentKey = (ref: string) => `${this.prefix}:incident:${ref.toUpperCase()}`;
 
   async save(run: Run): Promise<void> {
     await this.redis
@@ -66,6 +70,55 @@ export class RunStore {
 
   async release(credential: string, runId: string): Promise<void> {
     await this.redis.eval(RELEASE, 1, this.lockKey(credential), runId);
+  }
+
+  /** Files an emergency run under its incident reference. */
+  async addToIncident(ref: string, runId: string, at: Date): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.incidentKey(ref), at.getTime(), runId)
+      .expire(this.incidentKey(ref), RUN_TTL_SECONDS)
+      .exec();
+  }
+
+  /** The runs of an incident, oldest first. */
+  async incidentRuns(ref: string): Promise<Run[]> {
+    const ids = await this.redis.zrange(this.incidentKey(ref), 0, -1);
+    const runs = await Promise.all(ids.map((id) => this.get(id)));
+    return runs.filter((r): r is Run => r !== undefined);
+  }
+
+  /** An emergency's scope assessment, kept beside its run (times, ids and addresses: no value). */
+  async saveScope(runId: string, scope: ScopeAssessment): Promise<void> {
+    await this.redis.set(this.scopeKey(runId), JSON.stringify(scope), 'EX', RUN_TTL_SECONDS);
+  }
+
+  async getScope(runId: string): Promise<ScopeAssessment | undefined> {
+    const text = await this.redis.get(this.scopeKey(runId));
+    return text ? (JSON.parse(text) as ScopeAssessment) : undefined;
+  }
+
+  /**
+   * An emergency takes the credential over: the lock becomes the emergency run's whoever held it,
+   * and the marker tells a scheduled run holding it to stop at its next step boundary.
+   */
+  async takeOver(credential: string, runId: string, ttlMs: number): Promise<string | undefined> {
+    const [[, previous]] = (await this.redis
+      .multi()
+      .get(this.lockKey(credential))
+      .set(this.lockKey(credential), runId, 'PX', ttlMs)
+      .set(this.takeoverKey(credential), runId, 'PX', ttlMs)
+      .exec()) as [[Error | null, string | null]];
+    return previous ?? undefined;
+  }
+
+  /** The emergency run that took this credential over, if one did and is not finished. */
+  async takenOverBy(credential: string): Promise<string | undefined> {
+    return (await this.redis.get(this.takeoverKey(credential))) ?? undefined;
+  }
+
+  async endTakeover(credential: string, runId: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.takeoverKey(credential), runId);
   }
 
   async lockHolder(credential: string): Promise<string | undefined> {

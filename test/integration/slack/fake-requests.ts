@@ -88,6 +88,48 @@ export class FakeRequests implements RotationRequests {
     return newRun({ id: `run-${this.n}`, now: this.now(), ...input, procedure: input.mode });
   }
 
+  readonly emergencies: Array<Parameters<RotationRequests['startEmergency']>[0]> = [];
+
+  async emergencyScope(input: Parameters<RotationRequests['emergencyScope']>[0]) {
+    const unknown = (input.credentials ?? []).filter((n) => !this.specs.has(n));
+    const targets = (input.credentials ?? [])
+      .filter((n) => this.specs.has(n))
+      .map((n) => {
+        const s = this.spec(n);
+        return {
+          credential: n,
+          type: s.type,
+          issuer: s.issuer.name,
+          keysToRevoke: [`key_${n}`],
+          failingUntilRestart: s.consumers.filter((c) => c.reload === 'startup').map((c) => c.name),
+          reloadingThemselves: s.consumers.filter((c) => c.reload !== 'startup').map((c) => c.name),
+          deadlineMs: 15 * 60_000,
+        };
+      });
+    return { targets, unknown };
+  }
+
+  async startEmergency(input: Parameters<RotationRequests['startEmergency']>[0]) {
+    if (this.startError) throw this.startError;
+    this.emergencies.push(input);
+    const started = input.credentials.map((credential) => {
+      this.n += 1;
+      return newRun({
+        id: `run-${this.n}`,
+        now: this.now(),
+        credential,
+        requester: input.requester,
+        procedure: 'emergency',
+        incident: input.incident,
+      });
+    });
+    return { started, alreadyRunning: [] };
+  }
+
+  async incidentRuns(): Promise<Run[]> {
+    return [];
+  }
+
   async status(name: string) {
     return { age: this.age(name) };
   }
