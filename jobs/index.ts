@@ -16,7 +16,10 @@ import {
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
-import { createReconcileProcessor, type ReconcileJobDeps } from './reconcile-job';
+import { createMaintenanceProcessor } from './maintenance-job';
+import type { DeadlineJobDeps } from './deadline-job';
+import type { ReconcileJobDeps } from './reconcile-job';
+import type { ScopeDeps } from '../src/procedures/scope';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
@@ -31,8 +34,8 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs the reconciler's ticks. */
-  reconcile?: ReconcileJobDeps;
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
+  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -92,12 +95,12 @@ export function registerWorkers(
       ),
     );
   }
-  if (opts.reconcile) {
+  if (opts.maintenance) {
     workers.push(
-      new Worker(MAINTENANCE_QUEUE, createReconcileProcessor(opts.reconcile), {
+      new Worker(MAINTENANCE_QUEUE, createMaintenanceProcessor(opts.maintenance), {
         connection: opts.connection,
         prefix: opts.prefix,
-        concurrency: 1,
+        concurrency: 4,
         ...timing,
       }),
     );

@@ -16,15 +16,15 @@ interface CatalogConsumer {
   kubernetes: { namespace: string; deployment: string; externalSecret: string };
   health?: { url: string; expect?: { field: string; equals: string } };
 }
-interface CatalogCredential {
+export interface CatalogCredential {
   name: string;
   store: string;
   kubernetesSecret: string;
-  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string };
+  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string; name?: string; maxConcurrent?: number };
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
-interface CatalogFile {
+export interface CatalogFile {
   access: Record<string, string[]>;
   credentials: CatalogCredential[];
 }
@@ -63,6 +63,8 @@ export interface WorldOptions {
   userGroups?: Record<string, string[]>;
   /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
   cacheTtlSeconds?: number;
+  /** Edits the parsed catalog before the world is seeded from it (tests: limits, extra entries). */
+  editCatalog?: (catalog: CatalogFile) => void;
 }
 
 const token = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
@@ -81,6 +83,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const catalog = parse(
     readFileSync(opts.catalogPath ?? join(__dirname, '..', 'credentials.yaml'), 'utf8'),
   ) as CatalogFile;
+  opts.editCatalog?.(catalog);
 
   const vault = await createVaultDouble({
     token: vaultToken,

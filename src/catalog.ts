@@ -46,6 +46,8 @@ const issuerSchema = z
     adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
+    /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
 
@@ -64,6 +66,10 @@ const credentialSchema = z
     contact: z.string().min(1),
     channel: z.string().min(1).optional(),
     approvers: z.array(slackId).default([]),
+    /** Where the declared consumers call the issuer from (IPs or IPv4 CIDRs): other callers are suspicious. */
+    knownAddresses: z
+      .array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,2})?$/, 'an IP address or CIDR'))
+      .default([]),
   })
   .strict();
 
@@ -179,11 +185,13 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
         adminToken: new Secret(token ?? ''),
         permissions: c.issuer.permissions,
         keyName: c.issuer.keyName ?? c.name,
+        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
       },
       consumers: c.consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
       approvers: c.approvers,
+      knownAddresses: c.knownAddresses,
     });
   });
   if (problems.length > 0) {

@@ -27,6 +27,10 @@ const envSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9_-]*$/)
     .default('secret'),
   KUBECONFIG: z.string().min(1).optional(),
+  /** A Vault file audit device's log (JSON lines): emergencies list the recent operations on the path. */
+  VAULT_AUDIT_LOG: z.string().min(1).optional(),
+  /** The escalation deadline of an "immediate" emergency (API keys, OAuth secrets, tokens). */
+  EMERGENCY_IMMEDIATE_MINUTES: z.coerce.number().int().min(1).max(240).default(15),
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   CATALOG_PATH: z.string().min(1).default('credentials.yaml'),

@@ -87,15 +87,33 @@ export async function startRole(
             client: services.slackClient,
             audit: services.audit,
           },
-          reconcile: {
-            reconciler: services.reconciler,
-            catalog: config.catalog.credentials,
-            redis: services.workerRedis,
-            prefix: env.QUEUE_PREFIX,
-            client: services.slackClient,
-            securityChannel: env.SECURITY_CHANNEL,
-            audit: services.audit,
-            logger: logger.child({ component: 'reconciler' }),
+          maintenance: {
+            reconcile: {
+              reconciler: services.reconciler,
+              catalog: config.catalog.credentials,
+              redis: services.workerRedis,
+              prefix: env.QUEUE_PREFIX,
+              client: services.slackClient,
+              securityChannel: env.SECURITY_CHANNEL,
+              audit: services.audit,
+              logger: logger.child({ component: 'reconciler' }),
+            },
+            scope: {
+              runs: services.runs,
+              catalog: config.catalog.credentials,
+              store: services.store,
+              issuerFor: services.issuerFor,
+              ...(services.incidents ? { incidents: services.incidents } : {}),
+              clock: { now: () => new Date() },
+              logger: logger.child({ component: 'scope' }),
+              mount: env.VAULT_KV_MOUNT,
+              ...(env.VAULT_AUDIT_LOG ? { vaultAuditLog: env.VAULT_AUDIT_LOG } : {}),
+            },
+            deadlines: {
+              runs: services.runs,
+              audit: services.audit,
+              ...(services.incidents ? { incidents: services.incidents } : {}),
+            },
           },
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);

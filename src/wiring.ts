@@ -11,7 +11,7 @@ import { VaultSecretStore } from './adapters/store/vault-store';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
 import type { Config } from './config';
 import type { CredentialSpec } from './domain/credential';
-import type { AuditLog, Clock, Issuer } from './domain/ports';
+import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
@@ -20,11 +20,14 @@ import { createRedis } from './queue/connection';
 import { Reconciler } from './procedures/reconciler';
 import {
   APPROVALS_QUEUE,
+  ASSESS_JOB,
+  DEADLINE_JOB,
   MAINTENANCE_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
   type RotationJobData,
 } from './queue/names';
+import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { runViews } from './slack/views';
 
@@ -39,6 +42,10 @@ export interface Services {
   maintenanceQueue: Queue;
   reconciler: Reconciler;
   runs: RunStore;
+  store: SecretStore;
+  issuerFor: (spec: CredentialSpec) => Issuer;
+  /** Emergency escalations and incident records, when wired. */
+  incidents?: IncidentChannel;
   /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
   /** The request paths' audit log (Slack handlers, the service): fails fast when Redis is down. */
@@ -54,6 +61,7 @@ export interface Services {
 export interface WiringOverrides {
   clock?: Clock;
   chat?: ChatNotifier;
+  incidents?: IncidentChannel;
   settings?: Partial<EngineSettings>;
 }
 
@@ -88,14 +96,17 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
   );
   const issuers = new Map<string, Issuer>();
+  const limiter = new IssuerLimiter(workerRedis, prefix);
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      issuer = new RestApiKeyIssuer({
+      const direct = new RestApiKeyIssuer({
         baseUrl: spec.issuer.baseUrl,
         adminToken: spec.issuer.adminToken,
         permissions: spec.issuer.permissions,
       });
+      const limit = spec.issuer.maxConcurrent;
+      issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
     }
     return issuer;
@@ -122,6 +133,16 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     rollbackBudgetMs: env.ROLLBACK_BUDGET_SECONDS * 1000,
     ...overrides.settings,
   };
+  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 10_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 100 },
+    },
+  });
   const catalog = config.catalog.credentials;
   const engine = new RotationEngine({
     runs,
@@ -135,6 +156,10 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     clock,
     logger: logger.child({ component: 'engine' }),
     settings,
+    ...(overrides.incidents ? { incidents: overrides.incidents } : {}),
+    assess: async (run) => {
+      await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
+    },
   });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
@@ -144,16 +169,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       backoff: { type: 'exponential', delay: 5_000 },
       removeOnComplete: { age: 86_400 },
       removeOnFail: { age: 7 * 86_400 },
-    },
-  });
-  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, {
-    connection: redis,
-    prefix,
-    defaultJobOptions: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 10_000 },
-      removeOnComplete: { count: 100 },
-      removeOnFail: { count: 100 },
     },
   });
   const reconciler = new Reconciler({
@@ -179,6 +194,16 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     logger,
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
+    immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    scheduleDeadlines: async (run, deadlineMs) => {
+      for (const kind of ['half', 'deadline'] as const) {
+        await maintenanceQueue.add(
+          DEADLINE_JOB,
+          { runId: run.id, kind, deadlineMs },
+          { jobId: `deadline-${kind}-${run.id}`, delay: kind === 'half' ? deadlineMs / 2 : deadlineMs },
+        );
+      }
+    },
   });
   return {
     config,
@@ -190,6 +215,9 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     maintenanceQueue,
     reconciler,
     runs,
+    store,
+    issuerFor,
+    ...(overrides.incidents ? { incidents: overrides.incidents } : {}),
     audit,
     requestAudit,
     slackClient,

@@ -39,6 +39,8 @@ export interface KubernetesDouble {
   restarts(namespace: string, name: string): number;
   /** The next rollout of this deployment ends with Progressing=False, ProgressDeadlineExceeded. */
   failNextRollout(namespace: string, name: string): void;
+  /** Every authorized API request, oldest first: method, path (with query) and when it arrived. */
+  requests(): Array<{ method: string; path: string; at: number }>;
   /** A kubeconfig (YAML) for the double: plain http, insecure-skip-tls-verify, bearer token. */
   kubeconfig(): string;
 }
@@ -60,6 +62,7 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
     ...(opts.resolveRemoteRef ? { resolveRemoteRef: opts.resolveRemoteRef } : {}),
   });
 
+  const requests: Array<{ method: string; path: string; at: number }> = [];
   const server = await listen(async (req, res) => {
     const body = await readBody(req);
     if (await faults.control(req, res, body)) return;
@@ -83,6 +86,7 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
       sendStatus(res, statusOf(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now() });
     if (!handleApi(cluster, req, res, body)) {
       sendStatus(res, {
         ...notFound('', '', ''),
@@ -109,6 +113,7 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
     podValue: (ns, d, s, k) => cluster.podValue(ns, d, s, k),
     restarts: (ns, name) => cluster.restarts(ns, name),
     failNextRollout: (ns, name) => cluster.failNextRollout(ns, name),
+    requests: () => [...requests],
     kubeconfig: () =>
       stringify({
         apiVersion: 'v1',

@@ -10,6 +10,8 @@ export interface ProviderKeySummary {
   status: ProviderKeyStatus;
   created: string;
   lastUsedAt?: string;
+  /** When it was revoked (epoch ms). */
+  revokedAtMs?: number;
 }
 
 export interface ProviderDouble {
@@ -29,6 +31,11 @@ export interface ProviderDouble {
   rateLimit(n: number, resetSeconds: number): void;
   /** Settable: a revoked key keeps being accepted this long (the runbook's propagation delay). */
   revocationDelayMs: number;
+  /** The most management calls (admin-token API) in flight at once since the last reset. */
+  maxInFlight(): number;
+  resetInFlight(): void;
+  /** Settable: how long each management call takes inside the provider (counted as in flight). */
+  managementLatencyMs: number;
 }
 
 const bearerOf = (req: IncomingMessage): string | undefined => {
@@ -65,6 +72,9 @@ export async function createProviderDouble(opts: {
   const registry = new KeyRegistry();
   const faults = new Faults();
   let limited = { remaining: 0, resetSeconds: 0 };
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let managementLatencyMs = 0;
 
   async function management(
     req: IncomingMessage,
@@ -163,7 +173,16 @@ export async function createProviderDouble(opts: {
       return sendJson(res, 200, { accepted: registry.use(value, { remoteAddress: '198.51.100.23' }) });
     }
     if (url.pathname === '/v1/test') return keyUse(req, res);
-    if (url.pathname.startsWith('/v1/')) return management(req, res, url, body);
+    if (url.pathname.startsWith('/v1/')) {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (managementLatencyMs > 0) await new Promise((r) => setTimeout(r, managementLatencyMs));
+        return await management(req, res, url, body);
+      } finally {
+        inFlight -= 1;
+      }
+    }
     return notFound(res);
   }, opts.port ?? 0);
 
@@ -173,6 +192,7 @@ export async function createProviderDouble(opts: {
     status: k.status,
     created: k.created,
     ...(k.lastUsedAt ? { lastUsedAt: k.lastUsedAt } : {}),
+    ...(k.revokedAtMs !== undefined ? { revokedAtMs: k.revokedAtMs } : {}),
   });
 
   return {
@@ -191,6 +211,16 @@ export async function createProviderDouble(opts: {
     accepts: (value) => registry.accepts(value),
     rateLimit: (n, resetSeconds) => {
       limited = { remaining: n, resetSeconds };
+    },
+    maxInFlight: () => maxInFlight,
+    resetInFlight: () => {
+      maxInFlight = inFlight;
+    },
+    get managementLatencyMs() {
+      return managementLatencyMs;
+    },
+    set managementLatencyMs(ms: number) {
+      managementLatencyMs = ms;
     },
     get revocationDelayMs() {
       return registry.revocationDelayMs;

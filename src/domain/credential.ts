@@ -46,6 +46,8 @@ export interface IssuerSpec {
   adminToken: import('./secret').Secret;
   permissions: string[];
   keyName: string;
+  /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
+  maxConcurrent?: number;
 }
 
 export interface CredentialSpec {
@@ -61,6 +63,8 @@ export interface CredentialSpec {
   contact: string;
   channel?: string;
   approvers: string[];
+  /** Addresses the declared consumers call the issuer from; a use from elsewhere is suspicious. */
+  knownAddresses?: string[];
 }
 
 export const CREDENTIAL_NAME = /^[a-z0-9][a-z0-9-]{1,62}$/;

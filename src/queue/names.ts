@@ -48,3 +48,17 @@ export const planCloseJobId = (requestId: string): string => `close-${requestId}
 /** Housekeeping on a schedule: the reconciler (and, later, reminders). One job per tick across replicas. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RECONCILE_JOB = 'reconcile';
+export const ASSESS_JOB = 'assess';
+export const DEADLINE_JOB = 'deadline';
+
+/** An emergency's scope assessment, beside its run. */
+export interface AssessJobData {
+  runId: string;
+}
+
+/** An emergency's deadline check: half-way and at the deadline, escalated if the run is unfinished. */
+export interface DeadlineJobData {
+  runId: string;
+  kind: 'half' | 'deadline';
+  deadlineMs: number;
+}

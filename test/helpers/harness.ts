@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
+import type { IncidentChannel } from '../../src/domain/ports';
 import type { Run } from '../../src/domain/run';
 import { createLogger } from '../../src/logger';
 import type { EngineSettings } from '../../src/procedures/context';
 import { startRole } from '../../src/main';
 import type { SlackApp } from '../../src/slack/app';
 import type { Services } from '../../src/wiring';
-import { startWorld, type World } from '../../sandbox/world';
+import { startWorld, type World, type WorldOptions } from '../../sandbox/world';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
 
@@ -49,6 +50,9 @@ export interface HarnessOptions {
   rolloutDelayMs?: number;
   cacheTtlSeconds?: number;
   extraEnv?: Record<string, string>;
+  editCatalog?: WorldOptions['editCatalog'];
+  /** Where emergency escalations and incident records go (the Slack one by default). */
+  incidents?: IncidentChannel;
 }
 
 /** The whole system on real Redis: every double, the real adapters, the engine and a worker. */
@@ -61,6 +65,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     queuePrefix: prefix,
     ...(opts.rolloutDelayMs !== undefined ? { rolloutDelayMs: opts.rolloutDelayMs } : {}),
     ...(opts.cacheTtlSeconds !== undefined ? { cacheTtlSeconds: opts.cacheTtlSeconds } : {}),
+    ...(opts.editCatalog ? { editCatalog: opts.editCatalog } : {}),
   });
   const env = { ...world.env, PORT: '0', POLL_INTERVAL_MS: '100', LOG_LEVEL: 'debug', ...opts.extraEnv };
   const logs = new LogCapture();
@@ -68,6 +73,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   // The same wiring as `main.ts all` (or `web` when a test brings its own worker).
   const running = await startRole(opts.worker === false ? 'web' : 'all', loadConfig(env), logger, {
     settings: { ...FAST_SETTINGS, ...opts.settings },
+    ...(opts.incidents ? { incidents: opts.incidents } : {}),
   });
   const { services, workers } = running;
   const slack = running.slack!;

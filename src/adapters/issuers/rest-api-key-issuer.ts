@@ -1,5 +1,5 @@
 import { RotatorError, type ErrorCode, type SafeContext } from '../../domain/errors';
-import type { IssuedKeyInfo, Issuer, KeyStatus } from '../../domain/ports';
+import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse } from '../../domain/ports';
 import { Secret } from '../../domain/secret';
 import { DEFAULT_RETRY, retryAfterFromHeaders, withRetry, type RetryOptions } from '../retry';
 
@@ -142,6 +142,25 @@ export class RestApiKeyIssuer implements Issuer {
       return res.ok;
     }
     throw await this.rejected(res, 'GET', '/v1/test');
+  }
+
+  /** The runbook's access-log query: GET /v1/audit-log?api_key_id=…&since=…, oldest first. */
+  async usage(keyId: string, since: Date): Promise<KeyUse[]> {
+    const query = new URLSearchParams({ api_key_id: keyId, since: since.toISOString() });
+    const path = `/v1/audit-log?${query.toString()}`;
+    const res = await this.call('GET', path);
+    if (!res.ok) throw await this.rejected(res, 'GET', '/v1/audit-log');
+    const body = await this.json(res, 'GET', '/v1/audit-log');
+    const entries = Array.isArray(body['entries']) ? (body['entries'] as unknown[]) : [];
+    return entries
+      .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+      .filter((e) => typeof e['time'] === 'string' && !Number.isNaN(Date.parse(e['time'] as string)))
+      .map((e) => ({
+        time: e['time'] as string,
+        keyId: typeof e['api_key_id'] === 'string' ? e['api_key_id'] : keyId,
+        ...(typeof e['remote_address'] === 'string' ? { remoteAddress: e['remote_address'] } : {}),
+      }))
+      .sort((a, b) => a.time.localeCompare(b.time));
   }
 
   private async getKey(keyId: string): Promise<WireKey | undefined> {
