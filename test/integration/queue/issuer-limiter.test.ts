@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { IssuerLimiter } from '../../../src/queue/issuer-limiter';
+import { deletePrefix, testRedis } from '../../helpers/redis';
+
+describe('IssuerLimiter', () => {
+  const a = testRedis();
+  const b = testRedis(); // a second replica, its own connection
+  let prefix: string;
+  beforeEach(() => {
+    prefix = `test-${randomUUID()}`;
+  });
+  afterEach(() => deletePrefix(a, prefix));
+  afterAll(() => {
+    a.disconnect();
+    b.disconnect();
+  });
+
+  it('keeps calls to one issuer at the limit across replicas, and other issuers unaffected', async () => {
+    const replicas = [new IssuerLimiter(a, prefix), new IssuerLimiter(b, prefix)];
+    let inFlight = 0;
+    let peak = 0;
+    const call = async () => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 15));
+      inFlight -= 1;
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => replicas[i % 2]!.run('provider', 3, call)));
+    expect(peak).toBe(3);
+
+    let other = 0;
+    await Promise.all([
+      replicas[0]!.run('provider', 1, () => new Promise((r) => setTimeout(r, 50))),
+      replicas[1]!.run('elsewhere', 1, async () => void (other += 1)),
+    ]);
+    expect(other).toBe(1);
+  });
+
+  it('frees the slot when the call fails, and gives up as rate limited when none frees in time', async () => {
+    const limiter = new IssuerLimiter(a, prefix, { maxWaitMs: 100 });
+    await expect(limiter.run('p', 1, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limiter.run('p', 1, async () => 'ok')).resolves.toBe('ok');
+    const holding = limiter.run('p', 1, () => new Promise((r) => setTimeout(r, 400)));
+    await expect(limiter.run('p', 1, async () => 'late')).rejects.toMatchObject({
+      code: 'issuer_rate_limited',
+      transient: true,
+    });
+    await holding;
+  });
+
+  it('lets a lease whose holder died expire', async () => {
+    const dead = new IssuerLimiter(a, prefix, { leaseMs: 100 });
+    void dead.run('p', 1, () => new Promise(() => undefined)); // never returns: a crashed holder
+    const alive = new IssuerLimiter(b, prefix, { maxWaitMs: 2_000 });
+    await expect(alive.run('p', 1, async () => 'after expiry')).resolves.toBe('after expiry');
+  });
+});
