@@ -1,68 +1,47 @@
 /**
- * `npm run bench`: claims about the engine, measured as ratios inside one run (never in CI).
- *
- * Claim: a step that waits (ExternalSecret sync, rollouts, the quiet window) re-queues its job
- * instead of sleeping, so one worker slot carries many rotations at once. With a single slot and
- * rollouts that take ROLLOUT_MS, rotating two credentials together should take about as long as
- * rotating one (ratio near 1), where a worker that slept through its waits would take about twice
- * as long (ratio near 2).
+ * `npm run bench [-- <name> …] [--runs N]`: each claim measured as a ratio against a baseline in the
+ * same run, several times; prints min, median and max of each ratio. Never run in CI.
  */
-import { registerWorkers } from '../jobs';
-import { startHarness, type Harness } from '../test/helpers/harness';
+import { median, type Bench } from './bench';
+import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { waitsBench } from './waits';
 
-const ROLLOUT_MS = 1_500;
-// Both restart their consumers (monitoring-service's dynamic consumer waits out a 30 s cache instead).
-const CREDENTIALS = ['payment-gateway-api', 'crm-integration'];
+const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench];
 
-async function rotate(h: Harness, names: string[]): Promise<number> {
-  const t0 = performance.now();
-  const runs = await Promise.all(
-    names.map((credential) =>
-      h.services.service.start({ credential, requester: { kind: 'cli', id: 'bench' } }),
-    ),
-  );
-  const done = await Promise.all(runs.map((r) => h.waitForRun(r.id, undefined, 120_000)));
-  const failed = done.filter((r) => r.outcome !== 'succeeded');
-  if (failed.length > 0)
-    throw new Error(`bench runs did not succeed: ${failed.map((r) => r.outcome).join(', ')}`);
-  return performance.now() - t0;
-}
-
-async function main(): Promise<void> {
-  const h = await startHarness({
-    worker: false,
-    rolloutDelayMs: ROLLOUT_MS,
-    settings: { quietWindowMs: 0 },
-    extraEnv: { LOG_LEVEL: 'warn' },
-  });
-  const workers = registerWorkers(h.services.engine, h.services.service, {
-    connection: h.services.workerRedis,
-    prefix: h.prefix,
-    concurrency: 1,
-    logger: h.services.logger,
-  });
-  try {
-    const one = await rotate(h, [CREDENTIALS[0]!]);
-    const both = await rotate(h, CREDENTIALS);
-    const ratio = both / one;
+async function main(argv: string[]): Promise<void> {
+  const runsAt = argv.indexOf('--runs');
+  const runs = runsAt >= 0 ? Number(argv[runsAt + 1]) : 3;
+  const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--runs');
+  const unknown = names.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length > 0 || !(runs >= 1)) {
+    console.error(`usage: npm run bench -- [${BENCHES.map((b) => b.name).join(' | ')}] [--runs N]`);
+    process.exit(2);
+  }
+  for (const bench of BENCHES.filter((b) => names.length === 0 || names.includes(b.name))) {
+    const ratios: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const m = await bench.run();
+      ratios.push(m.ratio);
+      console.error(JSON.stringify({ bench: bench.name, run: i + 1, ...m }));
+    }
+    const med = median(ratios);
+    const met = bench.higherIsBetter ? med >= bench.target : med <= bench.target;
     console.log(
       JSON.stringify({
-        bench: 'waiting steps do not hold a worker',
-        workerSlots: 1,
-        rolloutMs: ROLLOUT_MS,
-        oneRotationMs: Math.round(one),
-        twoRotationsMs: Math.round(both),
-        ratio: Number(ratio.toFixed(2)),
-        ratioIfWorkersSlept: 2,
+        bench: bench.name,
+        claim: bench.claim,
+        runs,
+        min: Number(Math.min(...ratios).toFixed(3)),
+        median: Number(med.toFixed(3)),
+        max: Number(Math.max(...ratios).toFixed(3)),
+        target: `${bench.higherIsBetter ? '≥' : '≤'} ${bench.target}`,
+        met,
       }),
     );
-  } finally {
-    await Promise.all(workers.map((w) => w.close()));
-    await h.close();
   }
 }
 
-main().catch((e: unknown) => {
+main(process.argv.slice(2)).catch((e: unknown) => {
   console.error(`bench failed: ${(e as Error).message}`);
   process.exit(1);
 });

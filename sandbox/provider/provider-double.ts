@@ -34,6 +34,8 @@ export interface ProviderDouble {
   /** The most management calls (admin-token API) in flight at once since the last reset. */
   maxInFlight(): number;
   resetInFlight(): void;
+  /** How many management calls (admin-token API) it has answered. */
+  managementCalls(): number;
   /** Settable: how long each management call takes inside the provider (counted as in flight). */
   managementLatencyMs: number;
 }
@@ -75,6 +77,7 @@ export async function createProviderDouble(opts: {
   let inFlight = 0;
   let maxInFlight = 0;
   let managementLatencyMs = 0;
+  let calls = 0;
 
   async function management(
     req: IncomingMessage,
@@ -175,6 +178,7 @@ export async function createProviderDouble(opts: {
     if (url.pathname === '/v1/test') return keyUse(req, res);
     if (url.pathname.startsWith('/v1/')) {
       inFlight += 1;
+      calls += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         if (managementLatencyMs > 0) await new Promise((r) => setTimeout(r, managementLatencyMs));
@@ -213,6 +217,7 @@ export async function createProviderDouble(opts: {
       limited = { remaining: n, resetSeconds };
     },
     maxInFlight: () => maxInFlight,
+    managementCalls: () => calls,
     resetInFlight: () => {
       maxInFlight = inFlight;
     },

@@ -9,7 +9,7 @@ import {
   storeEmergency,
   verifyEmergency,
 } from './steps/emergency';
-import { generate } from './steps/generate';
+import { generate, generateEmergency } from './steps/generate';
 import { notify } from './steps/notify';
 import { record } from './steps/record';
 import { revokeOld } from './steps/revoke-old';
@@ -38,6 +38,7 @@ export const STEPS: Record<StepName, StepFn> = {
 
 /** The step function a run uses: an emergency stores, verifies its own way (no previous key, no rollback). */
 export function stepFor(procedure: Procedure, name: StepName): StepFn {
+  if (procedure === 'emergency' && name === 'generate') return generateEmergency;
   if (procedure === 'emergency' && name === 'store-new') return storeEmergency;
   if (procedure === 'emergency' && name === 'verify') return verifyEmergency;
   return STEPS[name];

@@ -1,6 +1,7 @@
 import { RotatorError, safeMessage } from '../../domain/errors';
 import { formatIncidentRecord, type IncidentRecord } from '../../domain/incident';
 import { done, identityOf, since, wait, type StepContext, type StepOutcome } from '../context';
+import { revokeOrphans, revokeTwins } from './generate';
 import { holdsNewKey, readTruth, waitForStore } from './store-truth';
 import { verify } from './verify';
 
@@ -167,9 +168,16 @@ export async function verifyEmergency(ctx: StepContext): Promise<StepOutcome> {
   }
 }
 
-/** Emergency 7: the runbook's incident record, posted to the incident channel and kept in the audit trail. */
+/**
+ * Emergency 7: the runbook's incident record, posted to the incident channel and kept in the audit
+ * trail. First the sweeps generate skipped to keep the critical path short: keys of this tool the
+ * store does not know, and twins of a retried create, are revoked.
+ */
 export async function incidentRecord(ctx: StepContext): Promise<StepOutcome> {
   const { run, spec, deps } = ctx;
+  const swept = [...(await revokeOrphans(ctx)), ...(run.facts.newKeyId ? await revokeTwins(ctx) : [])];
+  if (swept.length > 0)
+    run.facts.orphansRevoked = [...new Set([...(run.facts.orphansRevoked ?? []), ...swept])];
   const scope = await deps.runs.getScope(run.id);
   const record: IncidentRecord = {
     incident: run.incident?.ref ?? 'unknown',

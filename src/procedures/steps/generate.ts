@@ -26,20 +26,40 @@ export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
 /** Runbook step 2: a new key at the issuer. Its value stays in this worker's memory until stored. */
 export async function generate(ctx: StepContext): Promise<StepOutcome> {
   const orphans = await revokeOrphans(ctx);
-  const label = `${keyLabelPrefix(ctx.spec.name)}${ctx.run.id}`;
-  const { keyId, value } = await ctx.issuer.create(label);
+  const keyId = await createKey(ctx);
+  orphans.push(...(await revokeTwins(ctx)));
+  ctx.run.facts.orphansRevoked = [...new Set([...(ctx.run.facts.orphansRevoked ?? []), ...orphans])];
+  const note = orphans.length > 0 ? ` (revoked orphaned keys ${orphans.join(', ')})` : '';
+  return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
+}
+
+/**
+ * Emergency step 2: only the create, on the critical path between the responder's click and the
+ * compromised key's revocation; the orphan and twin sweeps run after the revocation instead.
+ */
+export async function generateEmergency(ctx: StepContext): Promise<StepOutcome> {
+  const keyId = await createKey(ctx);
+  return done(`new key ${keyId} at ${ctx.spec.issuer.name}`);
+}
+
+/** The run's label at the issuer: how the orphan sweep and the twin check recognise its keys. */
+const labelOf = (ctx: StepContext): string => `${keyLabelPrefix(ctx.spec.name)}${ctx.run.id}`;
+
+async function createKey(ctx: StepContext): Promise<string> {
+  const { keyId, value } = await ctx.issuer.create(labelOf(ctx));
   ctx.run.facts.newKeyId = keyId;
-  // A create retried after a lost answer may have made a twin whose value nobody has.
-  for (const k of await ctx.issuer.list()) {
-    if (k.label === label && k.keyId !== keyId && k.status === 'active') {
-      await ctx.issuer.revoke(k.keyId);
-      orphans.push(k.keyId);
-      ctx.run.facts.orphansRevoked = [...(ctx.run.facts.orphansRevoked ?? []), k.keyId];
-    }
-  }
   // Checkpoint before anything else can fail: a crash from here on leaves a key the next attempt finds.
   await ctx.checkpoint();
   ctx.scratch.newValue = value;
-  const note = orphans.length > 0 ? ` (revoked orphaned keys ${orphans.join(', ')})` : '';
-  return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
+  return keyId;
+}
+
+/** A create retried after a lost answer may have made a twin whose value nobody has: revoke it. */
+export async function revokeTwins(ctx: StepContext): Promise<string[]> {
+  const label = labelOf(ctx);
+  const twins = (await ctx.issuer.list()).filter(
+    (k) => k.label === label && k.keyId !== ctx.run.facts.newKeyId && k.status === 'active',
+  );
+  for (const k of twins) await ctx.issuer.revoke(k.keyId);
+  return twins.map((k) => k.keyId);
 }
