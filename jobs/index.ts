@@ -8,14 +8,18 @@ import type { AuditLog } from '../src/domain/ports';
 import {
   APPROVALS_QUEUE,
   MAINTENANCE_QUEUE,
+  NOTIFICATIONS_QUEUE,
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
+  type IncidentBoardJobData,
   type RequestJobData,
   type RotationJobData,
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
+import type { IncidentBoard } from '../src/slack/incident-board';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
+import { createIncidentBoardProcessor } from './incident-board-job';
 import { createReconcileProcessor, type ReconcileJobDeps } from './reconcile-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
@@ -33,6 +37,8 @@ export interface WorkerOptions {
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
   /** When given, this process also runs the reconciler's ticks. */
   reconcile?: ReconcileJobDeps;
+  /** When given, this process also renders incident messages (the notifications queue). */
+  incidentBoard?: IncidentBoard;
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -100,6 +106,21 @@ export function registerWorkers(
         concurrency: 1,
         ...timing,
       }),
+    );
+  }
+  if (opts.incidentBoard) {
+    workers.push(
+      new Worker<IncidentBoardJobData>(
+        NOTIFICATIONS_QUEUE,
+        createIncidentBoardProcessor(opts.incidentBoard),
+        {
+          connection: opts.connection,
+          prefix: opts.prefix,
+          // Renders of different incidents in parallel; one incident is serialised by its Redis slot.
+          concurrency: 4,
+          ...timing,
+        },
+      ),
     );
   }
   for (const w of workers) w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));

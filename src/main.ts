@@ -97,6 +97,7 @@ export async function startRole(
             audit: services.audit,
             logger: logger.child({ component: 'reconciler' }),
           },
+          incidentBoard: services.incidentBoard,
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {

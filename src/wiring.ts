@@ -11,7 +11,7 @@ import { VaultSecretStore } from './adapters/store/vault-store';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
 import type { Config } from './config';
 import type { CredentialSpec } from './domain/credential';
-import type { AuditLog, Clock, Issuer } from './domain/ports';
+import type { AuditLog, Clock, IncidentChannel, Issuer } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
@@ -20,12 +20,17 @@ import { createRedis } from './queue/connection';
 import { Reconciler } from './procedures/reconciler';
 import {
   APPROVALS_QUEUE,
+  INCIDENT_BOARD_JOB,
   MAINTENANCE_QUEUE,
+  NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
+  type IncidentBoardJobData,
   type RotationJobData,
 } from './queue/names';
 import { RunStore } from './queue/run-store';
+import { IncidentBoard } from './slack/incident-board';
+import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 
 export interface Services {
@@ -37,6 +42,12 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
+  /** Slack notifications paced across replicas: incident message renders. */
+  notificationQueue: Queue<IncidentBoardJobData>;
+  /** Emergency incidents' one message each (rendered by the notifications worker). */
+  incidentBoard: IncidentBoard;
+  /** Emergency escalations and incident records, straight to the incident channel. */
+  incidents: IncidentChannel;
   reconciler: Reconciler;
   runs: RunStore;
   /** The workers' audit log (waits out Redis trouble). */
@@ -105,6 +116,28 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
+  const notificationQueue = new Queue<IncidentBoardJobData>(NOTIFICATIONS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 86_400 },
+    },
+  });
+  // The request connection: a report from the engine fails fast instead of blocking on a dead Redis.
+  const incidentBoard = new IncidentBoard({
+    redis,
+    prefix: `${prefix}:`,
+    client: slackClient,
+    runs: (ref) => runs.incidentRuns(ref),
+    enqueue: async (ref, delayMs) => {
+      await notificationQueue.add(INCIDENT_BOARD_JOB, { ref }, { delay: delayMs });
+    },
+    logger: logger.child({ component: 'incident-board' }),
+  });
+  const incidents = createIncidentChannel({ client: slackClient, securityChannel: env.SECURITY_CHANNEL });
   const chat =
     overrides.chat ??
     new SlackNotifier({
@@ -112,6 +145,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       views: runViews,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
+      securityChannel: env.SECURITY_CHANNEL,
+      incidentProgress: (run) => incidentBoard.touch(run.incident!.ref),
     });
   const settings: EngineSettings = {
     ...DEFAULT_SETTINGS,
@@ -135,6 +170,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     clock,
     logger: logger.child({ component: 'engine' }),
     settings,
+    incidents,
   });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
@@ -188,6 +224,9 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     queue,
     approvalQueue,
     maintenanceQueue,
+    notificationQueue,
+    incidentBoard,
+    incidents,
     reconciler,
     runs,
     audit,
@@ -201,6 +240,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
+      await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
     },
