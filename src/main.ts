@@ -54,6 +54,7 @@ export async function startRole(
       approvals: { redis: services.redis, prefix: `${env.QUEUE_PREFIX}:` },
       audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
+      incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',

@@ -26,6 +26,12 @@ export const runViews: RunRenderer = {
   emergencySummary: emergencySummaryView,
 };
 export {
+  EMERGENCY_START_ACTION,
+  emergencyScopeView,
+  emergencyStartedLine,
+  type EmergencyScopeInput,
+} from './emergency-view';
+export {
   EMERGENCY_REVIEWED_ACTION,
   emergencySummaryView,
   escalationView,
