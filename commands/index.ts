@@ -1,7 +1,17 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { APPROVE_ACTION, REJECT_ACTION, RESUME_ACTION, ROLLBACK_ACTION } from '../src/slack/views';
+import {
+  APPROVE_ACTION,
+  EMERGENCY_REVIEWED_ACTION,
+  EMERGENCY_START_ACTION,
+  REJECT_ACTION,
+  RESUME_ACTION,
+  ROLLBACK_ACTION,
+} from '../src/slack/views';
 import { approveAction } from './approve';
 import type { CommandDeps } from './deps';
+import { emergencyMention } from './emergency-mention';
+import { emergencyReviewAction } from './emergency-review';
+import { emergencyStartAction } from './emergency-start';
 import { recoverAction } from './recover';
 import { rejectAction } from './reject';
 import { ROTATE_COMMAND, rotateCommand } from './rotate';
@@ -15,4 +25,7 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, rejectAction(deps));
   app.action<BlockAction<ButtonAction>>(RESUME_ACTION, recoverAction(deps, 'resume'));
   app.action<BlockAction<ButtonAction>>(ROLLBACK_ACTION, recoverAction(deps, 'rollback'));
+  app.action<BlockAction<ButtonAction>>(EMERGENCY_START_ACTION, emergencyStartAction(deps));
+  app.action<BlockAction<ButtonAction>>(EMERGENCY_REVIEWED_ACTION, emergencyReviewAction(deps));
+  app.event('app_mention', emergencyMention(deps));
 }

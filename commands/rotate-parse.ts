@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseCredentialName } from '../src/domain/credential';
 import { isRotatorError } from '../src/domain/errors';
+import { INCIDENT_REF } from '../src/domain/incident';
+import { parseEmergencyWords, type EmergencyInput } from './emergency-parse';
 
 export type RotateInput =
   | { kind: 'help' }
@@ -9,11 +11,14 @@ export type RotateInput =
   | { kind: 'history'; name: string }
   | { kind: 'plan'; name: string }
   | { kind: 'rotate'; name: string }
+  | EmergencyInput
+  | { kind: 'incident'; ref: string }
   | { kind: 'usage'; problem: string };
 
 const Text = z
   .string()
-  .max(200, 'that is too long for a /rotate command')
+  // Room for an emergency naming a few dozen credentials; a whole issuer is `--issuer`.
+  .max(2000, 'that is too long for a /rotate command')
   .refine(
     (s) => ![...s].some((c) => c.charCodeAt(0) < 32 && !/\s/.test(c)),
     'control characters are not allowed',
@@ -34,8 +39,6 @@ const SHAPES = {
   plan: z.tuple([z.literal('plan'), Name]),
   history: z.tuple([z.literal('history'), Name]),
 } as const;
-
-const RESERVED = new Set(['emergency']);
 
 function withName<K extends 'plan' | 'history' | 'rotate' | 'status'>(kind: K, raw: string): RotateInput {
   try {
@@ -58,6 +61,17 @@ function dueInput([, all, page]: string[]): RotateInput {
   return { kind: 'due', all: true, ...(page !== undefined ? { page: Number(page) } : {}) };
 }
 
+/** `incident <INC-…>`: the incident's timeline again. */
+function incidentInput(rest: string[]): RotateInput {
+  const [ref, ...extra] = rest;
+  if (ref === undefined || extra.length > 0 || !INCIDENT_REF.test(ref))
+    return {
+      kind: 'usage',
+      problem: '`incident` takes one incident reference: `/rotate incident INC-2024-0042`.',
+    };
+  return { kind: 'incident', ref: ref.toUpperCase() };
+}
+
 /** Parses `command.text` of /rotate. Never throws on user input: bad input becomes `usage`. */
 export function parseRotateText(text: string | undefined): RotateInput {
   const tokens = Text.safeParse(text ?? '');
@@ -75,8 +89,8 @@ export function parseRotateText(text: string | undefined): RotateInput {
     if (name === undefined) return { kind: 'status' };
     return withName(sub, name);
   }
-  if (RESERVED.has(first))
-    return { kind: 'usage', problem: `\`${first}\` rotations are not available from Slack yet.` };
+  if (first === 'emergency') return parseEmergencyWords(words.slice(1));
+  if (first === 'incident') return incidentInput(words.slice(1));
   if (words.length > 1)
     return { kind: 'usage', problem: `Unexpected \`${words.slice(1).join(' ')}\` after the name.` };
   return withName('rotate', words[0]!);

@@ -3,7 +3,9 @@ import { replyEphemeral } from '../src/slack/reply';
 import { helpView, noticeView, type View } from '../src/slack/views';
 import { closestNames } from './closest';
 import type { CommandDeps } from './deps';
+import { requestEmergency } from './emergency-request';
 import { dueList, historyOf, statusOf } from './rotate-info';
+import { incidentTimeline } from './rotate-incident';
 import { parseRotateText } from './rotate-parse';
 import { dryRun, requestRotation } from './rotate-request';
 
@@ -26,6 +28,17 @@ export function rotateCommand(deps: CommandDeps) {
     if (input.kind === 'help') return reply(helpView());
     if (input.kind === 'due') return reply(await dueList(deps, input));
     if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
+    if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
+    if (input.kind === 'emergency') {
+      const who = {
+        user: command.user_id,
+        channel: command.channel_id,
+        channelName: command.channel_name,
+        example: '`/rotate emergency <name> INC-2024-0042`',
+        reply,
+      };
+      return requestEmergency(deps, client, who, input);
+    }
 
     const name = input.name!;
     const known = deps.requests.credentialNames();

@@ -8,18 +8,22 @@ import type { AuditLog } from '../src/domain/ports';
 import {
   APPROVALS_QUEUE,
   MAINTENANCE_QUEUE,
+  NOTIFICATIONS_QUEUE,
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
+  type IncidentBoardJobData,
   type RequestJobData,
   type RotationJobData,
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
+import type { IncidentBoard } from '../src/slack/incident-board';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
 import type { ScopeDeps } from '../src/procedures/scope';
+import { createIncidentBoardProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
@@ -36,6 +40,8 @@ export interface WorkerOptions {
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
   /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
   maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
+  /** When given, this process also renders incident messages (the notifications queue). */
+  incidentBoard?: IncidentBoard;
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -103,6 +109,21 @@ export function registerWorkers(
         concurrency: 4,
         ...timing,
       }),
+    );
+  }
+  if (opts.incidentBoard) {
+    workers.push(
+      new Worker<IncidentBoardJobData>(
+        NOTIFICATIONS_QUEUE,
+        createIncidentBoardProcessor(opts.incidentBoard),
+        {
+          connection: opts.connection,
+          prefix: opts.prefix,
+          // Renders of different incidents in parallel; one incident is serialised by its Redis slot.
+          concurrency: 4,
+          ...timing,
+        },
+      ),
     );
   }
   for (const w of workers) w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));

@@ -54,6 +54,7 @@ export async function startRole(
       approvals: { redis: services.redis, prefix: `${env.QUEUE_PREFIX}:` },
       audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
+      incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',
@@ -103,7 +104,7 @@ export async function startRole(
               catalog: config.catalog.credentials,
               store: services.store,
               issuerFor: services.issuerFor,
-              ...(services.incidents ? { incidents: services.incidents } : {}),
+              incidents: services.incidents,
               clock: { now: () => new Date() },
               logger: logger.child({ component: 'scope' }),
               mount: env.VAULT_KV_MOUNT,
@@ -112,9 +113,10 @@ export async function startRole(
             deadlines: {
               runs: services.runs,
               audit: services.audit,
-              ...(services.incidents ? { incidents: services.incidents } : {}),
+              incidents: services.incidents,
             },
           },
+          incidentBoard: services.incidentBoard,
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {

@@ -22,13 +22,18 @@ import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
   DEADLINE_JOB,
+  INCIDENT_BOARD_JOB,
   MAINTENANCE_QUEUE,
+  NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
+  type IncidentBoardJobData,
   type RotationJobData,
 } from './queue/names';
 import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
+import { IncidentBoard } from './slack/incident-board';
+import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 
 export interface Services {
@@ -40,12 +45,16 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
+  /** Slack notifications paced across replicas: incident message renders. */
+  notificationQueue: Queue<IncidentBoardJobData>;
+  /** Emergency incidents' one message each (rendered by the notifications worker). */
+  incidentBoard: IncidentBoard;
+  /** Emergency escalations and incident records, straight to the incident channel. */
+  incidents: IncidentChannel;
   reconciler: Reconciler;
   runs: RunStore;
   store: SecretStore;
   issuerFor: (spec: CredentialSpec) => Issuer;
-  /** Emergency escalations and incident records, when wired. */
-  incidents?: IncidentChannel;
   /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
   /** The request paths' audit log (Slack handlers, the service): fails fast when Redis is down. */
@@ -116,6 +125,30 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
+  const notificationQueue = new Queue<IncidentBoardJobData>(NOTIFICATIONS_QUEUE, {
+    connection: redis,
+    prefix,
+    defaultJobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 86_400 },
+    },
+  });
+  // The request connection: a report from the engine fails fast instead of blocking on a dead Redis.
+  const incidentBoard = new IncidentBoard({
+    redis,
+    prefix: `${prefix}:`,
+    client: slackClient,
+    runs: (ref) => runs.incidentRuns(ref),
+    enqueue: async (ref, delayMs) => {
+      await notificationQueue.add(INCIDENT_BOARD_JOB, { ref }, { delay: delayMs });
+    },
+    logger: logger.child({ component: 'incident-board' }),
+  });
+  const incidents =
+    overrides.incidents ??
+    createIncidentChannel({ client: slackClient, securityChannel: env.SECURITY_CHANNEL });
   const chat =
     overrides.chat ??
     new SlackNotifier({
@@ -123,6 +156,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       views: runViews,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
+      securityChannel: env.SECURITY_CHANNEL,
+      incidentProgress: (run) => incidentBoard.touch(run.incident!.ref),
     });
   const settings: EngineSettings = {
     ...DEFAULT_SETTINGS,
@@ -156,7 +191,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     clock,
     logger: logger.child({ component: 'engine' }),
     settings,
-    ...(overrides.incidents ? { incidents: overrides.incidents } : {}),
+    incidents,
     assess: async (run) => {
       await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
     },
@@ -213,11 +248,13 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     queue,
     approvalQueue,
     maintenanceQueue,
+    notificationQueue,
+    incidentBoard,
+    incidents,
     reconciler,
     runs,
     store,
     issuerFor,
-    ...(overrides.incidents ? { incidents: overrides.incidents } : {}),
     audit,
     requestAudit,
     slackClient,
@@ -229,6 +266,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
+      await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
     },

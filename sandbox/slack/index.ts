@@ -12,7 +12,23 @@ export interface SlackDoubleOptions {
   teamId?: string;
   /** User-group id (S…) → member user ids, for usergroups.users.list. */
   userGroups?: Record<string, string[]>;
+  /** Channel id → name, added to the default workspace's (DEFAULT_CHANNELS). */
+  channels?: Record<string, string>;
 }
+
+/**
+ * The sandbox workspace's channels: the catalog's owning channels, the security channel and one
+ * incident channel (its name gives INC-2024-0042). conversations.info knows these and no others.
+ */
+export const DEFAULT_CHANNELS: Record<string, string> = {
+  C_PLATFORM: 'platform',
+  C_PAYMENTS: 'payments',
+  C_SALES: 'sales',
+  C_SRE: 'sre',
+  C_SECURITY: 'security-notifications',
+  C_INC_2024_0042: 'inc-2024-0042',
+  G_INC_2024_0043: 'inc-2024-0043',
+};
 
 export interface SlackDouble {
   /** Base URL of the Web API, ending with /api/ (WebClient's slackApiUrl). */
@@ -56,6 +72,7 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
     botUserId: 'U_ROTATOR',
     botId: 'B_ROTATOR',
     userGroups: opts.userGroups ?? {},
+    channels: { ...DEFAULT_CHANNELS, ...opts.channels },
   };
 
   const tokenOf = (req: IncomingMessage, args: Args): string | undefined => {

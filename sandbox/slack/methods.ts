@@ -9,6 +9,8 @@ export interface MethodContext {
   botUserId: string;
   botId: string;
   userGroups: Record<string, string[]>;
+  /** Channel id → name: the workspace's channels, as conversations.info knows them. */
+  channels: Record<string, string>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -90,11 +92,43 @@ function usersInfo(ctx: MethodContext, args: Args): Reply {
   };
 }
 
-function conversationsInfo(_ctx: MethodContext, args: Args): Reply {
+/**
+ * conversations.info as Slack answers it: the conversation object for a channel id the workspace
+ * has, `channel_not_found` for anything else (Slack looks channels up by id, never by name).
+ * Private channels are the G… ids.
+ */
+function conversationsInfo(ctx: MethodContext, args: Args): Reply {
   const id = channelOf(args);
-  if (!id) return fail('channel_not_found');
-  const name = /^[CG][A-Z0-9_]+$/.test(id) ? id.replace(/^C_?/, '').toLowerCase() : id.replace(/^#/, '');
-  return { ok: true, channel: { id, name, is_channel: true, is_private: false, is_member: true } };
+  const name = id ? ctx.channels[id] : undefined;
+  if (!id || name === undefined) return fail('channel_not_found');
+  const isPrivate = id.startsWith('G');
+  return {
+    ok: true,
+    channel: {
+      id,
+      name,
+      is_channel: true,
+      is_group: false,
+      is_im: false,
+      is_mpim: false,
+      is_private: isPrivate,
+      created: 1_700_000_000,
+      is_archived: false,
+      is_general: name === 'general',
+      unlinked: 0,
+      name_normalized: name,
+      is_shared: false,
+      is_org_shared: false,
+      is_ext_shared: false,
+      is_pending_ext_shared: false,
+      context_team_id: ctx.teamId,
+      creator: 'U_ADMIN',
+      is_member: true,
+      topic: { value: '', creator: '', last_set: 0 },
+      purpose: { value: '', creator: '', last_set: 0 },
+      previous_names: [],
+    },
+  };
 }
 
 function usergroupUsers(ctx: MethodContext, args: Args): Reply {

@@ -120,3 +120,52 @@ export function blockActionBody(a: BlockActionInput): string {
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+export interface AppMentionInput {
+  user: string;
+  /** As Slack sends it, the bot's mention token included: `<@U_ROTATOR> compromised …`. */
+  text: string;
+  channel?: string;
+  threadTs?: string;
+  teamId?: string;
+  /** The bot user Slack authorised the event for (auth.test's user_id). */
+  botUserId?: string;
+  /** Slack's id of this delivery; a retry repeats it. Unique by default. */
+  eventId?: string;
+}
+
+/** Events API bodies are JSON (unlike commands and interactions): post them with this type. */
+export const EVENT_CONTENT_TYPE = 'application/json';
+
+/** An Events API `event_callback` carrying an `app_mention`, with Slack's documented envelope. */
+export function appMentionBody(m: AppMentionInput): string {
+  const teamId = m.teamId ?? 'T_SANDBOX';
+  const ts = (Date.now() / 1000).toFixed(6);
+  return JSON.stringify({
+    token: 'deprecated-verification-token',
+    team_id: teamId,
+    api_app_id: 'A_ROTATOR',
+    event: {
+      type: 'app_mention',
+      user: m.user,
+      text: m.text,
+      ts,
+      channel: m.channel ?? 'C_INC_2024_0042',
+      event_ts: ts,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+    },
+    type: 'event_callback',
+    event_id: m.eventId ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    authorizations: [
+      {
+        enterprise_id: null,
+        team_id: teamId,
+        user_id: m.botUserId ?? 'U_ROTATOR',
+        is_bot: true,
+        is_enterprise_install: false,
+      },
+    ],
+    is_ext_shared_channel: false,
+  });
+}

@@ -62,3 +62,15 @@ export interface DeadlineJobData {
   kind: 'half' | 'deadline';
   deadlineMs: number;
 }
+
+/**
+ * Slack notifications shared by every replica: the incident message's renders (one delayed job per
+ * incident at a time, paced in Redis), so pacing never holds a rotation's worker slot.
+ */
+export const NOTIFICATIONS_QUEUE = 'notifications';
+export const INCIDENT_BOARD_JOB = 'incident-board';
+
+export interface IncidentBoardJobData {
+  /** INC-…: the job renders whatever the incident's runs say when it runs. */
+  ref: string;
+}

@@ -7,9 +7,12 @@ import type { CommandDeps } from './command-deps';
 import { slackLogger } from '../adapters/chat/slack-logger';
 import { webClientOptions } from '../adapters/chat/web-client';
 import type { AccessPolicy } from '../domain/access';
+import { RotatorError } from '../domain/errors';
 import type { AuditLog } from '../domain/ports';
 import type { RotationRequests } from '../procedures/types';
 import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
+import { EmergencyRequestStore } from './emergency-requests';
+import { ReviewStore } from './reviews';
 import { Authorization, slackGroupMembers } from './authorization';
 import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
 import { errorHandler } from './error-handler';
@@ -35,6 +38,10 @@ export interface SlackAppDeps {
   approvals: ApprovalStore | Omit<ApprovalStoreOptions, 'ttlMs' | 'now'>;
   audit: AuditLog;
   approvalTtlMs?: number;
+  /** INCIDENT_CHANNEL_PATTERN (default ^inc-). */
+  incidentChannelPattern?: RegExp;
+  /** How long an emergency's scope message can be acted on (default 15 min). */
+  emergencyTtlMs?: number;
   /** Schedules the close of an undecided plan at its expiry (a delayed job on the approvals queue). */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
   /** Slash-command deliveries seen (retry dedupe); defaults to Redis beside the approvals. */
@@ -51,6 +58,7 @@ export interface SlackAppDeps {
 export interface SlackApp {
   app: App;
   approvals: ApprovalStore;
+  emergencies: EmergencyRequestStore;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** The HTTP port actually listened on (HTTP mode, after start). */
@@ -96,6 +104,21 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
           ...(deps.approvalTtlMs ? { ttlMs: deps.approvalTtlMs } : {}),
           now,
         });
+  const redisOf = (what: string) => {
+    if (deps.approvals instanceof ApprovalStore)
+      throw new RotatorError(
+        'config_invalid',
+        `createSlackApp needs the approvals' Redis options for ${what}`,
+      );
+    return { redis: deps.approvals.redis, prefix: deps.approvals.prefix ?? 'rotator:' };
+  };
+  const emergencyRedis = redisOf('emergency requests and reviews');
+  const emergencies = new EmergencyRequestStore({
+    ...emergencyRedis,
+    ...(deps.emergencyTtlMs ? { ttlMs: deps.emergencyTtlMs } : {}),
+    now,
+  });
+  const reviews = new ReviewStore(emergencyRedis.redis, emergencyRedis.prefix, now);
   const authorization = new Authorization({
     access: deps.access,
     groups: slackGroupMembers(app.client),
@@ -114,6 +137,9 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     requests: deps.requests,
     authorization,
     approvals,
+    emergencies,
+    reviews,
+    incidentChannelPattern: deps.incidentChannelPattern ?? /^inc-/,
     audit: deps.audit,
     logger: deps.logger,
     now,
@@ -127,6 +153,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   return {
     app,
     approvals,
+    emergencies,
     async start() {
       await app.init();
       const started: unknown = await app.start(deps.port);

@@ -3,12 +3,20 @@ import type { AuditLog } from '../domain/ports';
 import type { RotationRequests } from '../procedures/types';
 import type { ApprovalStore } from './approvals';
 import type { Authorization } from './authorization';
+import type { EmergencyRequestStore } from './emergency-requests';
+import type { ReviewStore } from './reviews';
 
 /** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
 export interface CommandDeps {
   requests: RotationRequests;
   authorization: Authorization;
   approvals: ApprovalStore;
+  /** Emergencies awaiting their one deliberate click. */
+  emergencies: EmergencyRequestStore;
+  /** After-the-fact reviews of emergency runs. */
+  reviews: ReviewStore;
+  /** INCIDENT_CHANNEL_PATTERN: a channel whose name matches gives the incident reference. */
+  incidentChannelPattern: RegExp;
   audit: AuditLog;
   logger: PinoLogger;
   now: () => Date;

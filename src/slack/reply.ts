@@ -31,7 +31,7 @@ export async function replyEphemeral(client: WebClient, target: EphemeralTarget,
   });
 }
 
-/** Ephemeral target of an incoming body: slash command or block action. */
+/** Ephemeral target of an incoming body: slash command, block action or event (app_mention). */
 export function targetOf(body: unknown): EphemeralTarget | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const b = body as Record<string, unknown>;
@@ -45,6 +45,12 @@ export function targetOf(body: unknown): EphemeralTarget | undefined {
       user: b.user_id,
       ...(typeof b.response_url === 'string' ? { responseUrl: b.response_url } : {}),
     };
+  }
+  if (b.type === 'event_callback' && typeof b.event === 'object' && b.event !== null) {
+    const e = b.event as Record<string, unknown>;
+    return typeof e.channel === 'string' && typeof e.user === 'string'
+      ? { channel: e.channel, user: e.user }
+      : undefined;
   }
   const channel = nested(b.channel);
   const user = nested(b.user);

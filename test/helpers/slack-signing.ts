@@ -1,9 +1,12 @@
 /** Signed Slack requests for tests: the same helpers the sandbox's slack CLI uses. */
 export {
+  appMentionBody,
   blockActionBody,
+  EVENT_CONTENT_TYPE,
   postSigned,
   slackSignature,
   slashCommandBody,
+  type AppMentionInput,
   type BlockActionInput,
   type SignedPostOptions,
   type SignedResponse,

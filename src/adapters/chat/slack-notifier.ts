@@ -19,6 +19,8 @@ export interface ChatMessage {
 export interface RunRenderer {
   progress(run: Run): ChatMessage;
   summary(run: Run, spec: CredentialSpec): ChatMessage;
+  /** An emergency run's summary; `reviewable` adds the Reviewed button (the security channel's copy). */
+  emergencySummary?(run: Run, spec: CredentialSpec, opts: { reviewable: boolean }): ChatMessage;
 }
 
 export interface SlackNotifierOptions {
@@ -29,6 +31,14 @@ export interface SlackNotifierOptions {
   pacer?: ChannelPacer;
   /** Where summaries go when a credential names no channel (SECURITY_CHANNEL). */
   fallbackChannel?: string;
+  /** SECURITY_CHANNEL: gets every emergency summary, with its Reviewed button (default fallbackChannel). */
+  securityChannel?: string;
+  /**
+   * Emergency runs report to their incident's one message instead of a thread of their own: this
+   * schedules its render (src/slack/incident-board, injected so adapters stay below src/slack). It
+   * must not wait on pacing.
+   */
+  incidentProgress?: (run: Run) => Promise<void>;
   now?: () => Date;
 }
 
@@ -75,6 +85,17 @@ export class SlackNotifier implements ChatNotifier {
 
   /** Posts the progress message the first time, then schedules an update. Best effort: never throws. */
   async progress(run: Run): Promise<{ progressTs?: string }> {
+    if (run.incident && this.opts.incidentProgress) {
+      await this.opts
+        .incidentProgress(run)
+        .catch((e: unknown) =>
+          this.opts.logger?.warn(
+            { runId: run.id, err: (e as Error).message },
+            'incident message not scheduled',
+          ),
+        );
+      return {};
+    }
     const slack = run.slack;
     if (!slack) return {};
     if (this.summarised.has(run.id)) {
@@ -100,6 +121,7 @@ export class SlackNotifier implements ChatNotifier {
    * posted, the progress message is brought to the run's closing state and closed to later updates.
    */
   async summary(run: Run, spec: CredentialSpec): Promise<void> {
+    if (run.incident && this.views.emergencySummary) return this.emergencySummary(run, spec);
     await this.settled(run);
     const message = this.views.summary(run, spec);
     const targets: Array<{ channel: string; thread_ts?: string }> = [];
@@ -122,6 +144,38 @@ export class SlackNotifier implements ChatNotifier {
     }
     if (failures[0]) throw failures[0];
     await this.closeProgress(run);
+  }
+
+  /**
+   * An emergency's summary: to the incident channel, and to the security channel with the Reviewed
+   * button (an expedited change is reviewed afterwards). Throws when a post fails.
+   */
+  private async emergencySummary(run: Run, spec: CredentialSpec): Promise<void> {
+    const render = this.views.emergencySummary!;
+    const incident = run.incident!.channel;
+    const security = this.opts.securityChannel ?? this.opts.fallbackChannel;
+    const targets =
+      security && security !== incident
+        ? [
+            { channel: incident, reviewable: false },
+            { channel: security, reviewable: true },
+          ]
+        : [{ channel: incident, reviewable: true }];
+    const failures: RotatorError[] = [];
+    for (const target of targets) {
+      const message = render(run, spec, { reviewable: target.reviewable });
+      await this.pacer.acquire(target.channel);
+      try {
+        await this.client.chat.postMessage({
+          channel: target.channel,
+          text: message.text,
+          blocks: message.blocks,
+        });
+      } catch (e) {
+        failures.push(chatError('emergency summary post', target.channel, e));
+      }
+    }
+    if (failures[0]) throw failures[0];
   }
 
   /**

@@ -67,3 +67,7 @@ export function duration(ms: number | undefined): string {
   const m = Math.floor(s / 60);
   return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
 }
+
+/** A time every reader sees in their own zone; the ISO text is the fallback. */
+export const slackTime = (iso: string | undefined, format = '{date_short} {time_secs}'): string =>
+  iso ? `<!date^${Math.floor(Date.parse(iso) / 1000)}^${format}|${iso}>` : '—';

@@ -6,6 +6,8 @@ export const USAGE = [
   '`/rotate status [<name>]` — the step a run is in, or the last outcome and the age',
   '`/rotate history <name>` — recent runs',
   '`/rotate due` — the most urgent credentials first; `/rotate due all [page]` lists every one',
+  '`/rotate emergency <name> [<name> …] [INC-…]` — responders: revoke and rotate compromised credentials now (`--issuer <issuer>` for all of one issuer; in an `#inc-…` channel the reference comes from its name)',
+  '`/rotate incident <INC-…>` — an incident’s emergency timeline',
   '`/rotate help` — this help',
 ].join('\n');
 

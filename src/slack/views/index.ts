@@ -1,6 +1,7 @@
 import type { RunRenderer } from '../../adapters/chat/slack-notifier';
 import { progressView } from './progress-view';
 import { summaryView } from './summary-view';
+import { emergencySummaryView } from './emergency-summary-view';
 
 export * from './blocks';
 export { errorView, noticeView } from './error-view';
@@ -19,4 +20,22 @@ export { historyView, statusView, type StatusInput } from './status-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */
-export const runViews: RunRenderer = { progress: progressView, summary: summaryView };
+export const runViews: RunRenderer = {
+  progress: progressView,
+  summary: summaryView,
+  emergencySummary: emergencySummaryView,
+};
+export {
+  EMERGENCY_START_ACTION,
+  emergencyScopeView,
+  emergencyStartedLine,
+  type EmergencyScopeInput,
+} from './emergency-view';
+export {
+  EMERGENCY_REVIEWED_ACTION,
+  emergencySummaryView,
+  escalationView,
+  incidentRecordView,
+  reviewedLine,
+} from './emergency-summary-view';
+export { incidentBoardView, incidentTimelineView, stepReached, type TimelineExtras } from './incident-view';

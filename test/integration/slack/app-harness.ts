@@ -8,7 +8,14 @@ import type { CredentialSpec } from '../../../src/domain/credential';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
-import { blockActionBody, eventually, postSigned, slashCommandBody } from '../../helpers/slack-signing';
+import {
+  appMentionBody,
+  blockActionBody,
+  EVENT_CONTENT_TYPE,
+  eventually,
+  postSigned,
+  slashCommandBody,
+} from '../../helpers/slack-signing';
 import { FakeRequests, MemoryAudit, spec } from './fake-requests';
 
 export const SECRET = 'test-signing-secret';
@@ -26,13 +33,20 @@ export interface AppHarness {
   /** Moves the app's clock (approval expiry). */
   advance(ms: number): void;
   byMethod(method: string): SlackCall[];
-  command(text: string, user?: string): ReturnType<typeof postSigned>;
+  command(
+    text: string,
+    user?: string,
+    where?: { channel: string; channelName: string },
+  ): ReturnType<typeof postSigned>;
+  /** An Events API app_mention of the bot (`<@U_ROTATOR> …` is prepended to `text`). */
+  mention(text: string, user: string, channel: string): ReturnType<typeof postSigned>;
   click(
     actionId: string,
     id: string,
     ts: string,
     user: string,
     blocks?: unknown[],
+    channel?: string,
   ): ReturnType<typeof postSigned>;
   requestPlan(name?: string): Promise<{
     id: string;
@@ -56,6 +70,7 @@ export interface HarnessOptions {
   access?: AccessPolicy;
   userGroups?: Record<string, string[]>;
   specs?: CredentialSpec[];
+  incidentChannelPattern?: RegExp;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarness> {
@@ -82,6 +97,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     requests,
     access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
+    ...(opts.incidentChannelPattern ? { incidentChannelPattern: opts.incidentChannelPattern } : {}),
     audit,
     now: () => new Date(clock),
     scheduleClose: async (requestId, line) => {
@@ -93,11 +109,16 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
   await slack.start();
   const endpoint = `http://127.0.0.1:${slack.port()}/slack/events`;
   const byMethod = (m: string) => double.calls().filter((c) => c.method === m);
-  const command = (text: string, user = 'U_ALICE') =>
+  const command = (text: string, user = 'U_ALICE', where?: { channel: string; channelName: string }) =>
     postSigned(
       endpoint,
       SECRET,
-      slashCommandBody({ text, user, responseUrl: double.responseUrl(`cmd-${user}`) }),
+      slashCommandBody({
+        text,
+        user,
+        responseUrl: double.responseUrl(`cmd-${user}`),
+        ...(where ? { channel: where.channel, channelName: where.channelName } : {}),
+      }),
     );
   let closing: Promise<void> | undefined;
   const h: AppHarness = {
@@ -112,7 +133,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     },
     byMethod,
     command,
-    click: (actionId, id, ts, user, blocks = []) =>
+    mention: (text, user, channel) =>
+      postSigned(endpoint, SECRET, appMentionBody({ user, channel, text: `<@U_ROTATOR> ${text}` }), {
+        contentType: EVENT_CONTENT_TYPE,
+      }),
+    click: (actionId, id, ts, user, blocks = [], channel) =>
       postSigned(
         endpoint,
         SECRET,
@@ -123,6 +148,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
           messageTs: ts,
           blocks,
           responseUrl: double.responseUrl(`act-${user}`),
+          ...(channel ? { channel } : {}),
         }),
       ),
     async requestPlan(name = 'payment-gateway-api') {

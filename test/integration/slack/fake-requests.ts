@@ -90,31 +90,42 @@ export class FakeRequests implements RotationRequests {
 
   readonly emergencies: Array<Parameters<RotationRequests['startEmergency']>[0]> = [];
 
+  /** Runs started by startEmergency (and any a test adds), for getRun and incidentRuns. */
+  readonly runs = new Map<string, Run>();
+
   async emergencyScope(input: Parameters<RotationRequests['emergencyScope']>[0]) {
     const unknown = (input.credentials ?? []).filter((n) => !this.specs.has(n));
-    const targets = (input.credentials ?? [])
-      .filter((n) => this.specs.has(n))
-      .map((n) => {
-        const s = this.spec(n);
-        return {
-          credential: n,
-          type: s.type,
-          issuer: s.issuer.name,
-          keysToRevoke: [`key_${n}`],
-          failingUntilRestart: s.consumers.filter((c) => c.reload === 'startup').map((c) => c.name),
-          reloadingThemselves: s.consumers.filter((c) => c.reload !== 'startup').map((c) => c.name),
-          deadlineMs: 15 * 60_000,
-        };
-      });
+    const chosen = (input.credentials ?? []).filter((n) => this.specs.has(n));
+    if (input.issuer) {
+      const ofIssuer = [...this.specs.values()]
+        .filter((s) => s.issuer.name === input.issuer)
+        .map((s) => s.name);
+      if (ofIssuer.length === 0) unknown.push(`issuer ${input.issuer}`);
+      chosen.push(...ofIssuer.filter((n) => !chosen.includes(n)));
+    }
+    const targets = chosen.map((n) => {
+      const s = this.spec(n);
+      return {
+        credential: n,
+        type: s.type,
+        issuer: s.issuer.name,
+        keysToRevoke: [`key_${n}`],
+        failingUntilRestart: s.consumers.filter((c) => c.reload === 'startup').map((c) => c.name),
+        reloadingThemselves: s.consumers.filter((c) => c.reload !== 'startup').map((c) => c.name),
+        deadlineMs: 15 * 60_000,
+      };
+    });
     return { targets, unknown };
   }
 
   async startEmergency(input: Parameters<RotationRequests['startEmergency']>[0]) {
     if (this.startError) throw this.startError;
+    // As the real service: an unknown name refuses the whole request before anything starts.
+    for (const credential of input.credentials) this.spec(credential);
     this.emergencies.push(input);
     const started = input.credentials.map((credential) => {
       this.n += 1;
-      return newRun({
+      const run = newRun({
         id: `run-${this.n}`,
         now: this.now(),
         credential,
@@ -122,12 +133,14 @@ export class FakeRequests implements RotationRequests {
         procedure: 'emergency',
         incident: input.incident,
       });
+      this.runs.set(run.id, run);
+      return run;
     });
     return { started, alreadyRunning: [] };
   }
 
-  async incidentRuns(): Promise<Run[]> {
-    return [];
+  async incidentRuns(ref: string): Promise<Run[]> {
+    return [...this.runs.values()].filter((r) => r.incident?.ref === ref.toUpperCase());
   }
 
   async status(name: string) {
@@ -138,8 +151,8 @@ export class FakeRequests implements RotationRequests {
     return this.credentialNames().map((name) => ({ name, age: this.age(name), active: false }));
   }
 
-  async getRun(): Promise<Run | undefined> {
-    return undefined;
+  async getRun(id: string): Promise<Run | undefined> {
+    return this.runs.get(id);
   }
 
   async history(): Promise<Run[]> {
