@@ -11,7 +11,7 @@ import { eventually } from '../helpers/slack-signing';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
-const INCIDENT = { ref: 'INC-2024-0042', channel: 'C_INC' };
+const INCIDENT = { ref: 'INC-2024-0042', channel: 'C_INC_2024_0042' };
 const responder = { kind: 'slack' as const, id: 'U0ERIN' };
 
 /** What the engine told the incident channel, kept for assertions. */
@@ -287,6 +287,13 @@ describe('emergency rotation', () => {
       const runs = await Promise.all(started.map((r) => h.waitForRun(r.id, undefined, 30_000)));
       expect(runs.map((r) => r.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded']);
       expect(h.world.provider.maxInFlight()).toBe(1);
+      // One incident message, edited in place, a row per credential.
+      const board = await eventually(() => {
+        const posted = h.world.slack.messages(INCIDENT.channel).filter((m) => !m.threadTs);
+        const rows = posted.filter((m) => names.every((n) => JSON.stringify(m.blocks).includes(n)));
+        return rows.length === 1 ? rows : undefined;
+      }, 10_000);
+      expect(board).toHaveLength(1);
       expect(
         (await h.services.service.incidentRuns('INC-2024-0042')).map((r) => r.credential).sort(),
       ).toEqual([...names].sort());
