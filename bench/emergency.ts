@@ -62,7 +62,7 @@ export const clickToRejectedBench: Bench = {
 
 const COUNT = 100;
 const LIMIT = 10;
-const LATENCY_MS = 40;
+const LATENCY_MS = 200;
 
 /** 100 copies of payment-gateway-api on one issuer, each with one dynamic consumer (no rollout). */
 function hundredOnOneIssuer(c: { credentials: CatalogCredential[] }): void {

@@ -179,8 +179,13 @@ export interface ChatNotifier {
    * time (returning its ts) and updates it with chat.update afterwards. Best effort.
    */
   progress(run: Run): Promise<{ progressTs?: string }>;
-  /** Final summary to the run's thread (if any) and the credential's channel. Throws on failure. */
-  summary(run: Run, spec: CredentialSpec): Promise<void>;
+  /**
+   * Final summary to the run's thread (if any) and the credential's channel. Throws on failure.
+   * When a channel must wait for Slack's per-channel pace, it posts what it can, records the
+   * channels done in `run.facts.summaryPostedTo`, and returns how long to wait before calling
+   * again: the caller re-queues instead of holding a worker slot.
+   */
+  summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }>;
   /** Resolves once queued progress updates were sent (graceful shutdown). */
   idle?(): Promise<void>;
 }

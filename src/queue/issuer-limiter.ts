@@ -46,7 +46,8 @@ export class IssuerLimiter {
     const key = `${this.prefix}:issuer-slots:${issuer}`;
     const token = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured).
+    for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
       if ((await this.redis.eval(ACQUIRE, 1, key, limit, this.leaseMs, token)) === 1) break;
       if (Date.now() > deadline) {
         throw new RotatorError(

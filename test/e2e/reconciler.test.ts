@@ -187,7 +187,7 @@ describe('the reconciler', () => {
       await eventually(() => h.world.vault.current(PATH)!.data.previous_key === '', 10_000);
       expect(h.world.vault.current(PATH)!.data.rotation_verified_at).toBeDefined();
       expect((await h.services.runs.get(id))!.facts.recordPending).toBe(false);
-      const audit = await h.services.audit.recent({ credential: NAME });
+      const audit = await h.services.audit.recent({ credential: NAME, limit: 500 });
       expect(audit.some((a) => a.action === 'reconcile.recorded')).toBe(true);
       // Nothing half-rotated was reported.
       expect(reports('C_PAYMENTS')).toEqual([]);

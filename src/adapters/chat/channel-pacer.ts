@@ -22,6 +22,18 @@ export class ChannelPacer {
     if (at > now) await this.sleep(at - now);
   }
 
+  /**
+   * Books the channel's next slot without waiting for it: returns how long until it comes (0 =
+   * now). For callers that re-queue rather than sleep through a long wait.
+   */
+  reserve(channel: string): number {
+    const now = this.now();
+    const at = Math.max(now, this.nextFree.get(channel) ?? 0);
+    this.nextFree.set(channel, at + this.intervalMs);
+    this.forgetIdle(now);
+    return at - now;
+  }
+
   private forgetIdle(now: number): void {
     if (this.nextFree.size < 1_000) return;
     for (const [channel, t] of this.nextFree) if (t < now) this.nextFree.delete(channel);

@@ -43,6 +43,15 @@ export interface SlackNotifierOptions {
 }
 
 /** The newest state waiting to be sent to one progress message, rendered when it was reported. */
+/** A summary's pacing slot closer than this is waited for in place; a later one re-queues the step. */
+const SUMMARY_WAIT_MS = 1_000;
+
+interface SummaryTarget {
+  channel: string;
+  thread_ts?: string;
+  message: ChatMessage;
+}
+
 interface PendingUpdate {
   queued?: { rank: ProgressRank; message: ChatMessage; runId: string };
   done: Promise<void>;
@@ -120,62 +129,78 @@ export class SlackNotifier implements ChatNotifier {
    * Final summary to the run's thread and the credential's channel. Throws when a post fails. Once
    * posted, the progress message is brought to the run's closing state and closed to later updates.
    */
-  async summary(run: Run, spec: CredentialSpec): Promise<void> {
+  async summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }> {
     if (run.incident && this.views.emergencySummary) return this.emergencySummary(run, spec);
     await this.settled(run);
     const message = this.views.summary(run, spec);
-    const targets: Array<{ channel: string; thread_ts?: string }> = [];
+    const targets: SummaryTarget[] = [];
     if (run.slack) {
       targets.push({
         channel: run.slack.channel,
         ...(run.slack.threadTs ? { thread_ts: run.slack.threadTs } : {}),
+        message,
       });
     }
     const contact = spec.channel ?? this.opts.fallbackChannel;
-    if (contact && contact !== run.slack?.channel) targets.push({ channel: contact });
-    const failures: RotatorError[] = [];
-    for (const target of targets) {
-      await this.pacer.acquire(target.channel);
-      try {
-        await this.client.chat.postMessage({ ...target, text: message.text, blocks: message.blocks });
-      } catch (e) {
-        failures.push(chatError('summary post', target.channel, e));
-      }
-    }
-    if (failures[0]) throw failures[0];
-    await this.closeProgress(run);
+    if (contact && contact !== run.slack?.channel) targets.push({ channel: contact, message });
+    const result = await this.postSummaries(run, targets, 'summary post');
+    if (result.retryInMs === undefined) await this.closeProgress(run);
+    return result;
   }
 
   /**
    * An emergency's summary: to the incident channel, and to the security channel with the Reviewed
    * button (an expedited change is reviewed afterwards). Throws when a post fails.
    */
-  private async emergencySummary(run: Run, spec: CredentialSpec): Promise<void> {
+  private async emergencySummary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }> {
     const render = this.views.emergencySummary!;
     const incident = run.incident!.channel;
     const security = this.opts.securityChannel ?? this.opts.fallbackChannel;
-    const targets =
+    const targets: SummaryTarget[] =
       security && security !== incident
         ? [
-            { channel: incident, reviewable: false },
-            { channel: security, reviewable: true },
+            { channel: incident, message: render(run, spec, { reviewable: false }) },
+            { channel: security, message: render(run, spec, { reviewable: true }) },
           ]
-        : [{ channel: incident, reviewable: true }];
+        : [{ channel: incident, message: render(run, spec, { reviewable: true }) }];
+    return this.postSummaries(run, targets, 'emergency summary post');
+  }
+
+  /**
+   * Posts each target not posted yet, in the pacing slot booked for it: a slot within a second is
+   * waited for here, a later one is kept in the run and the time to it returned, so the caller
+   * re-queues instead of holding a worker slot through a busy channel's queue.
+   */
+  private async postSummaries(
+    run: Run,
+    targets: SummaryTarget[],
+    what: string,
+  ): Promise<{ retryInMs?: number }> {
     const failures: RotatorError[] = [];
-    for (const target of targets) {
-      const message = render(run, spec, { reviewable: target.reviewable });
-      await this.pacer.acquire(target.channel);
+    let retryInMs: number | undefined;
+    const facts = run.facts;
+    for (const { message, ...target } of targets) {
+      const channel = target.channel;
+      if (facts.summaryPostedTo?.includes(channel)) continue;
+      const now = Date.now();
+      const slot = facts.summarySlots?.[channel] ?? now + this.pacer.reserve(channel);
+      if (slot - now > SUMMARY_WAIT_MS) {
+        facts.summarySlots = { ...facts.summarySlots, [channel]: slot };
+        retryInMs = Math.max(retryInMs ?? 0, slot - now);
+        continue;
+      }
+      if (slot > now) await new Promise((r) => setTimeout(r, slot - now));
       try {
-        await this.client.chat.postMessage({
-          channel: target.channel,
-          text: message.text,
-          blocks: message.blocks,
-        });
+        await this.client.chat.postMessage({ ...target, text: message.text, blocks: message.blocks });
+        facts.summaryPostedTo = [...(facts.summaryPostedTo ?? []), channel];
       } catch (e) {
-        failures.push(chatError('emergency summary post', target.channel, e));
+        failures.push(chatError(what, channel, e));
+      } finally {
+        if (facts.summarySlots) delete facts.summarySlots[channel];
       }
     }
     if (failures[0]) throw failures[0];
+    return retryInMs === undefined ? {} : { retryInMs };
   }
 
   /**

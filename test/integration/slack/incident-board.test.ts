@@ -137,7 +137,9 @@ describe('the incident message', () => {
     }, 8_000);
     await sleep(2_500);
 
-    expect(slowest).toBeLessThan(250); // pacing never held the reporter
+    // Renders are 2 s apart: a reporter held by pacing would take that long; one that is not takes
+    // milliseconds (a wide margin, so a loaded machine does not fail it).
+    expect(slowest).toBeLessThan(1_500);
     const messages = double.messages(CHANNEL);
     expect(messages).toHaveLength(1);
     const text = JSON.stringify(messages[0]!.blocks);
