@@ -142,6 +142,8 @@ export class FakeIssuer implements Issuer {
   refuseCreated = false;
   /** Runs inside `create`, after the key exists: lets a test race the rotation at that moment. */
   onCreate: () => void | Promise<void> = () => undefined;
+  /** Runs ahead of every call; throw from it to inject a fault. */
+  before: (op: keyof Issuer) => void | Promise<void> = () => undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -169,6 +171,7 @@ export class FakeIssuer implements Issuer {
   }
 
   async create(label: string): Promise<{ keyId: string; value: Secret }> {
+    await this.before('create');
     const key = this.issue(label);
     if (this.refuseCreated) this.keys.get(key.keyId)!.refused = true;
     await this.onCreate();
@@ -176,6 +179,7 @@ export class FakeIssuer implements Issuer {
   }
 
   async list(): Promise<IssuedKeyInfo[]> {
+    await this.before('list');
     return [...this.keys.values()].map((k) => ({
       keyId: k.keyId,
       label: k.label,
@@ -186,19 +190,23 @@ export class FakeIssuer implements Issuer {
   }
 
   async status(keyId: string): Promise<KeyStatus> {
+    await this.before('status');
     return this.statusOf(keyId);
   }
 
   async revoke(keyId: string): Promise<void> {
+    await this.before('revoke');
     const key = this.keys.get(keyId);
     if (key && !key.revokedAt) key.revokedAt = this.clock.now();
   }
 
   async lastUsed(keyId: string): Promise<Date | undefined> {
+    await this.before('lastUsed');
     return this.keys.get(keyId)?.lastUsedAt;
   }
 
   async accepts(value: Secret): Promise<boolean> {
+    await this.before('accepts');
     const key = this.find(value);
     if (!key || key.refused) return false;
     if (!key.revokedAt) return true;
@@ -218,6 +226,10 @@ export class FakeDeployer implements Deployer {
   syncsComplete = true;
   readonly restarts: Array<{ ref: KubernetesRef; at: string }> = [];
   readonly syncs: Array<{ namespace: string; name: string; at: string }> = [];
+  readonly syncChecks: Array<{ namespace: string; name: string; since: string; expectedDigest?: string }> =
+    [];
+  /** Runs ahead of every call; throw from it to inject a fault. */
+  before: (op: keyof Deployer) => void | Promise<void> = () => undefined;
 
   /** Discovers exactly the spec's declared Kubernetes consumers. */
   static matching(spec: CredentialSpec): FakeDeployer {
@@ -233,22 +245,28 @@ export class FakeDeployer implements Deployer {
   }
 
   async forceSync(namespace: string, name: string, at: Date): Promise<void> {
+    await this.before('forceSync');
     this.syncs.push({ namespace, name, at: at.toISOString() });
   }
 
-  async synced(): Promise<boolean> {
+  async synced(namespace: string, name: string, since: Date, expectedDigest?: string): Promise<boolean> {
+    await this.before('synced');
+    this.syncChecks.push({ namespace, name, since: since.toISOString(), expectedDigest });
     return this.syncsComplete;
   }
 
   async restart(ref: KubernetesRef, at: Date): Promise<void> {
+    await this.before('restart');
     this.restarts.push({ ref, at: at.toISOString() });
   }
 
   async rolloutStatus(ref: KubernetesRef): Promise<RolloutState> {
+    await this.before('rolloutStatus');
     return this.rollouts.get(`${ref.namespace}/${ref.deployment}`) ?? { state: 'done' };
   }
 
   async discover(): Promise<DiscoveredConsumer[]> {
+    await this.before('discover');
     return this.discovered;
   }
 }
@@ -309,13 +327,20 @@ export class FakeAuditLog implements AuditLog {
 export class FakeChatNotifier implements ChatNotifier {
   readonly progressed: Run[] = [];
   readonly summaries: Run[] = [];
+  /** Set to make chat fail, like Slack answering not_in_channel. */
+  progressError: Error | undefined;
+  summaryError: Error | undefined;
+  /** The ts of the progress message once posted. */
+  progressTs = '1700000000.000100';
 
   async progress(run: Run): Promise<{ progressTs?: string }> {
+    if (this.progressError) throw this.progressError;
     this.progressed.push(structuredClone(run));
-    return {};
+    return { progressTs: this.progressTs };
   }
 
   async summary(run: Run): Promise<void> {
+    if (this.summaryError) throw this.summaryError;
     this.summaries.push(structuredClone(run));
   }
 }
