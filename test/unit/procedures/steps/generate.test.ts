@@ -30,6 +30,25 @@ describe('generate', () => {
     });
   });
 
+  describe('when a retried create left a twin key whose value nobody has', () => {
+    it('revokes the twin and keeps the key it got the value of', async () => {
+      let twin = '';
+      w.issuer.onCreate = async () => {
+        w.issuer.onCreate = () => undefined;
+        const created = (await w.issuer.list()).at(-1)!;
+        twin = w.issuer.issue(created.label).keyId; // the first attempt's key, answer lost
+      };
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(w.issuer.statusOf(twin)).toBe('revoked');
+      expect(run.facts.orphansRevoked).toEqual([twin]);
+      expect(w.issuer.activeKeyIds()).toEqual([run.facts.newKeyId]);
+    });
+  });
+
   describe('when the issuer holds keys that are not orphans of this credential', () => {
     it('leaves alone the stored keys, other credentials’ keys and keys made by hand', async () => {
       const other = w.issuer.issue('rotator/crm-integration/their-run');

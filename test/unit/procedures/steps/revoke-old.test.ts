@@ -68,6 +68,30 @@ describe('revoke-old', () => {
     });
   });
 
+  describe('when the store never recorded the old key’s id', () => {
+    it('fails without revoking anything and says to revoke it by hand', async () => {
+      const base = w.store.current(w.spec.store)!;
+      await w.store.write(
+        w.spec.store,
+        { value: base.value!, rotatedAt: base.rotatedAt!, rotatedBy: 'seed' },
+        base.version,
+      );
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({
+        step: 'revoke-old',
+        code: 'issuer_rejected',
+        hint: 'cannot_revoke_old',
+      });
+      expect(run.failure!.message).toContain('by hand');
+      expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('active');
+      expect(w.issuer.statusOf(run.facts.newKeyId!)).toBe('active');
+    });
+  });
+
   describe('when the provider still accepts the old key after revoking it', () => {
     it('waits for the propagation delay and succeeds once the key is rejected', async () => {
       w.issuer.propagationMs = 10 * MINUTE;
