@@ -124,13 +124,13 @@ export async function engineWorld(
       return run;
     },
     async drive(runId, until = () => false) {
-      for (let job = 0; job < 1_000; job++) {
+      for (let job = 0; job < 500; job++) {
         const result = await engine.advance(runId);
         const stored = (await runs.get(runId))!;
         if (result.kind === 'finished' || until(stored)) return stored;
         clock.advance(result.delayMs);
       }
-      throw new Error(`run ${runId} did not finish within 1000 jobs`);
+      throw new Error(`run ${runId} did not finish within 500 jobs`);
     },
     close: () => deletePrefix(redis, prefix),
   };

@@ -276,6 +276,8 @@ export class FakeHealthChecker implements HealthChecker {
   readonly unhealthy = new Map<string, { status?: number; detail: string }>();
 
   async check(consumer: Consumer): Promise<HealthResult> {
+    // Like the HTTP checker: a consumer without a declared check is not checked, only reported so.
+    if (!consumer.health) return { consumer: consumer.name, ok: true, detail: 'no health check declared' };
     const bad = this.unhealthy.get(consumer.name);
     if (!bad) return { consumer: consumer.name, ok: true, status: 200, detail: 'ok' };
     return {

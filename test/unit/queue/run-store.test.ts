@@ -43,6 +43,13 @@ describe('RunStore', () => {
       expect(await runs.history('crm-integration')).toEqual([]);
     });
 
+    it('leaves out of the history a run whose record has expired', async () => {
+      await runs.save(run('gone', '2026-01-01T00:00:00.000Z'));
+      await runs.save(run('kept', '2026-02-01T00:00:00.000Z'));
+      await redis.del(`${prefix}:run:gone`);
+      expect((await runs.history(CREDENTIAL)).map((r) => r.id)).toEqual(['kept']);
+    });
+
     it('keeps a run record longer than the longest rotation policy, but not forever', async () => {
       await runs.save(run('run-1', '2026-03-01T10:00:00.000Z'));
       const ttl = await redis.ttl(`${prefix}:run:run-1`);

@@ -70,6 +70,28 @@ describe('check-dependencies', () => {
     });
   });
 
+  describe('when the store still records a key before the current one, but it is revoked', () => {
+    it('rotates: only a key still active at the issuer stops a rotation', async () => {
+      const previous = w.issuer.issue('rotator/payment-gateway-api/earlier-run');
+      await w.issuer.revoke(previous.keyId);
+      const base = w.store.current(w.spec.store)!;
+      await w.store.write(
+        w.spec.store,
+        {
+          ...base,
+          value: base.value!,
+          rotatedAt: base.rotatedAt!,
+          rotatedBy: 'seed',
+          previousValue: previous.value,
+          previousKeyId: previous.keyId,
+        },
+        base.version,
+      );
+      const { id } = await w.newRun();
+      expect((await w.drive(id)).outcome).toBe('succeeded');
+    });
+  });
+
   describe('when the key before the current one is still active at the issuer', () => {
     it('refuses to rotate again, naming that key', async () => {
       const previous = w.issuer.issue('rotator/payment-gateway-api/earlier-run');

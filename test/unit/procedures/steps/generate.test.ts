@@ -49,6 +49,17 @@ describe('generate', () => {
     });
   });
 
+  describe('when earlier rotations left revoked keys at the issuer', () => {
+    it('does not count them as orphans again', async () => {
+      const earlier = w.issuer.issue(`rotator/${w.spec.name}/earlier-run`);
+      await w.issuer.revoke(earlier.keyId);
+      const { id } = await w.newRun();
+      const run = await w.drive(id);
+      expect(run.facts.orphansRevoked).toBeUndefined();
+      expect(run.steps.find((s) => s.name === 'generate')?.detail).not.toContain('orphaned');
+    });
+  });
+
   describe('when the issuer holds keys that are not orphans of this credential', () => {
     it('leaves alone the stored keys, other credentials’ keys and keys made by hand', async () => {
       const other = w.issuer.issue('rotator/crm-integration/their-run');

@@ -14,6 +14,32 @@ describe('verify', () => {
   });
   afterEach(() => w.close());
 
+  describe('when every consumer with a health check is healthy', () => {
+    it('verifies exactly those consumers', async () => {
+      const { id } = await w.newRun();
+      const run = await w.drive(id);
+      expect(run.facts.consumersVerified).toEqual(['web-app']);
+      expect(run.steps.find((s) => s.name === 'verify')?.detail).toBe('new key: web-app healthy');
+    });
+  });
+
+  describe('when a consumer stays unhealthy', () => {
+    it.each([
+      [401, 'app_401_cached'],
+      [503, 'app_401_after_rotation'],
+    ] as const)('after an HTTP %s the run points at the %s row', async (status, hint) => {
+      w.health.unhealthy.set('web-app', { status, detail: `HTTP ${status}` });
+      const { id } = await w.newRun();
+      const failed = await w.drive(id, (r) => stepStatus(r, 'verify') === 'failed');
+      expect(failed.failure).toMatchObject({ step: 'verify', code: 'verify_failed', hint });
+      expect(failed.failure!.message).toBe(`new key: web-app (HTTP ${status}) unhealthy`);
+      const verify = failed.steps.find((s) => s.name === 'verify')!;
+      expect(Date.parse(verify.endedAt!) - Date.parse(verify.startedAt!)).toBeGreaterThanOrEqual(
+        w.settings.verifyGraceMs,
+      );
+    });
+  });
+
   describe('when the issuer lists the new key as active but refuses it', () => {
     it('fails verification and rolls back before the old key is touched', async () => {
       w.issuer.refuseCreated = true;
