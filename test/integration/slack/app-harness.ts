@@ -8,7 +8,8 @@ import type { CredentialSpec } from '../../../src/domain/credential';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
-import { blockActionBody, eventually, postSigned, slashCommandBody } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
+import { blockActionBody, postSigned, slashCommandBody } from '../../helpers/slack-signing';
 import { FakeRequests, MemoryAudit, spec } from './fake-requests';
 
 export const SECRET = 'test-signing-secret';
