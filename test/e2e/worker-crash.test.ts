@@ -58,10 +58,12 @@ describe('when the worker process dies in the middle of a run', () => {
         30_000,
       );
       // The restart patch is out (the status read after it hangs).
-      await eventually(() =>
-        JSON.stringify(h.world.kubernetes.deployment('payments', 'web-app')).includes(
-          'kubectl.kubernetes.io/restartedAt',
-        ),
+      await eventually(
+        () =>
+          JSON.stringify(h.world.kubernetes.deployment('payments', 'web-app')).includes(
+            'kubectl.kubernetes.io/restartedAt',
+          ),
+        15_000, // a child process on a loaded 2-core machine
       );
       await kill(first.child);
       childLogs.push(first.output());
