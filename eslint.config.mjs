@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.demo/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.demo/**', 'reports/**', '.stryker-tmp/**'] },
   { files: ['jest.config.js'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -17,6 +17,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Stryker's sandboxes hold a copy of the project (package.json included) while a mutation run is on.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   testTimeout: 30000,
   // Integration and e2e suites share one Redis; two workers keep the run under the 2-core budget.
   maxWorkers: 2,

@@ -1,3 +1,4 @@
+import { consumerDrift, consumerWhere } from './consumer-drift';
 import type { Consumer, CredentialSpec } from './credential';
 import type { AgeAssessment } from './policy';
 import type { DiscoveredConsumer } from './ports';
@@ -48,9 +49,6 @@ export function consumerAction(c: Consumer): ConsumerAction {
   return 'restart';
 }
 
-const where = (c: Consumer) =>
-  c.kubernetes ? `${c.kubernetes.namespace}/${c.kubernetes.deployment}` : undefined;
-
 export interface PlanInput {
   spec: CredentialSpec;
   age: AgeAssessment;
@@ -61,37 +59,32 @@ export interface PlanInput {
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
 export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer }: PlanInput): Plan {
-  // Only namespaces the credential is deployed to: a same-named secret elsewhere is another credential.
-  const namespaces = new Set(spec.consumers.map((c) => c.kubernetes?.namespace));
-  const found = new Set(
-    (discovered ?? [])
-      .filter((d) => namespaces.has(d.namespace))
-      .map((d) => `${d.namespace}/${d.deployment}`),
-  );
+  const drift = discovered ? consumerDrift(spec, discovered) : undefined;
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
-    const w = where(c);
+    const w = consumerWhere(c);
     return {
       name: c.name,
       reload: c.reload,
       action: consumerAction(c),
       ...(w ? { where: w } : {}),
-      ...(discovered && w ? { foundInCluster: found.has(w) } : {}),
+      ...(drift && w ? { foundInCluster: drift.found.has(w) } : {}),
       healthCheck: c.health !== undefined,
     };
   });
-  const declared = new Set(consumers.map((c) => c.where).filter((w): w is string => w !== undefined));
-  const undeclared = discovered ? [...found].filter((w) => !declared.has(w)).sort() : [];
-  const missing = consumers.filter((c) => c.foundInCluster === false).map((c) => c.name);
+  const undeclared = drift?.undeclared ?? [];
+  const missing = drift?.missing ?? [];
 
-  const drift: string[] = [];
+  const metadataDrift: string[] = [];
   if (storedConsumers) {
     const cat = new Set(spec.consumers.map((c) => c.name));
     const st = new Set(storedConsumers);
-    for (const n of cat) if (!st.has(n)) drift.push(`${n} is in the catalog but not in the store's metadata`);
-    for (const n of st) if (!cat.has(n)) drift.push(`${n} is in the store's metadata but not in the catalog`);
+    for (const n of cat)
+      if (!st.has(n)) metadataDrift.push(`${n} is in the catalog but not in the store's metadata`);
+    for (const n of st)
+      if (!cat.has(n)) metadataDrift.push(`${n} is in the store's metadata but not in the catalog`);
   }
   if (storedIssuer && storedIssuer !== spec.issuer.name) {
-    drift.push(`issuer is ${spec.issuer.name} in the catalog but ${storedIssuer} in the store`);
+    metadataDrift.push(`issuer is ${spec.issuer.name} in the catalog but ${storedIssuer} in the store`);
   }
 
   const restarts = consumers.filter((c) => c.action === 'restart').map((c) => c.name);
@@ -124,7 +117,7 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     consumers,
     undeclared,
     missing,
-    drift,
+    drift: metadataDrift,
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
   };

@@ -1,3 +1,5 @@
+import type { ErrorCode } from './errors';
+
 /** The runbook's Troubleshooting table, keyed so runs and errors can point at a row. */
 export interface TroubleshootingRow {
   symptom: string;
@@ -64,3 +66,29 @@ export const TROUBLESHOOTING = {
 } as const satisfies Record<string, TroubleshootingRow>;
 
 export type TroubleshootingKey = keyof typeof TROUBLESHOOTING;
+
+/**
+ * The row that explains an error code when the error names none itself. The one map: run failures
+ * (src/procedures/failure.ts) and Slack error views (src/slack/views/hints.ts) both read it.
+ */
+export const HINT_BY_CODE: Partial<Record<ErrorCode, TroubleshootingKey>> = {
+  store_permission_denied: 'vault_permission_denied',
+  issuer_rate_limited: 'rate_limited',
+  issuer_rejected: 'provider_rejects_new',
+  deploy_failed: 'rollout_incomplete',
+  verify_failed: 'app_401_after_rotation',
+  old_key_in_use: 'cannot_revoke_old',
+  old_key_still_active: 'old_key_active_after_revoke',
+  timeout: 'integration_timeout',
+};
+
+export const isTroubleshootingKey = (key: unknown): key is TroubleshootingKey =>
+  typeof key === 'string' && Object.hasOwn(TROUBLESHOOTING, key);
+
+/** The row an error points at: the one it names, if that row exists, else the default for its code. */
+export function hintFor(code: string | undefined, named?: unknown): TroubleshootingKey | undefined {
+  if (isTroubleshootingKey(named)) return named;
+  return code !== undefined && Object.hasOwn(HINT_BY_CODE, code)
+    ? HINT_BY_CODE[code as ErrorCode]
+    : undefined;
+}

@@ -1,23 +1,10 @@
 import { isRotatorError, safeMessage } from '../domain/errors';
 import { completedOutcome, ROLLBACK_STEPS, type Run, type RunFailure, type StepState } from '../domain/run';
-import { TROUBLESHOOTING, type TroubleshootingKey } from '../domain/troubleshooting';
-
-const DEFAULT_HINTS: Partial<Record<string, TroubleshootingKey>> = {
-  store_permission_denied: 'vault_permission_denied',
-  issuer_rate_limited: 'rate_limited',
-  old_key_in_use: 'cannot_revoke_old',
-  old_key_still_active: 'old_key_active_after_revoke',
-  verify_failed: 'app_401_after_rotation',
-  deploy_failed: 'rollout_incomplete',
-};
+import { hintFor } from '../domain/troubleshooting';
 
 export function failureOf(step: StepState, e: unknown): RunFailure {
   const code = isRotatorError(e) ? e.code : 'internal';
-  const fromContext = isRotatorError(e) ? e.context.hint : undefined;
-  const hint =
-    typeof fromContext === 'string' && Object.hasOwn(TROUBLESHOOTING, fromContext)
-      ? (fromContext as TroubleshootingKey)
-      : DEFAULT_HINTS[code];
+  const hint = hintFor(code, isRotatorError(e) ? e.context.hint : undefined);
   return { step: step.name, code, message: safeMessage(e), ...(hint ? { hint } : {}) };
 }
 

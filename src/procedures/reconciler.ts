@@ -7,6 +7,7 @@ import type { HalfRotated } from '../domain/half-rotated';
 import type { Run } from '../domain/run';
 import type { RunStore } from '../queue/run-store';
 import { mapLimit } from './bounded';
+import { recordPatch } from './steps/record';
 
 export type Finding =
   | HalfRotated
@@ -89,20 +90,7 @@ export class Reconciler {
   /** The rotation succeeded and the old key is gone: clear previous_key as the run's record step would have. */
   private async finishRecord(spec: CredentialSpec, current: StoredCredential, run: Run): Promise<Finding> {
     const at = this.deps.clock.now().toISOString();
-    await this.deps.store.patch(
-      spec.store,
-      {
-        clearPrevious: true,
-        rotationVerifiedAt: at,
-        metadata: {
-          issuer: spec.issuer.name,
-          consumers: spec.consumers.map((c) => c.name),
-          rotation_contact: spec.contact,
-          ...(current.rotatedAt ? { last_rotated: current.rotatedAt } : {}),
-        },
-      },
-      current.version,
-    );
+    await this.deps.store.patch(spec.store, recordPatch(spec, at, current.rotatedAt), current.version);
     run.facts.recordPending = false;
     await this.deps.runs.save(run);
     await this.deps.audit.record({

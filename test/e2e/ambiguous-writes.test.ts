@@ -1,6 +1,6 @@
 import { startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
-import { eventually } from '../helpers/slack-signing';
+import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';

@@ -7,7 +7,7 @@ import { startRole, type Running } from '../../src/main';
 import { FAST_SETTINGS, startHarness, type Harness } from '../helpers/harness';
 import { kill, spawnWorker } from '../helpers/child-worker';
 import { findLeaks } from '../helpers/leaks';
-import { eventually } from '../helpers/slack-signing';
+import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';

@@ -2,7 +2,8 @@ import type { SlackCall } from '../../sandbox/slack';
 import { EMERGENCY_REVIEWED_ACTION, EMERGENCY_START_ACTION } from '../../src/slack/views';
 import { startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
-import { blockActionBody, eventually, postSigned, slashCommandBody } from '../helpers/slack-signing';
+import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-signing';
+import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';

@@ -5,7 +5,8 @@ import { RESUME_ACTION, ROLLBACK_ACTION } from '../../src/slack/views';
 import { FAST_SETTINGS, startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
 import { deletePrefix } from '../helpers/redis';
-import { blockActionBody, eventually, postSigned } from '../helpers/slack-signing';
+import { blockActionBody, postSigned } from '../helpers/slack-signing';
+import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';

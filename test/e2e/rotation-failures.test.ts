@@ -1,6 +1,6 @@
 import { isRotatorError } from '../../src/domain/errors';
 import { startHarness, type Harness } from '../helpers/harness';
-import { findLeaks } from '../helpers/leaks';
+import { closeAndFindLeaks } from '../helpers/leaks';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
@@ -9,8 +9,7 @@ const alice = { kind: 'cli' as const, id: 'alice', name: 'alice' };
 describe('scheduled rotation when things go wrong', () => {
   let h: Harness;
   afterEach(async () => {
-    expect(await findLeaks(h)).toEqual([]);
-    await h.close();
+    expect(await closeAndFindLeaks(h)).toEqual([]);
   });
 
   describe('when a consumer stays unhealthy on the new key', () => {

@@ -1,5 +1,5 @@
 import { startHarness, type Harness } from '../helpers/harness';
-import { findLeaks } from '../helpers/leaks';
+import { closeAndFindLeaks } from '../helpers/leaks';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
@@ -11,8 +11,7 @@ describe('scheduled rotation, end to end', () => {
     h = await startHarness();
   });
   afterEach(async () => {
-    expect(await findLeaks(h)).toEqual([]);
-    await h.close();
+    expect(await closeAndFindLeaks(h)).toEqual([]);
   });
 
   describe('when every consumer comes back healthy', () => {

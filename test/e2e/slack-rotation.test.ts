@@ -1,8 +1,9 @@
 import type { SlackCall } from '../../sandbox/slack';
 import { APPROVE_ACTION } from '../../src/slack/views';
 import { startHarness, type Harness } from '../helpers/harness';
-import { findLeaks } from '../helpers/leaks';
-import { blockActionBody, eventually, postSigned, slashCommandBody } from '../helpers/slack-signing';
+import { closeAndFindLeaks } from '../helpers/leaks';
+import { eventually } from '../helpers/eventually';
+import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-signing';
 
 const NAME = 'payment-gateway-api';
 const CHANNEL = 'C_PLATFORM';
@@ -15,8 +16,7 @@ describe('a scheduled rotation driven from Slack', () => {
     h = await startHarness();
   });
   afterEach(async () => {
-    expect(await findLeaks(h)).toEqual([]);
-    await h.close();
+    expect(await closeAndFindLeaks(h)).toEqual([]);
   });
 
   const calls = (method: string, channel?: string): SlackCall[] =>

@@ -2,7 +2,8 @@ import type { Worker } from 'bullmq';
 import { registerWorkers } from '../../jobs';
 import { kill, spawnWorker } from '../helpers/child-worker';
 import { startHarness, type Harness } from '../helpers/harness';
-import { findLeaks } from '../helpers/leaks';
+import { eventually } from '../helpers/eventually';
+import { closeAndFindLeaks } from '../helpers/leaks';
 
 const NAME = 'payment-gateway-api';
 const PATH = 'api-credentials/payment-gateway-api';
@@ -10,7 +11,7 @@ const LOCK_MS = 2000;
 
 describe('when the worker process dies in the middle of a run', () => {
   let h: Harness;
-  let replacement: Worker[] = [];
+  const replacement: Worker[] = [];
   const childLogs: string[] = [];
 
   beforeEach(async () => {
@@ -21,21 +22,21 @@ describe('when the worker process dies in the middle of a run', () => {
     });
   });
   afterEach(async () => {
-    await Promise.all(replacement.map((w) => w.close()));
-    replacement = [];
-    expect(await findLeaks(h, childLogs.splice(0))).toEqual([]);
-    await h.close();
+    await Promise.allSettled(replacement.splice(0).map((w) => w.close()));
+    expect(await closeAndFindLeaks(h, childLogs.splice(0))).toEqual([]);
   });
 
   const startReplacement = () => {
-    replacement = registerWorkers(h.services.engine, h.services.service, {
-      connection: h.services.workerRedis,
-      prefix: h.prefix,
-      concurrency: 1,
-      logger: h.services.logger,
-      lockDurationMs: LOCK_MS,
-      stalledIntervalMs: LOCK_MS / 2,
-    });
+    replacement.push(
+      ...registerWorkers(h.services.engine, h.services.service, {
+        connection: h.services.workerRedis,
+        prefix: h.prefix,
+        concurrency: 1,
+        logger: h.services.logger,
+        lockDurationMs: LOCK_MS,
+        stalledIntervalMs: LOCK_MS / 2,
+      }),
+    );
   };
   const rotatorKeys = () => h.world.provider.keys().filter((k) => k.name.startsWith(`rotator/${NAME}/`));
 
@@ -56,7 +57,14 @@ describe('when the worker process dies in the middle of a run', () => {
           r.facts.deploys?.forward?.restartRequestedAt !== undefined,
         30_000,
       );
-      await new Promise((r) => setTimeout(r, 300)); // the restart patch is out, the status read hangs
+      // The restart patch is out (the status read after it hangs).
+      await eventually(
+        () =>
+          JSON.stringify(h.world.kubernetes.deployment('payments', 'web-app')).includes(
+            'kubectl.kubernetes.io/restartedAt',
+          ),
+        15_000, // a child process on a loaded 2-core machine
+      );
       await kill(first.child);
       childLogs.push(first.output());
       h.world.kubernetes.faults.clear();

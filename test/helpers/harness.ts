@@ -13,6 +13,7 @@ import { startRole } from '../../src/main';
 import type { SlackApp } from '../../src/slack/app';
 import type { Services } from '../../src/wiring';
 import { startWorld, type World, type WorldOptions } from '../../sandbox/world';
+import { eventually } from './eventually';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
 
@@ -83,18 +84,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     runId: string,
     done = (r: Run) => r.status === 'finished',
     timeoutMs = 20_000,
-  ) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const run = await services.runs.get(runId);
-      if (run && done(run)) return run;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `run ${runId} did not reach the expected state: ${JSON.stringify(run?.steps.map((s) => [s.name, s.status, s.detail]))}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  ): Promise<Run> => {
+    let seen: Run | undefined;
+    return eventually(
+      async () => {
+        seen = await services.runs.get(runId);
+        return seen && done(seen) ? seen : undefined;
+      },
+      {
+        timeoutMs,
+        intervalMs: 50,
+        describe: () =>
+          `run ${runId} did not reach the expected state: ${JSON.stringify(seen?.steps.map((s) => [s.name, s.status, s.detail]))}`,
+      },
+    );
   };
 
   return {

@@ -26,3 +26,16 @@ export async function findLeaks(h: Harness, extraText: string[] = []): Promise<s
   }
   return hits;
 }
+
+/**
+ * Scans for leaks, then closes the harness whatever happened, and only then hands back the hits:
+ * asserting on them before closing would leave servers and workers open when the assertion fails,
+ * and Jest would hang instead of failing.
+ */
+export async function closeAndFindLeaks(h: Harness, extraText: string[] = []): Promise<string[]> {
+  try {
+    return await findLeaks(h, extraText);
+  } finally {
+    await h.close();
+  }
+}

@@ -1,3 +1,4 @@
+import { consumerDrift } from '../../domain/consumer-drift';
 import { RotatorError } from '../../domain/errors';
 import { done, type StepContext, type StepOutcome } from '../context';
 
@@ -26,21 +27,10 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   const notes = [`store version ${current.version}`];
 
   if (spec.kubernetesSecret) {
-    // Only the namespaces this credential is deployed to: a same-named secret elsewhere (staging)
-    // is another credential.
-    const namespaces = new Set(spec.consumers.map((c) => c.kubernetes?.namespace).filter(Boolean));
-    const found = (await deps.deployer.discover(spec.kubernetesSecret)).filter((f) =>
-      namespaces.has(f.namespace),
+    const { found, undeclared, missing } = consumerDrift(
+      spec,
+      await deps.deployer.discover(spec.kubernetesSecret),
     );
-    const foundSet = new Set(found.map((f) => `${f.namespace}/${f.deployment}`));
-    const declared = spec.consumers.filter((c) => c.kubernetes);
-    const missing = declared.filter(
-      (c) => !foundSet.has(`${c.kubernetes!.namespace}/${c.kubernetes!.deployment}`),
-    );
-    const declaredSet = new Set(
-      declared.map((c) => `${c.kubernetes!.namespace}/${c.kubernetes!.deployment}`),
-    );
-    const undeclared = [...foundSet].filter((w) => !declaredSet.has(w)).sort();
     if (undeclared.length > 0) {
       throw new RotatorError(
         'old_key_in_use',
@@ -50,10 +40,10 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
     if (missing.length > 0) {
       throw new RotatorError(
         'deploy_failed',
-        `declared consumers ${missing.map((c) => c.name).join(', ')} do not reference secret ${spec.kubernetesSecret} in the cluster: remove decommissioned consumers from the catalog (runbook step 1)`,
+        `declared consumers ${missing.join(', ')} do not reference secret ${spec.kubernetesSecret} in the cluster: remove decommissioned consumers from the catalog (runbook step 1)`,
       );
     }
-    notes.push(`${found.length} consumers found in the cluster`);
+    notes.push(`${found.size} consumers found in the cluster`);
   }
   return done(notes.join(', '));
 }

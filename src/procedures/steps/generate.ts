@@ -27,8 +27,9 @@ export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
 export async function generate(ctx: StepContext): Promise<StepOutcome> {
   const orphans = await revokeOrphans(ctx);
   const keyId = await createKey(ctx);
-  orphans.push(...(await revokeTwins(ctx)));
-  ctx.run.facts.orphansRevoked = [...new Set([...(ctx.run.facts.orphansRevoked ?? []), ...orphans])];
+  const twins = await revokeTwins(ctx);
+  if (twins.length > 0) ctx.run.facts.orphansRevoked = [...(ctx.run.facts.orphansRevoked ?? []), ...twins];
+  orphans.push(...twins);
   const note = orphans.length > 0 ? ` (revoked orphaned keys ${orphans.join(', ')})` : '';
   return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
 }

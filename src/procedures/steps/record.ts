@@ -1,6 +1,24 @@
-import type { StoredCredential } from '../../domain/ports';
+import type { CredentialSpec } from '../../domain/credential';
+import type { StorePatch, StoredCredential } from '../../domain/ports';
 import { done, type StepContext, type StepOutcome } from '../context';
 import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+
+/**
+ * The runbook's step 7 as a patch: previous_key cleared, rotation_verified_at, and the metadata
+ * object rewritten from the catalog (issuer, consumers, contact, last rotation).
+ */
+export function recordPatch(spec: CredentialSpec, at: string, rotatedAt: string | undefined): StorePatch {
+  return {
+    clearPrevious: true,
+    rotationVerifiedAt: at,
+    metadata: {
+      issuer: spec.issuer.name,
+      consumers: spec.consumers.map((c) => c.name),
+      rotation_contact: spec.contact,
+      last_rotated: rotatedAt ?? at,
+    },
+  };
+}
 
 const recorded = (ctx: StepContext, c: StoredCredential | undefined): boolean =>
   !!c && holdsNewKey(c, ctx.run) && !c.previousValue && !!c.rotationVerifiedAt;
@@ -22,16 +40,7 @@ export async function record(ctx: StepContext): Promise<StepOutcome> {
   try {
     const version = await deps.store.patch(
       spec.store,
-      {
-        clearPrevious: true,
-        rotationVerifiedAt: at,
-        metadata: {
-          issuer: spec.issuer.name,
-          consumers: spec.consumers.map((c) => c.name),
-          rotation_contact: spec.contact,
-          last_rotated: current?.rotatedAt ?? at,
-        },
-      },
+      recordPatch(spec, at, current?.rotatedAt),
       current?.version ?? run.facts.newVersion ?? 0,
     );
     return done(`secret/${spec.store} version ${version}: previous_key cleared, rotation_verified_at ${at}`);

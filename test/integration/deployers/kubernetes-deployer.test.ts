@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
-import type { RolloutState } from '../../../src/domain/ports';
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
+import { eventually } from '../../helpers/eventually';
 
 const NS = 'prod';
 const SECRET = 'payment-gateway-api';
@@ -47,14 +47,12 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function until<T>(look: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-    let v = await look();
-    for (let i = 0; i < 100 && !done(v); i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      v = await look();
-    }
-    return v;
-  }
+  /** The rollout status once it stops reporting `waiting`. */
+  const settledRollout = (ref: typeof web) =>
+    eventually(async () => {
+      const s = await deployer.rolloutStatus(ref);
+      return s.state === 'waiting' ? undefined : s;
+    });
 
   describe('when a deployment is restarted', () => {
     it('reports waiting, then done, and the pods run with the current secret', async () => {
@@ -62,11 +60,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
       await deployer.restart(web, new Date('2026-03-01T10:00:00.500Z'));
 
       expect(await deployer.rolloutStatus(web)).toEqual({ state: 'waiting', reason: expect.any(String) });
-      const final = await until(
-        () => deployer.rolloutStatus(web),
-        (s) => s.state !== 'waiting',
-      );
-      expect(final).toEqual({ state: 'done' });
+      expect(await settledRollout(web)).toEqual({ state: 'done' });
       expect(k8s.restarts(NS, 'web-app')).toBe(1);
       expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('new-value');
       expect(k8s.deployment(NS, 'web-app')).toMatchObject({
@@ -83,11 +77,10 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     it('reports the rollout as failed', async () => {
       k8s.failNextRollout(NS, 'web-app');
       await deployer.restart(web, new Date());
-      const final = await until<RolloutState>(
-        () => deployer.rolloutStatus(web),
-        (s) => s.state !== 'waiting',
-      );
-      expect(final).toEqual({ state: 'failed', reason: expect.stringContaining('progress deadline') });
+      expect(await settledRollout(web)).toEqual({
+        state: 'failed',
+        reason: expect.stringContaining('progress deadline'),
+      });
       expect(k8s.podValue(NS, 'web-app', SECRET, 'api_key')).toBe('old-value');
     });
   });
@@ -123,7 +116,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
 
       await deployer.forceSync(NS, SECRET, at);
 
-      expect(await until(() => deployer.synced(NS, SECRET, at), Boolean)).toBe(true);
+      await eventually(() => deployer.synced(NS, SECRET, at));
       expect(k8s.secret(NS, SECRET)).toEqual({ api_key: 'from-vault' });
       expect(k8s.externalSecret(NS, SECRET)).toMatchObject({
         metadata: { annotations: { 'force-sync': String(at.getTime()) } },

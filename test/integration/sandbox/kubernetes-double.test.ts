@@ -1,4 +1,5 @@
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
+import { eventually } from '../../helpers/eventually';
 
 const TOKEN = 'test-token';
 const NS = 'prod';
@@ -59,11 +60,6 @@ describe('Kubernetes double (raw HTTP)', () => {
       },
     },
   };
-
-  async function until(check: () => boolean): Promise<void> {
-    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-    expect(check()).toBe(true);
-  }
 
   describe('when a request carries no bearer token', () => {
     it('answers 401 with a Status object', async () => {
@@ -152,7 +148,7 @@ describe('Kubernetes double (raw HTTP)', () => {
         status: { observedGeneration: 1 },
       });
 
-      await until(() => k8s.restarts(NS, 'web-app') === 1);
+      await eventually(() => k8s.restarts(NS, 'web-app') === 1);
       expect(k8s.deployment(NS, 'web-app')).toMatchObject({
         status: { observedGeneration: 2, updatedReplicas: 2, availableReplicas: 2 },
       });
@@ -173,12 +169,12 @@ describe('Kubernetes double (raw HTTP)', () => {
         body: restartBody,
       });
       expect(res.status).toBe(200);
-      await until(
+      await eventually(
         () =>
           k8s.deployment(NS, 'web-app')?.status !== undefined &&
           JSON.stringify(k8s.deployment(NS, 'web-app')).includes('DeploymentPaused'),
       );
-      await new Promise((r) => setTimeout(r, 40));
+      // The controller has acted on the patch (paused status): no rollout is left to come.
       expect(k8s.restarts(NS, 'web-app')).toBe(0);
       expect(k8s.deployment(NS, 'web-app')).toMatchObject({
         metadata: { generation: 3 },
@@ -195,7 +191,7 @@ describe('Kubernetes double (raw HTTP)', () => {
         body: { metadata: { annotations: { 'force-sync': '1772359200' } } },
       });
       expect(res.status).toBe(200);
-      await until(() => k8s.secret(NS, 'payment-gateway-api')?.api_key === 'new-value');
+      await eventually(() => k8s.secret(NS, 'payment-gateway-api')?.api_key === 'new-value');
       const secret = (await (await call(`/api/v1/namespaces/${NS}/secrets/payment-gateway-api`)).json()) as {
         data: { api_key: string };
       };
@@ -216,7 +212,7 @@ describe('Kubernetes double (raw HTTP)', () => {
         contentType: 'application/merge-patch+json',
         body: { metadata: { annotations: { 'force-sync': '2' } } },
       });
-      await until(() =>
+      await eventually(() =>
         JSON.stringify(k8s.externalSecret(NS, 'payment-gateway-api')).includes('SecretSyncedError'),
       );
       expect(k8s.secret(NS, 'payment-gateway-api')).toEqual({ api_key: 'old-value' });

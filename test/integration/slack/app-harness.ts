@@ -8,11 +8,11 @@ import type { CredentialSpec } from '../../../src/domain/credential';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
+import { eventually } from '../../helpers/eventually';
 import {
   appMentionBody,
   blockActionBody,
   EVENT_CONTENT_TYPE,
-  eventually,
   postSigned,
   slashCommandBody,
 } from '../../helpers/slack-signing';

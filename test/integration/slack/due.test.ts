@@ -1,4 +1,4 @@
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 
 let h: AppHarness;

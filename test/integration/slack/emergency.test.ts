@@ -3,7 +3,7 @@ import type { SlackCall } from '../../../sandbox/slack';
 import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
 import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
 import { EMERGENCY_REVIEWED_ACTION, EMERGENCY_START_ACTION, runViews } from '../../../src/slack/views';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 import { spec } from './fake-requests';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCatalog } from '../../../src/catalog';
 import { APPROVE_ACTION } from '../../../src/slack/views';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 
 const ENV = {

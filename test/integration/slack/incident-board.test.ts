@@ -10,7 +10,7 @@ import { INCIDENT_BOARD_JOB, NOTIFICATIONS_QUEUE, type IncidentBoardJobData } fr
 import { IncidentBoard } from '../../../src/slack/incident-board';
 import { runViews } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 
 const TOKEN = 'xoxb-board';
 const REF = 'INC-2024-0042';

@@ -1,5 +1,6 @@
 import { APPROVE_ACTION } from '../../../src/slack/views';
-import { blockActionBody, eventually, postSigned, slashCommandBody } from '../../helpers/slack-signing';
+import { blockActionBody, postSigned, slashCommandBody } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { SECRET, startHarness, type AppHarness } from './app-harness';
 
 let h: AppHarness;

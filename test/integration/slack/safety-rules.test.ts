@@ -1,6 +1,6 @@
 import type { SlackCall } from '../../../sandbox/slack';
 import { REJECT_ACTION } from '../../../src/slack/views';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 
 const textOf = (c: SlackCall) => JSON.stringify(c.args);

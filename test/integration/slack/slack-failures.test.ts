@@ -3,7 +3,7 @@ import { createPlanCloseProcessor } from '../../../jobs/plan-close-job';
 import { createWebClient } from '../../../src/adapters/chat/web-client';
 import type { ApprovalExpiryJobData } from '../../../src/queue/names';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../../src/slack/views';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 import type { Job } from 'bullmq';
 

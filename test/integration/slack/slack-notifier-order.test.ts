@@ -4,7 +4,7 @@ import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
 import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
 import { newRun, type Run } from '../../../src/domain/run';
 import { runViews } from '../../../src/slack/views';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 import { spec } from './fake-requests';
 
 const TOKEN = 'xoxb-notifier';

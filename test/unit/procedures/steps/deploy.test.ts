@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { engineWorld, stepStatus, type EngineWorld } from '../../../helpers/engine-world';
+import { specFixture } from '../../../helpers/fixtures';
+import { testRedis } from '../../../helpers/redis';
+
+const MINUTE = 60_000;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('deploy', () => {
+  let redis: Redis;
+  let w: EngineWorld;
+  beforeAll(() => {
+    redis = testRedis();
+  });
+  afterAll(() => redis.quit());
+  beforeEach(async () => {
+    w = await engineWorld(redis, { settings: { rolloutTimeoutMs: 10 * MINUTE } });
+  });
+  afterEach(() => w.close());
+
+  const deployStep = (run: { steps: Array<{ name: string; detail?: string }> }) =>
+    run.steps.find((s) => s.name === 'deploy');
+
+  describe('when the cluster syncs and rolls out', () => {
+    it('force-syncs the shared ExternalSecret once and restarts only the consumers that read at startup', async () => {
+      const { id } = await w.newRun();
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(w.deployer.syncs.filter((s) => s.at <= run.facts.deployedAt!)).toEqual([
+        {
+          namespace: 'payments',
+          name: 'payment-gateway-secret',
+          at: run.facts.deploys!.forward!.syncRequestedAt,
+        },
+      ]);
+      expect(w.deployer.restarts.map((r) => r.ref.deployment)).toEqual(['web-app']);
+      expect(run.facts.consumersRestarted).toEqual(['web-app']);
+      expect(run.facts.consumersNextJob).toEqual(['batch-processor']);
+      expect(deployStep(run)?.detail).toBe(
+        'restarted web-app; synced payment-gateway-secret; next job uses new: batch-processor',
+      );
+    });
+
+    it('counts a sync only when the Secret holds the store’s new value (by digest)', async () => {
+      const { id } = await w.newRun();
+      await w.drive(id, (r) => stepStatus(r, 'deploy') === 'done');
+      const stored = w.store.current(w.spec.store)!;
+      expect(w.deployer.syncChecks.map((c) => c.expectedDigest)).toEqual([sha256(stored.value!.reveal())]);
+    });
+  });
+
+  describe('when the ExternalSecret has not synced yet', () => {
+    it('waits without restarting anything, asking again with the same sync time', async () => {
+      w.deployer.syncsComplete = false;
+      const { id } = await w.newRun();
+      const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
+      await w.drive(id, () => w.deployer.syncs.length >= 3);
+
+      expect(deployStep(waiting)?.detail).toBe('waiting for payment-gateway-secret to sync');
+      expect(w.deployer.restarts).toEqual([]);
+      expect(new Set(w.deployer.syncs.map((s) => s.at)).size).toBe(1);
+
+      w.deployer.syncsComplete = true;
+      expect((await w.drive(id)).outcome).toBe('succeeded');
+    });
+
+    it('fails the deploy after the rollout timeout with the runbook’s sync row, and rolls back', async () => {
+      w.deployer.syncsComplete = false;
+      const { id } = await w.newRun();
+      const failed = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'failed');
+      expect(failed.failure).toMatchObject({
+        step: 'deploy',
+        code: 'deploy_failed',
+        hint: 'app_401_after_rotation',
+      });
+      expect(failed.outcome).toBe('rolled_back');
+      const deploy = failed.steps.find((s) => s.name === 'deploy')!;
+      expect(Date.parse(deploy.endedAt!) - Date.parse(deploy.startedAt!)).toBeGreaterThan(10 * MINUTE);
+    });
+  });
+
+  describe('when a rollout fails', () => {
+    it('fails the deploy with the rollout row and rolls back onto the previous key', async () => {
+      w.deployer.rollouts.set('payments/web-app', { state: 'failed', reason: 'ProgressDeadlineExceeded' });
+      w.deployer.before = (op) => {
+        if (op === 'restart' && w.store.current(w.spec.store)?.keyId === w.oldKey.keyId)
+          w.deployer.rollouts.clear();
+      };
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      expect(run.failure).toMatchObject({
+        step: 'deploy',
+        code: 'deploy_failed',
+        hint: 'rollout_incomplete',
+      });
+      expect(run.failure!.message).toContain('rollout of web-app failed: ProgressDeadlineExceeded');
+      const [forward, back] = w.deployer.restarts;
+      expect(Date.parse(back!.at) - Date.parse(forward!.at)).toBeGreaterThanOrEqual(1_000);
+    });
+  });
+
+  describe('when a rollout does not finish within the rollout timeout', () => {
+    it('fails the deploy with the runbook’s timeout row', async () => {
+      w.deployer.rollouts.set('payments/web-app', { state: 'waiting', reason: '1 of 2 updated' });
+      const { id } = await w.newRun();
+      const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
+      expect(deployStep(waiting)?.detail).toBe('rolling out web-app');
+
+      const failed = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'failed');
+      expect(failed.failure).toMatchObject({ code: 'deploy_failed', hint: 'integration_timeout' });
+      expect(failed.failure!.message).toContain('rollout of web-app did not finish within 600s');
+    });
+  });
+
+  describe('when a consumer re-reads the secret itself', () => {
+    it('waits out its cache after the sync instead of restarting it', async () => {
+      await w.close();
+      const spec = specFixture();
+      spec.consumers = spec.consumers.map((c) =>
+        c.name === 'fraud-scorer' ? { ...c, cacheTtlSeconds: 120 } : c,
+      );
+      w = await engineWorld(redis, { spec });
+      const { id } = await w.newRun();
+
+      const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
+      expect(deployStep(waiting)?.detail).toBe("waiting for dynamic consumers' cache to expire");
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      const synced = Date.parse(run.facts.deploys!.forward!.syncedAt!);
+      expect(Date.parse(run.facts.deployedAt!) - synced).toBeGreaterThanOrEqual(120_000);
+      // Re-checks patch the same restartedAt again (a no-op for the cluster): one restart, of web-app.
+      expect(new Set(w.deployer.restarts.map((r) => `${r.ref.deployment}@${r.at}`))).toEqual(
+        new Set([`web-app@${run.facts.deploys!.forward!.restartRequestedAt}`]),
+      );
+    });
+  });
+});

@@ -1,0 +1,130 @@
+import type { Redis } from 'ioredis';
+import { engineWorld, stepStatus, type EngineWorld } from '../../../helpers/engine-world';
+import { testRedis } from '../../../helpers/redis';
+
+const MINUTE = 60_000;
+
+describe('revoke-old', () => {
+  let redis: Redis;
+  let w: EngineWorld;
+  beforeAll(() => {
+    redis = testRedis();
+  });
+  afterAll(() => redis.quit());
+  beforeEach(async () => {
+    w = await engineWorld(redis, { settings: { quietWindowMs: 5 * MINUTE, propagationMs: 15 * MINUTE } });
+  });
+  afterEach(() => w.close());
+
+  describe('right after every consumer was redeployed', () => {
+    it('watches the old key for the quiet window before revoking it', async () => {
+      const { id } = await w.newRun();
+      const watching = await w.drive(id, (r) => stepStatus(r, 'revoke-old') === 'waiting');
+      expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('active');
+      expect(watching.steps.find((s) => s.name === 'revoke-old')?.detail).toContain('undeclared consumer');
+
+      const run = await w.drive(id);
+      expect(run.outcome).toBe('succeeded');
+      expect(Date.parse(run.facts.revokedAt!) - Date.parse(run.facts.deployedAt!)).toBeGreaterThanOrEqual(
+        5 * MINUTE,
+      );
+    });
+  });
+
+  describe('when a forgotten consumer uses the old key during the quiet window', () => {
+    it('refuses to revoke it, keeps it in the store as previous, and names the key and the time', async () => {
+      const { id } = await w.newRun();
+      await w.drive(id, (r) => stepStatus(r, 'revoke-old') === 'waiting');
+      w.clock.advance(MINUTE);
+      const usedAt = w.clock.now().toISOString();
+      w.issuer.use(w.oldKey.value);
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('refused');
+      expect(run.failure).toMatchObject({
+        step: 'revoke-old',
+        code: 'old_key_in_use',
+        hint: 'cannot_revoke_old',
+      });
+      expect(run.failure!.message).toContain(w.oldKey.keyId);
+      expect(run.failure!.message).toContain(usedAt);
+      expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('active');
+      expect(w.store.current(w.spec.store)!.previousKeyId).toBe(w.oldKey.keyId);
+      expect(stepStatus(run, 'record')).toBe('skipped');
+    });
+  });
+
+  describe('when the old key was last used before the consumers were redeployed', () => {
+    it('revokes it', async () => {
+      const usedAt = w.clock.now().toISOString();
+      w.issuer.use(w.oldKey.value);
+      w.clock.advance(MINUTE);
+      const { id } = await w.newRun();
+      const run = await w.drive(id);
+      expect(run.outcome).toBe('succeeded');
+      expect(run.facts.oldKeyLastUsedAt).toBe(usedAt);
+      expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('revoked');
+    });
+  });
+
+  describe('when the store never recorded the old key’s id', () => {
+    it('fails without revoking anything and says to revoke it by hand', async () => {
+      const base = w.store.current(w.spec.store)!;
+      await w.store.write(
+        w.spec.store,
+        { value: base.value!, rotatedAt: base.rotatedAt!, rotatedBy: 'seed' },
+        base.version,
+      );
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({
+        step: 'revoke-old',
+        code: 'issuer_rejected',
+        hint: 'cannot_revoke_old',
+      });
+      expect(run.failure!.message).toContain('by hand');
+      expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('active');
+      expect(w.issuer.statusOf(run.facts.newKeyId!)).toBe('active');
+    });
+  });
+
+  describe('when the provider still accepts the old key after revoking it', () => {
+    it('waits for the propagation delay and succeeds once the key is rejected', async () => {
+      w.issuer.propagationMs = 10 * MINUTE;
+      const { id } = await w.newRun();
+      const pending = await w.drive(id, (r) => r.facts.revokedAt !== undefined);
+      expect(stepStatus(pending, 'revoke-old')).toBe('waiting');
+      expect(await w.issuer.accepts(w.oldKey.value)).toBe(true);
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(await w.issuer.accepts(w.oldKey.value)).toBe(false);
+      expect(Date.parse(run.steps.find((s) => s.name === 'revoke-old')!.endedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(run.facts.revokedAt!) + 10 * MINUTE,
+      );
+    });
+
+    it('fails with the runbook’s propagation row when the key is still accepted after propagationMs', async () => {
+      w.issuer.propagationMs = 60 * MINUTE;
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('failed');
+      expect(run.failure).toMatchObject({
+        step: 'revoke-old',
+        code: 'old_key_still_active',
+        hint: 'old_key_active_after_revoke',
+      });
+      const failedAt = Date.parse(run.steps.find((s) => s.name === 'revoke-old')!.endedAt!);
+      expect(failedAt - Date.parse(run.facts.revokedAt!)).toBeGreaterThan(15 * MINUTE);
+      expect(failedAt - Date.parse(run.facts.revokedAt!)).toBeLessThan(20 * MINUTE);
+      expect(stepStatus(run, 'record')).toBe('skipped');
+    });
+  });
+});
