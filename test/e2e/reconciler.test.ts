@@ -187,7 +187,8 @@ describe('the reconciler', () => {
       await h.services.maintenanceQueue.add('reconcile', {});
       await eventually(() => h.world.vault.current(PATH)!.data.previous_key === '', 10_000);
       expect(h.world.vault.current(PATH)!.data.rotation_verified_at).toBeDefined();
-      expect((await h.services.runs.get(id))!.facts.recordPending).toBe(false);
+      // Vault first, then the run record.
+      await eventually(async () => (await h.services.runs.get(id))!.facts.recordPending === false);
       const audit = await h.services.audit.recent({ credential: NAME, limit: 500 });
       expect(audit.some((a) => a.action === 'reconcile.recorded')).toBe(true);
       // Nothing half-rotated was reported.

@@ -91,7 +91,8 @@ describe('when the worker process dies in the middle of a run', () => {
       const run = await h.waitForRun(id, undefined, 15_000);
       expect(run.outcome).toBe('failed');
       expect(run.failure).toMatchObject({ code: 'abandoned' });
-      expect(await h.services.runs.lockHolder(NAME)).toBeUndefined();
+      // The run is saved as finished just before its lock is released.
+      await eventually(async () => (await h.services.runs.lockHolder(NAME)) === undefined);
       const audit = await h.services.audit.recent({ runId: id, limit: 50 });
       expect(audit.find((a) => a.action === 'run.finished')?.outcome).toBe('failed');
     });

@@ -22,7 +22,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     onRetry = jest.fn();
     k8s = await createKubernetesDouble({
       token: 'sa-token',
-      rolloutDelayMs: 20,
+      rolloutDelayMs: 250, // long enough that "waiting" is seen on a loaded machine
       syncDelayMs: 5,
       resolveRemoteRef: (key, property) => Promise.resolve(remote[`${key}#${property}`]),
     });
