@@ -4,18 +4,41 @@ import { RotatorError } from '../domain/errors';
 import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse } from '../domain/ports';
 import type { Secret } from '../domain/secret';
 
-// A counting semaphore: leases in a sorted set scored by expiry, on Redis's clock (not a replica's).
+// A fair counting semaphore on Redis's clock (not a replica's). KEYS: leases (token → expiry),
+// queue (token → arrival order), seen (token → last poll). A waiter gets a slot only when it is
+// among the first in line for the slots free, so calls are served in arrival order and no run of an
+// incident races ahead while others starve; a waiter that stops polling (its process died) leaves
+// the line after WAITER_TTL_MS.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit, lease, token, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - ttl)
+for _, w in ipairs(gone) do
+  redis.call('ZREM', KEYS[2], w)
+  redis.call('ZREM', KEYS[3], w)
+end
+if redis.call('ZSCORE', KEYS[2], token) == false then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[2] .. ':n'), token)
+end
+local free = limit - redis.call('ZCARD', KEYS[1])
+local rank = redis.call('ZRANK', KEYS[2], token)
+if free > 0 and rank < free then
+  redis.call('ZREM', KEYS[2], token)
+  redis.call('ZREM', KEYS[3], token)
+  redis.call('ZADD', KEYS[1], now + lease, token)
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], lease) end
+  redis.call('PEXPIRE', KEYS[2] .. ':n', lease)
   return 1
 end
+redis.call('ZADD', KEYS[3], now, token)
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], lease) end
 return 0
 `;
+
+/** A waiter not seen polling for this long has gone (its process died) and leaves the line. */
+const WAITER_TTL_MS = 2_000;
 
 export interface IssuerLimiterOptions {
   /** How long a lease lives if its holder dies mid-call (longer than any one call). */
@@ -26,8 +49,8 @@ export interface IssuerLimiterOptions {
 
 /**
  * Calls to one issuer bounded across every replica: at most `limit` in flight, whichever worker
- * process makes them (a per-process limit is a hint, not a limit). A lease outlives a dead holder
- * by at most `leaseMs`.
+ * process makes them (a per-process limit is a hint, not a limit), served in arrival order. A
+ * lease outlives a dead holder by at most `leaseMs`.
  */
 export class IssuerLimiter {
   private readonly leaseMs: number;
@@ -43,13 +66,17 @@ export class IssuerLimiter {
   }
 
   async run<T>(issuer: string, limit: number, fn: () => Promise<T>): Promise<T> {
-    const key = `${this.prefix}:issuer-slots:${issuer}`;
+    // One hash tag: the three keys stay in one slot of a Redis Cluster.
+    const base = `${this.prefix}:issuer:{${issuer}}`;
+    const keys = [`${base}:leases`, `${base}:queue`, `${base}:seen`];
     const token = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
     // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured).
     for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
-      if ((await this.redis.eval(ACQUIRE, 1, key, limit, this.leaseMs, token)) === 1) break;
+      const got = await this.redis.eval(ACQUIRE, 3, ...keys, limit, this.leaseMs, token, WAITER_TTL_MS);
+      if (got === 1) break;
       if (Date.now() > deadline) {
+        await this.redis.zrem(keys[1]!, token).catch(() => undefined);
         throw new RotatorError(
           'issuer_rate_limited',
           `${issuer}: no call slot free within ${Math.round(this.maxWaitMs / 1000)}s (limit ${limit} in flight)`,
@@ -61,7 +88,7 @@ export class IssuerLimiter {
     try {
       return await fn();
     } finally {
-      await this.redis.zrem(key, token).catch(() => undefined);
+      await this.redis.zrem(keys[0]!, token).catch(() => undefined);
     }
   }
 }
