@@ -1,5 +1,6 @@
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
 import { eventually } from '../../helpers/eventually';
+import { tlsFetch } from '../../helpers/tls-fetch';
 
 const TOKEN = 'test-token';
 const NS = 'prod';
@@ -42,7 +43,7 @@ describe('Kubernetes double (raw HTTP)', () => {
     path: string,
     init: { method?: string; contentType?: string; body?: unknown; token?: string | null } = {},
   ) =>
-    fetch(`${k8s.url}${path}`, {
+    tlsFetch(k8s.caPem)(`${k8s.url}${path}`, {
       method: init.method ?? 'GET',
       headers: {
         ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? TOKEN}` }),
@@ -245,7 +246,7 @@ describe('Kubernetes double (raw HTTP)', () => {
 
   describe('when a fault is injected over HTTP', () => {
     it('answers with it, then recovers', async () => {
-      await fetch(`${k8s.url}/_faults`, {
+      await tlsFetch(k8s.caPem)(`${k8s.url}/_faults`, {
         method: 'POST',
         body: JSON.stringify({ path: '/deployments/', status: 503, body: { kind: 'Status' }, times: 1 }),
       });
