@@ -8,7 +8,9 @@ import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { VaultSecretStore } from './adapters/store/vault-store';
+import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
+import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
 import type { CredentialSpec } from './domain/credential';
 import type { AuditLog, Clock, Issuer } from './domain/ports';
@@ -84,9 +86,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
   });
-  const deployer = new KubernetesDeployer(
-    kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
-  );
+  const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
+  const deployer = new KubernetesDeployer(kubeConfig);
   const issuers = new Map<string, Issuer>();
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
@@ -129,7 +130,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     store,
     issuerFor,
     deployer,
-    health: new HttpHealthChecker(),
+    health: new ConsumerHealth(new HttpHealthChecker(), new PodLogChecker(kubeConfig)),
     audit,
     chat,
     clock,

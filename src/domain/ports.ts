@@ -131,8 +131,13 @@ export interface HealthResult {
   detail: string;
 }
 
+export interface HealthCheckOptions {
+  /** When the value being verified began to reach the consumers: evidence older than this does not count. */
+  since?: Date;
+}
+
 export interface HealthChecker {
-  check(consumer: Consumer): Promise<HealthResult>;
+  check(consumer: Consumer, opts?: HealthCheckOptions): Promise<HealthResult>;
 }
 
 // ---------------------------------------------------------------- AuditLog
