@@ -180,6 +180,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     logger,
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
+    chat,
   });
   return {
     config,

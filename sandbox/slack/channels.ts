@@ -37,6 +37,10 @@ export class Channels {
     this.byId.set(def.id, { ...def });
   }
 
+  remove(id: string): void {
+    this.byId.delete(id);
+  }
+
   /** By id, or by name with or without '#' (chat.postMessage accepts both). */
   find(idOrName: string): ChannelDef | undefined {
     const byId = this.byId.get(idOrName);

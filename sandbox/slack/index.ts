@@ -54,6 +54,8 @@ export interface SlackDouble {
   rateLimit(method: string, n: number, retryAfterSeconds: number): void;
   /** Adds (or replaces) a channel of the workspace. */
   addChannel(def: ChannelDef): void;
+  /** Deletes a channel: the workspace no longer has it. */
+  removeChannel(id: string): void;
 }
 
 /** Parses a Web API body: form-encoded (blocks/attachments/metadata are JSON strings) or JSON. */
@@ -195,5 +197,6 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
         times: n,
       }),
     addChannel: (def) => channels.add(def),
+    removeChannel: (id) => channels.remove(id),
   };
 }

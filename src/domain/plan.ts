@@ -39,6 +39,8 @@ export interface Plan {
   missing: string[];
   /** Catalog vs store metadata disagreements. */
   drift: string[];
+  /** Why the summary cannot be posted in the credential's channel, found before anything rotates. */
+  channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
 }
@@ -55,10 +57,18 @@ export interface PlanInput {
   discovered?: DiscoveredConsumer[];
   storedConsumers?: string[];
   storedIssuer?: string;
+  channelProblem?: string;
 }
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
-export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer }: PlanInput): Plan {
+export function buildPlan({
+  spec,
+  age,
+  discovered,
+  storedConsumers,
+  storedIssuer,
+  channelProblem,
+}: PlanInput): Plan {
   const drift = discovered ? consumerDrift(spec, discovered) : undefined;
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
     const w = consumerWhere(c);
@@ -118,6 +128,7 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     undeclared,
     missing,
     drift: metadataDrift,
+    ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
   };

@@ -177,6 +177,11 @@ export interface ChatNotifier {
   summary(run: Run, spec: CredentialSpec): Promise<void>;
   /** Resolves once queued progress updates were sent (graceful shutdown). */
   idle?(): Promise<void>;
+  /**
+   * Why the summary could not be posted in `channel` (the fallback channel when undefined): it does
+   * not exist, is archived, or the bot may not post there. Undefined when it can. Never throws.
+   */
+  channelProblem?(channel: string | undefined): Promise<string | undefined>;
 }
 
 // ---------------------------------------------------------------- Clock

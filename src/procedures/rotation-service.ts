@@ -6,7 +6,7 @@ import { parseCredentialName } from '../domain/credential';
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { buildPlan, type Plan } from '../domain/plan';
 import { assessAge, type AgeAssessment } from '../domain/policy';
-import type { AuditLog, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
+import type { AuditLog, ChatNotifier, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
@@ -24,6 +24,8 @@ export interface RotationServiceDeps {
   logger: Logger;
   lockTtlMs: number;
   dueSoonDays: number;
+  /** Checks the channel a plan's summary goes to (Slack: conversations.info). */
+  chat?: Pick<ChatNotifier, 'channelProblem'>;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -48,13 +50,15 @@ export class RotationService implements RotationRequests {
 
   async plan(name: string): Promise<Plan> {
     const spec = this.spec(name);
-    const [stored, discovered] = await Promise.all([
+    const [stored, discovered, channelProblem] = await Promise.all([
       this.deps.store.read(spec.store),
       spec.kubernetesSecret ? this.deps.deployer.discover(spec.kubernetesSecret) : Promise.resolve(undefined),
+      this.deps.chat?.channelProblem?.(spec.channel),
     ]);
     return buildPlan({
       spec,
       age: this.ageOf(spec, stored),
+      ...(channelProblem ? { channelProblem } : {}),
       ...(discovered ? { discovered } : {}),
       ...(stored?.metadata?.consumers ? { storedConsumers: stored.metadata.consumers } : {}),
       ...(stored?.metadata?.issuer ? { storedIssuer: stored.metadata.issuer } : {}),

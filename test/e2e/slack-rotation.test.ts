@@ -143,3 +143,56 @@ describe('a scheduled rotation driven from Slack', () => {
     });
   });
 });
+
+describe('the plan of a credential whose channel the bot cannot post in', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const planFor = async (user: string) => {
+    const res = await postSigned(
+      h.slackEndpoint,
+      h.env.SLACK_SIGNING_SECRET!,
+      slashCommandBody({
+        text: `plan ${NAME}`,
+        user,
+        channel: CHANNEL,
+        responseUrl: h.world.slack.responseUrl(`plan-${user}`),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const answer = await eventually(() =>
+      h.world.slack
+        .calls()
+        .find(
+          (c) =>
+            c.responseUrlId === `plan-${user}` ||
+            (c.method === 'chat.postMessage' && c.args.channel === CHANNEL),
+        ),
+    );
+    return JSON.stringify(answer.args);
+  };
+
+  it('says the channel does not exist before anything is rotated', async () => {
+    h.world.slack.removeChannel('C_PAYMENTS');
+    const plan = await planFor('U0ALICE');
+    expect(plan).toContain('Summary channel');
+    expect(plan).toContain('channel C_PAYMENTS does not exist or the bot cannot see it (channel_not_found)');
+    expect(await h.services.service.history(NAME)).toEqual([]);
+    expect(h.world.provider.activeKeys()).toHaveLength(3);
+  });
+
+  it('says so for a private channel without the bot, and for an archived channel', async () => {
+    h.world.slack.addChannel({ id: 'C_PAYMENTS', name: 'payments', private: true, botMember: false });
+    // A private channel the bot is not in is invisible to it: conversations.info cannot tell the two apart.
+    expect(await planFor('U0ALICE')).toContain('(channel_not_found)');
+    h.world.slack.addChannel({ id: 'C_PAYMENTS', name: 'payments', archived: true });
+    expect(await h.services.service.plan(NAME)).toMatchObject({
+      channelProblem: '#payments (C_PAYMENTS) is archived: Slack refuses posts there (is_archived)',
+    });
+  });
+});

@@ -150,6 +150,15 @@ describe('buildPlan', () => {
     });
   });
 
+  describe('when the summary channel cannot be posted in', () => {
+    it('carries the reason, and nothing when there is none', () => {
+      expect(buildPlan({ spec: spec(), age, channelProblem: 'C_PAYMENTS is archived' }).channelProblem).toBe(
+        'C_PAYMENTS is archived',
+      );
+      expect(buildPlan({ spec: spec(), age })).not.toHaveProperty('channelProblem');
+    });
+  });
+
   describe('when the cluster was not checked', () => {
     it('flags nothing as undeclared or missing and leaves foundInCluster unset', () => {
       const plan = buildPlan({ spec: spec(), age });
