@@ -101,6 +101,36 @@ describe('a scheduled rotation driven from Slack', () => {
     );
   });
 
+  it("ends with the progress message in the run's final state under Slack's default rate limits", async () => {
+    const { id, ts } = await requestPlan();
+    // Another part of the app has just spent chat.update's Tier 3 minute: the run's updates meet 429s.
+    const api = (method: string, form: Record<string, string>) =>
+      fetch(`${h.world.slack.url}${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.env.SLACK_BOT_TOKEN!}` },
+        body: new URLSearchParams(form),
+      });
+    const other = (await (await api('chat.postMessage', { channel: 'C_SRE', text: 'x' })).json()) as {
+      ts: string;
+    };
+    for (let i = 0; i < 50; i++) await api('chat.update', { channel: 'C_SRE', ts: other.ts, text: `x${i}` });
+
+    expect((await click(id, ts, 'U0BOB')).status).toBe(200);
+    const run = await eventually(async () => {
+      const r = (await h.services.service.history(NAME))[0];
+      return r?.status === 'finished' ? r : undefined;
+    }, 30_000);
+    expect(run.outcome).toBe('succeeded');
+    await h.services.chat.idle?.();
+    const limited = calls('chat.update').filter((c) => c.status === 429 && c.args.channel === CHANNEL);
+    expect(limited.length).toBeGreaterThan(0);
+    const progress = h.world.slack.messages(CHANNEL).find((m) => m.ts === run.slack?.progressTs);
+    expect(progress?.text).toBe(`Rotation of ${NAME}: ${run.steps.length}/${run.steps.length} steps done`);
+    const shown = JSON.stringify(progress?.blocks);
+    expect(shown).toContain(`Rotation of *${NAME}*: done`);
+    expect(shown).not.toMatch(/⏳|○/);
+  });
+
   it('refuses self-approval, then starts exactly one run when approvers click at once', async () => {
     // Bob may approve this credential, but not his own request.
     const { id, ts } = await requestPlan('U0BOB');
