@@ -112,7 +112,13 @@ export function buildPlan({
       ...consumers.filter((c) => c.action === 'wait-cache').map((c) => `wait for ${c.name} cache`),
       ...consumers.filter((c) => c.action === 'next-job').map((c) => `${c.name}: next job uses new`),
     ],
-    verify: [...checked.map((n) => `health ${n}`), `new key active at ${spec.issuer.name}`],
+    verify: [
+      ...checked.map((n) => `health ${n}`),
+      ...spec.consumers
+        .filter((c) => c.health?.logs)
+        .map((c) => `logs of ${c.name}: no authentication errors`),
+      `new key active at ${spec.issuer.name}`,
+    ],
     'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],

@@ -135,6 +135,21 @@ describe('buildPlan', () => {
       ]);
     });
 
+    it('reads the logs of a consumer that declares a log check', () => {
+      const s = spec();
+      s.consumers[1] = {
+        ...s.consumers[1]!,
+        health: { url: 'https://mobile.example.org/health', logs: { errorPattern: 'failed', tailLines: 50 } },
+      };
+      const verify = buildPlan({ spec: s, age }).steps.find((x) => x.name === 'verify');
+      expect(verify?.touches).toEqual([
+        'health web-app',
+        'health mobile-backend',
+        'logs of mobile-backend: no authentication errors',
+        'new key active at payment-provider.example.com',
+      ]);
+    });
+
     it('keeps the previous version when storing the new one', () => {
       expect(touches('store-new')).toEqual([
         'secret/api-credentials/payment-gateway-api (new version, previous kept)',
