@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startWorld, type World } from '../../../sandbox/world';
 import { requireClient, runClient, startClient, type ClientRun } from '../../helpers/clients';
 import { REDIS_URL } from '../../helpers/redis';
-import { eventually } from '../../helpers/slack-signing';
+import { eventually } from '../../helpers/eventually';
 
 const SECRET = 'payment-gateway-secret';
 

@@ -406,7 +406,7 @@ describe('Kubernetes double (raw HTTP)', () => {
           .map((e) => e.object.metadata.name)
           .sort(),
       ).toEqual([...before].sort());
-      await until(() => k8s.restarts(NS, 'web-app') === 1);
+      await eventually(() => k8s.restarts(NS, 'web-app') === 1);
       const after = k8s.pods(NS, 'web-app');
       expect(after.some((p) => before.includes(p))).toBe(false);
       const pod = (await (await call(`/api/v1/namespaces/${NS}/pods/${after[0]!}`)).json()) as {
@@ -423,11 +423,13 @@ describe('Kubernetes double (raw HTTP)', () => {
   });
 
   describe('when a pod is deleted', () => {
-    it('the ReplicaSet replaces it, with the Secret as it is now', async () => {
+    it('the ReplicaSet replaces it, and the pod that kept running keeps the value it started with', async () => {
       k8s.addSecret(NS, 'payment-gateway-api', { api_key: 'rotated' });
       const [first] = k8s.pods(NS, 'web-app');
       expect((await call(`/api/v1/namespaces/${NS}/pods/${first!}`, { method: 'DELETE' })).status).toBe(200);
-      await until(() => k8s.pods(NS, 'web-app').length === 2);
+      await eventually(
+        () => k8s.pods(NS, 'web-app').length === 2 && !k8s.pods(NS, 'web-app').includes(first!),
+      );
       expect(k8s.pods(NS, 'web-app')).not.toContain(first);
       expect(k8s.podValue(NS, 'web-app', 'payment-gateway-api', 'api_key')).toBe('old-value');
     });
