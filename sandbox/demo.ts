@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: every double plus the bot (web and worker roles in one process), seeded with the
- * runbook's credentials and consumers. Needs only a Redis (REDIS_URL). Prints one JSON line
- * {"sandbox":"ready", …} and writes the same to .demo/sandbox.json for `npm run slack` / curl.
+ * runbook's credentials and consumers. Needs only a Redis: REDIS_URL, or one answering on the default
+ * port, or a redis-server on PATH that the demo starts (and stops). Prints one JSON line
+ * {"sandbox":"ready", …} with what each double's own client needs (tokens, kubeconfig, CA, Vault's
+ * audit log) and writes the same to .demo/sandbox.json for `npm run slack`, kubectl and curl.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startRole } from '../src/main';
+import { DemoSetupError, ensureRedis } from './demo-redis';
 import { startWorld } from './world';
 
 const PREFIX = 'rotator';
@@ -17,12 +20,14 @@ const MARKER = `${PREFIX}:sandbox-demo`;
 
 /** The demo owns the default prefix: it clears what an earlier demo left, and nothing else. */
 async function claimRedis(url: string): Promise<void> {
-  const redis = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new IORedis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null });
+  // A failed connect rejects connect(); the 'error' event would only repeat it, unhandled.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
     const [, keys] = await redis.scan('0', 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
     if (keys.length > 0 && !(await redis.exists(MARKER))) {
-      throw new Error(
+      throw new DemoSetupError(
         `${url} already holds "${PREFIX}:" keys that a demo did not write; point REDIS_URL at a scratch database (e.g. redis://127.0.0.1:6379/15)`,
       );
     }
@@ -39,9 +44,15 @@ async function claimRedis(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const dir = resolve(process.env.DEMO_DIR || '.demo');
-  await claimRedis(redisUrl);
+  const redis = await ensureRedis({ ...(process.env.REDIS_URL ? { url: process.env.REDIS_URL } : {}), dir });
+  const stopRedis = () => redis.stop();
+  process.once('exit', () => void stopRedis());
+  const redisUrl = redis.url;
+  await claimRedis(redisUrl).catch(async (e: unknown) => {
+    await stopRedis();
+    throw e;
+  });
   const world = await startWorld({ dir, redisUrl, queuePrefix: PREFIX, rolloutDelayMs: 1500 });
   const env: Record<string, string> = {
     ...world.env,
@@ -62,13 +73,20 @@ async function main(): Promise<void> {
     slackSigningSecret: config.env.SLACK_SIGNING_SECRET,
     slackApi: world.slack.url,
     slackCalls: `${world.slack.origin}/_calls`,
+    slackBotToken: config.env.SLACK_BOT_TOKEN,
     vault: world.vault.url,
     vaultToken: config.env.VAULT_TOKEN,
+    vaultAuditLog: world.files.vaultAuditLog,
     kubernetes: world.kubernetes.url,
-    kubeconfig: config.env.KUBECONFIG,
+    kubeconfig: world.files.kubeconfig,
+    kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
+    providerAdminTokens: Object.fromEntries(
+      world.catalog.credentials.map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+    ),
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,
+    redisStartedByDemo: redis.started,
     queuePrefix: PREFIX,
     catalog: config.env.CATALOG_PATH,
     credentials: world.catalog.credentials.map((c) => c.name),
@@ -83,6 +101,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await running.stop();
     await world.close();
+    await stopRedis();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
@@ -90,6 +109,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  // A missing prerequisite is the user's to fix (exit 2, like a bad configuration); anything else is ours.
+  if (e instanceof DemoSetupError) {
+    console.error(e.message);
+    process.exit(2);
+  }
   console.error(`demo failed to start: ${(e as Error).message}`);
   process.exit(1);
 });

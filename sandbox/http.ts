@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export function readBody(req: IncomingMessage): Promise<string> {
@@ -32,22 +33,27 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Starts a server on 127.0.0.1 (port 0 = ephemeral); close() also drops keep-alive sockets. */
+/**
+ * Starts a server on 127.0.0.1 (port 0 = ephemeral), HTTPS when given a key and certificate;
+ * close() also drops keep-alive sockets (and open watch streams).
+ */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
   port = 0,
+  tls?: { key: string; cert: string },
 ): Promise<Listening> {
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     Promise.resolve(handler(req, res)).catch((e: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: e instanceof Error ? e.message : 'double failed' });
       else res.end();
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, serve) : createServer(serve);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = (server.address() as AddressInfo).port;
   return {
     server,
-    url: `http://127.0.0.1:${actual}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}`,
     port: actual,
     close: () =>
       new Promise<void>((resolve) => {

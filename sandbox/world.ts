@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
-import { createKubernetesDouble, type KubernetesDouble } from './kubernetes';
+import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
+import { vaultProvider } from './kubernetes/vault-provider';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
@@ -45,6 +46,10 @@ export interface World {
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
   env: Record<string, string>;
+  /** Files a person (or a test) drives the doubles with: kubectl's kubeconfig, its CA, Vault's audit log. */
+  files: { kubeconfig: string; kubernetesCa: string; vaultAuditLog: string };
+  /** The external-secrets operator's own Vault token (read-only on the credentials). */
+  externalSecretsToken: string;
   catalog: CatalogFile;
   /** The key ids the store held when the world started, per credential. */
   seededKeyIds: Map<string, string>;
@@ -85,8 +90,20 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   ) as CatalogFile;
   opts.editCatalog?.(catalog);
 
+  const externalSecretsToken = token('hvs.eso-');
+  const vaultAuditLog = join(opts.dir, 'vault-audit.log');
   const vault = await createVaultDouble({
     token: vaultToken,
+    auditFile: vaultAuditLog,
+    // The operator's ClusterSecretStore token: it reads the credentials and nothing else.
+    tokens: [
+      {
+        token: externalSecretsToken,
+        displayName: 'token-external-secrets',
+        policies: ['default', 'external-secrets'],
+        rules: [{ path: 'secret/data/api-credentials/*', capabilities: ['read'] }],
+      },
+    ],
     ...(opts.ports?.vault ? { port: opts.ports.vault } : {}),
   });
   const provider = await createProviderDouble({
@@ -98,10 +115,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     rolloutDelayMs: opts.rolloutDelayMs ?? 150,
     ...(opts.ports?.kubernetes ? { port: opts.ports.kubernetes } : {}),
     // The external-secrets operator's Vault provider: remoteRef key secret/<path>, property <field>.
-    resolveRemoteRef: async (key, property) => {
-      const value = vault.current(key.replace(/^secret\//, ''))?.data[property];
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    },
+    resolveRemoteRef: vaultProvider({ address: vault.url, token: externalSecretsToken }),
+    podStarted: (pod) => startupLines(pod),
   });
   const slack = await createSlackDouble({
     botToken,
@@ -110,6 +125,17 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   });
 
   const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();
+  const byDeployment = new Map<string, CatalogCredential>();
+  /** What a consumer logs when it authenticates at its credential's provider (the runbook greps these). */
+  const authLine = (cred: CatalogCredential, ok: boolean) =>
+    ok
+      ? `level=info msg="${cred.name}: authenticated with ${cred.issuer.name ?? 'provider'}"`
+      : `level=error msg="${cred.name}: authentication failed: 401 Unauthorized from ${cred.issuer.name ?? 'provider'}"`;
+  const startupLines = (pod: StartedPod): string[] => {
+    const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
+    const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
+    return cred && value !== undefined ? [authLine(cred, provider.accepts(value))] : [];
+  };
   const consumerValue = (credential: string, name: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
@@ -128,7 +154,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
-      check: async (value) => provider.use(value),
+      check: async (value, consumer) => {
+        const ok = provider.use(value);
+        const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
+        if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
+        return ok;
+      },
     });
     apps.set(cred.name, app);
     cred.issuer.baseUrl = provider.url;
@@ -171,6 +202,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       if (c.reload === 'dynamic' && opts.cacheTtlSeconds !== undefined)
         c.cacheTtlSeconds = opts.cacheTtlSeconds;
       consumers.set(`${cred.name}/${c.name}`, { credential: cred, consumer: c });
+      byDeployment.set(`${c.kubernetes.namespace}/${c.kubernetes.deployment}`, cred);
       kubernetes.addDeployment({
         namespace: c.kubernetes.namespace,
         name: c.kubernetes.deployment,
@@ -186,8 +218,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
   const catalogPath = join(opts.dir, 'credentials.yaml');
   writeFileSync(catalogPath, stringify(catalog));
+  // The runbook's kubectl commands name no namespace: the context defaults to the first consumer's.
   const kubeconfigPath = join(opts.dir, 'kubeconfig');
-  writeFileSync(kubeconfigPath, kubernetes.kubeconfig(), { mode: 0o600 });
+  const namespace = catalog.credentials[0]?.consumers[0]?.kubernetes.namespace;
+  writeFileSync(kubeconfigPath, kubernetes.kubeconfig(namespace), { mode: 0o600 });
+  const caPath = join(opts.dir, 'kubernetes-ca.crt');
+  writeFileSync(caPath, kubernetes.caPem);
 
   Object.assign(env, {
     SLACK_SIGNING_SECRET: signingSecret,
@@ -212,6 +248,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     apps,
     slack,
     env,
+    files: { kubeconfig: kubeconfigPath, kubernetesCa: caPath, vaultAuditLog },
+    externalSecretsToken,
     catalog,
     seededKeyIds,
     consumerValue,

@@ -5,6 +5,7 @@ import { SLACK_ID, SLACK_ID_DESCRIPTION, type AccessPolicy } from './domain/acce
 import {
   CREDENTIAL_NAME,
   CREDENTIAL_TYPES,
+  DEFAULT_LOG_ERROR_PATTERN,
   RELOAD_MODES,
   RISKS,
   type CredentialSpec,
@@ -13,6 +14,15 @@ import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
 const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name');
 
 const consumerSchema = z
@@ -28,6 +38,17 @@ const consumerSchema = z
         url: z.url(),
         expect: z
           .object({ field: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean()]) })
+          .strict()
+          .optional(),
+        logs: z
+          .object({
+            errorPattern: z
+              .string()
+              .min(1)
+              .refine(isRegExp, 'not a valid regular expression')
+              .default(DEFAULT_LOG_ERROR_PATTERN),
+            tailLines: z.number().int().min(1).max(10_000).default(50),
+          })
           .strict()
           .optional(),
       })
@@ -171,6 +192,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       names.add(k.name);
       if (k.reload === 'startup' && !k.kubernetes)
         problems.push(`${at}.consumers[${j}].kubernetes: a startup consumer needs a deployment to restart`);
+      if (k.health?.logs && !k.kubernetes)
+        problems.push(`${at}.consumers[${j}].health.logs: a log check needs the consumer's deployment`);
     });
     credentials.set(c.name, {
       name: c.name,

@@ -8,7 +8,9 @@ import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { VaultSecretStore } from './adapters/store/vault-store';
+import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
+import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
 import type { CredentialSpec } from './domain/credential';
 import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
@@ -101,9 +103,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
   });
-  const deployer = new KubernetesDeployer(
-    kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {}),
-  );
+  const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
+  const deployer = new KubernetesDeployer(kubeConfig);
   const issuers = new Map<string, Issuer>();
   const limiter = new IssuerLimiter(workerRedis, prefix);
   const issuerFor = (spec: CredentialSpec): Issuer => {
@@ -185,7 +186,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     store,
     issuerFor,
     deployer,
-    health: new HttpHealthChecker(),
+    health: new ConsumerHealth(new HttpHealthChecker(), new PodLogChecker(kubeConfig)),
     audit,
     chat,
     clock,
@@ -239,6 +240,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
         );
       }
     },
+    chat,
   });
   return {
     config,

@@ -6,8 +6,8 @@ export interface AppsDoubleOptions {
   port?: number;
   /** The value the consumer's running pods hold; undefined when nothing is deployed. */
   credentialOf: (consumer: string) => Promise<string | undefined>;
-  /** Does the provider accept it (and record its use). */
-  check: (value: string) => Promise<boolean>;
+  /** Does the provider accept it (and record its use); `consumer` is the app that used it. */
+  check: (value: string, consumer: string) => Promise<boolean>;
   /** The dependency field of the health answer; default payment_gateway (the runbook's). */
   field?: string;
 }
@@ -36,7 +36,7 @@ export async function createAppsDouble(opts: AppsDoubleOptions): Promise<AppsDou
     if (forced.has(consumer)) return unhealthy(res, 'forced unhealthy (sandbox)');
     const value = await opts.credentialOf(consumer);
     if (value === undefined) return unhealthy(res, 'no credential deployed');
-    if (!(await opts.check(value))) return unhealthy(res, '401 from provider');
+    if (!(await opts.check(value, consumer))) return unhealthy(res, '401 from provider');
     sendJson(res, 200, { status: 'healthy', [field]: 'connected' });
   }
 

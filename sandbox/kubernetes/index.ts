@@ -3,13 +3,17 @@ import type { IncomingMessage } from 'node:http';
 import { stringify } from 'yaml';
 import { Faults } from '../faults';
 import { listen, readBody, sendJson } from '../http';
+import { sandboxTls } from '../tls';
 import { Cluster, type ResolveRemoteRef } from './cluster';
 import { decodeData, type DeploymentDef, type ExternalSecretDef } from './objects';
 import type { JsonObject } from './patch';
+import type { PodStarted } from './pods';
 import { handleApi } from './routes';
 import { notFound, sendStatus, statusOf } from './status';
 
 export type { DeploymentDef, ExternalSecretDef } from './objects';
+export type { PodStarted, StartedPod } from './pods';
+export type { ResolveRemoteRef } from './cluster';
 
 export interface KubernetesDoubleOptions {
   token: string;
@@ -20,10 +24,15 @@ export interface KubernetesDoubleOptions {
   syncDelayMs?: number;
   /** The operator's provider: the value at remoteRef {key, property}; undefined or a rejection = sync error. */
   resolveRemoteRef?: ResolveRemoteRef;
+  /** The application's start-up log lines of each new pod (e.g. whether its credential authenticates). */
+  podStarted?: PodStarted;
 }
 
 export interface KubernetesDouble {
+  /** https://127.0.0.1:<port>, served with a certificate signed by `caPem`. */
   url: string;
+  /** The CA (PEM) that signed the server's certificate: what a client must trust. */
+  caPem: string;
   faults: Faults;
   close(): Promise<void>;
   addDeployment(d: DeploymentDef): void;
@@ -41,8 +50,15 @@ export interface KubernetesDouble {
   failNextRollout(namespace: string, name: string): void;
   /** Every authorized API request, oldest first: method, path (with query) and when it arrived. */
   requests(): Array<{ method: string; path: string; at: number }>;
-  /** A kubeconfig (YAML) for the double: plain http, insecure-skip-tls-verify, bearer token. */
-  kubeconfig(): string;
+  /** A line the application writes in every running pod of the deployment (`kubectl logs` shows it). */
+  appendLog(namespace: string, deployment: string, line: string): void;
+  /** Names of the deployment's pods, oldest first. */
+  pods(namespace: string, deployment: string): string[];
+  /**
+   * A kubeconfig (YAML) for the double: its CA as certificate-authority-data, a bearer token, and
+   * the context's default namespace when given (the runbook's commands name no namespace).
+   */
+  kubeconfig(namespace?: string): string;
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -53,52 +69,66 @@ function authorized(req: IncomingMessage, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** A Kubernetes API server double: apps/v1 deployments, core/v1 secrets, external-secrets.io/v1. */
+/**
+ * A Kubernetes API server double over HTTPS: discovery, apps/v1 deployments, core/v1 pods (with logs)
+ * and secrets, external-secrets.io ExternalSecrets (v1 and v1beta1); lists with selectors and paging,
+ * watches, strategic merge / merge / JSON patches, conflicts and validation.
+ */
 export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Promise<KubernetesDouble> {
   const faults = new Faults();
+  const tls = await sandboxTls();
   const cluster = new Cluster({
     rolloutDelayMs: opts.rolloutDelayMs ?? 200,
     syncDelayMs: opts.syncDelayMs ?? 20,
     ...(opts.resolveRemoteRef ? { resolveRemoteRef: opts.resolveRemoteRef } : {}),
+    ...(opts.podStarted ? { podStarted: opts.podStarted } : {}),
   });
+  let address = '';
 
   const requests: Array<{ method: string; path: string; at: number }> = [];
-  const server = await listen(async (req, res) => {
-    const body = await readBody(req);
-    if (await faults.control(req, res, body)) return;
-    // The cluster's own state, Secret values included: behind the same token as the API.
-    if ((req.url ?? '').startsWith('/_state') && authorized(req, opts.token)) {
-      const secrets = [...cluster.secrets.entries()].map(([key, s]) => ({
-        key,
-        data: decodeData(s),
-        object: s,
-      }));
-      sendJson(res, 200, {
-        deployments: [...cluster.deployments.values()],
-        secrets,
-        externalSecrets: [...cluster.externalSecrets.values()],
-        pods: cluster.podSnapshots(),
-      });
-      return;
-    }
-    if (await faults.apply(req, res)) return;
-    if (!authorized(req, opts.token)) {
-      sendStatus(res, statusOf(401, 'Unauthorized', 'Unauthorized'));
-      return;
-    }
-    requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now() });
-    if (!handleApi(cluster, req, res, body)) {
-      sendStatus(res, {
-        ...notFound('', '', ''),
-        message: 'the server could not find the requested resource',
-        details: {},
-      });
-    }
-  }, opts.port ?? 0);
+  const server = await listen(
+    async (req, res) => {
+      const body = await readBody(req);
+      if (await faults.control(req, res, body)) return;
+      // The cluster's own state, Secret values included: behind the same token as the API.
+      if ((req.url ?? '').startsWith('/_state') && authorized(req, opts.token)) {
+        const secrets = cluster.store.list('secrets').map(({ key, object }) => ({
+          key,
+          data: decodeData(object),
+          object,
+        }));
+        sendJson(res, 200, {
+          deployments: cluster.store.list('deployments').map((o) => o.object),
+          secrets,
+          externalSecrets: cluster.store.list('externalsecrets').map((o) => o.object),
+          pods: cluster.podSnapshots(),
+        });
+        return;
+      }
+      if (await faults.apply(req, res)) return;
+      if (!authorized(req, opts.token)) {
+        sendStatus(res, statusOf(401, 'Unauthorized', 'Unauthorized'));
+        return;
+      }
+      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now() });
+      if (!handleApi(cluster, req, res, body, address)) {
+        sendStatus(res, {
+          ...notFound('', '', ''),
+          message: 'the server could not find the requested resource',
+          details: {},
+        });
+      }
+    },
+    opts.port ?? 0,
+    { key: tls.keyPem, cert: tls.certPem },
+  );
+  address = `127.0.0.1:${server.port}`;
 
   const copy = (o: JsonObject | undefined) => (o ? structuredClone(o) : undefined);
+  const get = (resource: string, ns: string, name: string) => cluster.store.get(resource, `${ns}/${name}`);
   return {
     url: server.url,
+    caPem: tls.caPem,
     faults,
     close: async () => {
       cluster.close();
@@ -107,20 +137,35 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
     addDeployment: (d) => cluster.addDeployment(d),
     addSecret: (ns, name, data) => cluster.addSecret(ns, name, data),
     addExternalSecret: (ns, name, def) => cluster.addExternalSecret(ns, name, def),
-    deployment: (ns, name) => copy(cluster.deployments.get(`${ns}/${name}`)),
-    secret: (ns, name) => decodeData(cluster.secrets.get(`${ns}/${name}`)),
-    externalSecret: (ns, name) => copy(cluster.externalSecrets.get(`${ns}/${name}`)),
+    deployment: (ns, name) => copy(get('deployments', ns, name)),
+    secret: (ns, name) => cluster.secretData(ns, name),
+    externalSecret: (ns, name) => copy(get('externalsecrets', ns, name)),
     podValue: (ns, d, s, k) => cluster.podValue(ns, d, s, k),
-    restarts: (ns, name) => cluster.restarts(ns, name),
-    failNextRollout: (ns, name) => cluster.failNextRollout(ns, name),
+    restarts: (ns, name) => cluster.deployments.restarts(`${ns}/${name}`),
+    failNextRollout: (ns, name) => cluster.deployments.failNextRollout(`${ns}/${name}`),
+    appendLog: (ns, d, line) => cluster.pods.appendToDeployment(`${ns}/${d}`, line),
+    pods: (ns, d) => cluster.pods.of(`${ns}/${d}`).map((p) => p.key.slice(ns.length + 1)),
     requests: () => [...requests],
-    kubeconfig: () =>
+    kubeconfig: (namespace) =>
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'double', cluster: { server: server.url, 'insecure-skip-tls-verify': true } }],
+        clusters: [
+          {
+            name: 'double',
+            cluster: {
+              server: server.url,
+              'certificate-authority-data': Buffer.from(tls.caPem).toString('base64'),
+            },
+          },
+        ],
         users: [{ name: 'credential-rotator', user: { token: opts.token } }],
-        contexts: [{ name: 'double', context: { cluster: 'double', user: 'credential-rotator' } }],
+        contexts: [
+          {
+            name: 'double',
+            context: { cluster: 'double', user: 'credential-rotator', ...(namespace ? { namespace } : {}) },
+          },
+        ],
         'current-context': 'double',
       }),
   };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { isObject, type Json, type JsonObject } from './patch';
 
 export type SecretVia = 'env' | 'envFrom' | 'volume';
@@ -154,4 +154,88 @@ export function referencedSecrets(node: Json | undefined, into = new Set<string>
     }
   }
   return into;
+}
+
+/** The pod-template-hash label: the ReplicaSet a template's pods belong to (a short, stable digest). */
+export function templateHash(template: Json | undefined): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify(template ?? {}))
+    .digest();
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return [...digest.subarray(0, 10)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** Five characters of the same alphabet, as the ReplicaSet controller names its pods. */
+export function podSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  return [...randomBytes(5)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+export interface PodDef {
+  deployment: JsonObject;
+  hash: string;
+  name: string;
+  /** A Secret the pod needs does not exist yet: the kubelet reports CreateContainerConfigError. */
+  missingSecret?: string;
+  /** The container runs but never passes its readiness probe (a failed rollout). */
+  unready?: boolean;
+}
+
+/** A pod of a deployment's ReplicaSet, with the status the kubelet would report. */
+export function buildPod(def: PodDef): JsonObject {
+  const dMeta = isObject(def.deployment.metadata) ? def.deployment.metadata : {};
+  const spec = isObject(def.deployment.spec) ? def.deployment.spec : {};
+  const template = isObject(spec.template) ? spec.template : {};
+  const tMeta = isObject(template.metadata) ? template.metadata : {};
+  const podSpec = isObject(template.spec) ? structuredClone(template.spec) : {};
+  const containers = Array.isArray(podSpec.containers) ? podSpec.containers.filter(isObject) : [];
+  const now = rfc3339(new Date());
+  const ready = !def.missingSecret && !def.unready;
+  const namespace = String(dMeta.namespace);
+  const state: JsonObject = def.missingSecret
+    ? {
+        waiting: { reason: 'CreateContainerConfigError', message: `secret "${def.missingSecret}" not found` },
+      }
+    : { running: { startedAt: now } };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...objectMeta(namespace, def.name, 0),
+      labels: { ...(isObject(tMeta.labels) ? tMeta.labels : {}), 'pod-template-hash': def.hash },
+      ...(isObject(tMeta.annotations) ? { annotations: structuredClone(tMeta.annotations) } : {}),
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `${String(dMeta.name)}-${def.hash}`,
+          uid: randomUUID(),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    spec: { ...podSpec, nodeName: 'sandbox-node', restartPolicy: 'Always' },
+    status: {
+      phase: def.missingSecret ? 'Pending' : 'Running',
+      conditions: [
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+      ],
+      hostIP: '10.0.0.1',
+      podIP: `10.244.0.${1 + ((randomBytes(1)[0] ?? 0) % 250)}`,
+      startTime: now,
+      containerStatuses: containers.map((c) => ({
+        name: String(c.name),
+        image: String(c.image),
+        imageID: '',
+        ready,
+        restartCount: 0,
+        started: !def.missingSecret,
+        state,
+      })),
+    },
+  };
 }

@@ -10,10 +10,7 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/**
- * RFC 7386. The double also uses it for strategic-merge patches: for maps (annotations, labels)
- * the two agree; lists are replaced instead of merged by key, which no caller here relies on.
- */
+/** RFC 7386 JSON merge patch: maps merge, null deletes, lists (and everything else) replace. */
 export function mergePatch(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const out: JsonObject = isObject(target) ? { ...target } : {};

@@ -72,3 +72,25 @@ export function pauseRollout(d: JsonObject, templateChanged: boolean): void {
     ],
   });
 }
+
+/** Mid-rollout: `updated` of the new ReplicaSet's pods are up, the rest are still old ones. */
+export function progressRollout(d: JsonObject, updated: number): void {
+  const { generation, replicas, name, status } = parts(d);
+  Object.assign(status, {
+    observedGeneration: generation,
+    replicas,
+    updatedReplicas: updated,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+    unavailableReplicas: 0,
+    conditions: [
+      condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'),
+      condition(
+        'Progressing',
+        'True',
+        'ReplicaSetUpdated',
+        `ReplicaSet "${name}-${generation}" is progressing.`,
+      ),
+    ],
+  });
+}

@@ -1,99 +1,88 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http';
 import type { Cluster } from './cluster';
-import { isObject, jsonPatch, mergePatch, PatchError, type Json, type JsonObject } from './patch';
-import { badRequest, notFound, sendStatus, statusOf, unsupportedMediaType, type KubeStatus } from './status';
+import { present, serveList, serveWatch, type CollectionRequest } from './collection';
+import { discovery } from './discovery';
+import { serveLog } from './logs';
+import { RESOURCES, type ResourceDef } from './resources';
+import { SelectorError } from './selectors';
+import { badRequest, notFound, sendStatus, statusOf } from './status';
+import { applyPatch, applyUpdate, isStatus, methodNotAllowed } from './writes';
 
-const JSON_PATCH = 'application/json-patch+json';
-const MERGE_PATCH = 'application/merge-patch+json';
-const STRATEGIC = 'application/strategic-merge-patch+json';
-const APPLY_YAML = 'application/apply-patch+yaml';
-const APPLY_CBOR = 'application/apply-patch+cbor';
+/** /api/v1/… and /apis/<group>/<version>/…, namespaced or across namespaces, with a subresource. */
+const RESOURCE_PATH =
+  /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/;
 
-interface Resource {
-  group: string;
-  plural: string;
-  listKind: string;
-  apiVersion: string;
-  store: Map<string, JsonObject>;
-  /** Built-in types accept strategic-merge patch; custom resources answer 415. */
-  patchTypes: readonly string[];
-  /** Typed lists from the apiserver omit kind/apiVersion on items; CR lists keep them. */
-  builtIn: boolean;
-  update?: (key: string, next: JsonObject) => JsonObject;
+interface Target {
+  def: ResourceDef;
+  version: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
 }
 
-function resources(cluster: Cluster): Record<string, Resource> {
+function target(path: string): Target | undefined {
+  const m = RESOURCE_PATH.exec(path);
+  if (!m) return undefined;
+  const [, coreVersion, group = '', groupVersion, namespace, plural, name, subresource] = m;
+  const version = coreVersion ?? groupVersion!;
+  const def = RESOURCES[plural!];
+  if (!def || def.group !== group || !def.versions.includes(version)) return undefined;
+  if (subresource && !def.subresources.includes(subresource)) return undefined;
   return {
-    deployments: {
-      group: 'apps',
-      plural: 'deployments',
-      listKind: 'DeploymentList',
-      apiVersion: 'apps/v1',
-      store: cluster.deployments,
-      patchTypes: [JSON_PATCH, MERGE_PATCH, APPLY_YAML, STRATEGIC, APPLY_CBOR],
-      builtIn: true,
-      update: (k, next) => cluster.updateDeployment(k, next),
-    },
-    secrets: {
-      group: '',
-      plural: 'secrets',
-      listKind: 'SecretList',
-      apiVersion: 'v1',
-      store: cluster.secrets,
-      patchTypes: [],
-      builtIn: true,
-    },
-    externalsecrets: {
-      group: 'external-secrets.io',
-      plural: 'externalsecrets',
-      listKind: 'ExternalSecretList',
-      apiVersion: 'external-secrets.io/v1',
-      store: cluster.externalSecrets,
-      patchTypes: [JSON_PATCH, MERGE_PATCH, APPLY_YAML],
-      builtIn: false,
-      update: (k, next) => cluster.updateExternalSecret(k, next),
-    },
+    def,
+    version,
+    ...(namespace ? { namespace: decodeURIComponent(namespace) } : {}),
+    ...(name ? { name: decodeURIComponent(name) } : {}),
+    ...(subresource ? { subresource } : {}),
   };
 }
 
-const ROUTES: Array<{ re: RegExp; resource: string }> = [
-  { re: /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/deployments(?:\/([^/]+))?$/, resource: 'deployments' },
-  { re: /^\/api\/v1(?:\/namespaces\/([^/]+))?\/secrets(?:\/([^/]+))?$/, resource: 'secrets' },
-  {
-    re: /^\/apis\/external-secrets\.io\/v1(?:\/namespaces\/([^/]+))?\/externalsecrets(?:\/([^/]+))?$/,
-    resource: 'externalsecrets',
-  },
-];
+const contentTypeOf = (req: IncomingMessage) =>
+  (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 
-function applyPatch(
-  contentType: string,
-  doc: JsonObject,
-  body: string,
-  accepted: readonly string[],
-): Json | KubeStatus {
-  // The double implements the three patch flavours; server-side apply is answered as unsupported.
-  if (!accepted.includes(contentType) || contentType === APPLY_YAML || contentType === APPLY_CBOR) {
-    return unsupportedMediaType(accepted);
-  }
-  let patch: unknown;
+function serveCollection(cluster: Cluster, t: Target, req: IncomingMessage, res: ServerResponse): void {
+  if ((req.method ?? 'GET') !== 'GET') return sendStatus(res, methodNotAllowed());
+  const query = new URL(req.url ?? '/', 'http://double').searchParams;
+  const request: CollectionRequest = { def: t.def, version: t.version, namespace: t.namespace, query };
+  const watch = query.get('watch');
   try {
-    patch = JSON.parse(body);
-  } catch {
-    return badRequest('error decoding patch: invalid JSON');
-  }
-  try {
-    if (contentType === JSON_PATCH) return jsonPatch(doc, patch);
-    if (!isObject(patch)) return badRequest('error decoding patch: a merge patch must be a JSON object');
-    return mergePatch(doc, patch);
+    if (watch === 'true' || watch === '1') serveWatch(cluster.store, request, { req, res });
+    else serveList(cluster.store, request, res);
   } catch (e) {
-    if (e instanceof PatchError) return badRequest(e.message);
-    throw e;
+    if (!(e instanceof SelectorError)) throw e;
+    sendStatus(res, badRequest(e.message));
   }
 }
 
-function isStatus(v: unknown): v is KubeStatus {
-  return isObject(v) && v.kind === 'Status';
+function serveObject(cluster: Cluster, t: Target, req: IncomingMessage, res: ServerResponse, body: string) {
+  const { def, version } = t;
+  const key = `${t.namespace}/${t.name}`;
+  const current = cluster.store.get(def.plural, key);
+  if (!current) return sendStatus(res, notFound(def.plural, def.group, t.name!));
+  const method = req.method ?? 'GET';
+  if (t.subresource === 'log') {
+    const rt = cluster.pods.get(key);
+    if (method !== 'GET' || !rt) return sendStatus(res, methodNotAllowed());
+    return serveLog(current, rt, new URL(req.url ?? '/', 'http://double').searchParams, { req, res });
+  }
+  if (method === 'GET') return sendJson(res, 200, present(def, version, current));
+  if (method === 'DELETE' && def.verbs.includes('delete')) {
+    const deleted = cluster.deletePod(key);
+    return sendJson(res, 200, present(def, version, deleted ?? current));
+  }
+  if (
+    (method !== 'PATCH' && method !== 'PUT') ||
+    !def.verbs.includes(method === 'PATCH' ? 'patch' : 'update')
+  ) {
+    return sendStatus(res, methodNotAllowed());
+  }
+  // Status is a subresource: writes through it are not modelled, and the main resource ignores status.
+  if (t.subresource) return sendStatus(res, methodNotAllowed());
+  const next =
+    method === 'PATCH' ? applyPatch(def, current, contentTypeOf(req), body) : applyUpdate(def, current, body);
+  if (isStatus(next)) return sendStatus(res, next);
+  sendJson(res, 200, present(def, version, cluster.update(def.plural, key, next)));
 }
 
 /** Serves the apiserver paths; returns false when the path is not one of them. */
@@ -102,56 +91,19 @@ export function handleApi(
   req: IncomingMessage,
   res: ServerResponse,
   body: string,
+  serverAddress: string,
 ): boolean {
-  const url = new URL(req.url ?? '/', 'http://double');
-  const route = ROUTES.map((r) => ({ m: r.re.exec(url.pathname), resource: r.resource })).find((r) => r.m);
-  if (!route?.m) return false;
-  const r = resources(cluster)[route.resource]!;
-  const [, namespace, name] = route.m;
-  const method = req.method ?? 'GET';
-
-  if (!name) {
-    if (method !== 'GET') {
-      sendStatus(
-        res,
-        statusOf(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`),
-      );
-      return true;
-    }
-    const items = [...r.store.values()]
-      .filter((o) => !namespace || (isObject(o.metadata) && o.metadata.namespace === namespace))
-      .map((o) => (r.builtIn ? { ...o, kind: undefined, apiVersion: undefined } : o));
-    sendJson(res, 200, {
-      kind: r.listKind,
-      apiVersion: r.apiVersion,
-      metadata: { resourceVersion: cluster.nextResourceVersion() },
-      items,
-    });
+  const path = new URL(req.url ?? '/', 'http://double').pathname;
+  const doc = discovery(path, serverAddress);
+  if (doc) {
+    sendJson(res, 200, doc);
     return true;
   }
-  if (!namespace) return false;
-
-  const key = `${namespace}/${decodeURIComponent(name)}`;
-  const current = r.store.get(key);
-  if (!current) {
-    sendStatus(res, notFound(r.plural, r.group, decodeURIComponent(name)));
-    return true;
-  }
-  if (method === 'GET') {
-    sendJson(res, 200, current);
-    return true;
-  }
-  if (method !== 'PATCH' || !r.update) {
-    sendStatus(
-      res,
-      statusOf(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
-    );
-    return true;
-  }
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const next = applyPatch(contentType, current, body, r.patchTypes);
-  if (isStatus(next)) sendStatus(res, next);
-  else if (!isObject(next)) sendStatus(res, badRequest('the patched object is not an object'));
-  else sendJson(res, 200, r.update(key, next));
+  const t = target(path);
+  if (!t) return false;
+  if (!t.name) serveCollection(cluster, t, req, res);
+  else if (!t.namespace)
+    sendStatus(res, statusOf(404, 'NotFound', 'the server could not find the requested resource'));
+  else serveObject(cluster, t, req, res, body);
   return true;
 }

@@ -9,7 +9,12 @@ export interface KubeStatus {
   status: 'Failure';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: Array<{ reason: string; message: string; field: string }>;
+  };
   code: number;
 }
 
@@ -51,4 +56,41 @@ export function unsupportedMediaType(accepted: readonly string[]): KubeStatus {
 
 export function badRequest(message: string): KubeStatus {
   return statusOf(400, 'BadRequest', message);
+}
+
+/** A write against a stale metadata.resourceVersion (optimistic concurrency). */
+export function conflict(resource: string, group: string, name: string): KubeStatus {
+  const qualified = group ? `${resource}.${group}` : resource;
+  return statusOf(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    { name, group, kind: resource },
+  );
+}
+
+/** 422 Invalid: `kind` and `name` empty when the patch itself could not be decoded into the type. */
+export function invalid(
+  kind: string,
+  group: string,
+  name: string,
+  causes: Array<{ field: string; message: string }>,
+): KubeStatus {
+  const qualified = group ? `${kind}.${group}` : kind;
+  const reasons = causes.map((c) => `${c.field}: ${c.message}`);
+  const joined = reasons.length === 1 ? reasons[0]! : `[${reasons.join(', ')}]`;
+  return {
+    ...statusOf(422, 'Invalid', `${qualified} "${name}" is invalid: ${joined}`),
+    details: {
+      name,
+      group,
+      kind,
+      causes: causes.map((c) => ({ reason: 'FieldValueInvalid', message: c.message, field: c.field })),
+    },
+  };
+}
+
+/** A watch asked to resume from a resourceVersion older than the history kept. */
+export function gone(requested: number, oldest: number): KubeStatus {
+  return statusOf(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
 }

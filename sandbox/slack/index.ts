@@ -1,10 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Faults } from '../faults';
 import { listen, readBody, sendJson } from '../http';
+import { Channels, SANDBOX_CHANNELS, type ChannelDef } from './channels';
 import { METHODS, type Args, type MethodContext } from './methods';
+import { RateLimiter, SLACK_RATE_LIMITS, type RateLimits } from './rate-limits';
 import { SlackState, type SlackCall, type SlackMessage } from './state';
 
+export type { ChannelDef } from './channels';
+export { SANDBOX_CHANNELS } from './channels';
+export type { RateLimits } from './rate-limits';
+export { SLACK_RATE_LIMITS } from './rate-limits';
 export type { SlackCall, SlackMessage } from './state';
+
+/** The bot scopes slack-app-manifest.yml asks for. */
+export const MANIFEST_SCOPES = [
+  'commands',
+  'chat:write',
+  'chat:write.public',
+  'usergroups:read',
+  'users:read',
+  'channels:read',
+] as const;
 
 export interface SlackDoubleOptions {
   botToken: string;
@@ -12,8 +28,15 @@ export interface SlackDoubleOptions {
   teamId?: string;
   /** User-group id (S…) → member user ids, for usergroups.users.list. */
   userGroups?: Record<string, string[]>;
-  /** Channel id → name, added to the default workspace's (DEFAULT_CHANNELS). */
-  channels?: Record<string, string>;
+  /** The workspace's channels; default SANDBOX_CHANNELS. Posting anywhere else is channel_not_found. */
+  channels?: readonly ChannelDef[];
+  /** The bot token's scopes; default the manifest's. */
+  scopes?: readonly string[];
+  /**
+   * Slack's rate limits, on by default (SLACK_RATE_LIMITS): over them a call answers HTTP 429 with
+   * Retry-After. A test that bursts on purpose raises them (or passes false).
+   */
+  rateLimits?: Partial<RateLimits> | false;
 }
 
 /**
@@ -43,6 +66,10 @@ export interface SlackDouble {
   responseUrl(id: string): string;
   /** The next `n` calls of `method` get HTTP 429 with Retry-After. */
   rateLimit(method: string, n: number, retryAfterSeconds: number): void;
+  /** Adds (or replaces) a channel of the workspace. */
+  addChannel(def: ChannelDef): void;
+  /** Deletes a channel: the workspace no longer has it. */
+  removeChannel(id: string): void;
 }
 
 /** Parses a Web API body: form-encoded (blocks/attachments/metadata are JSON strings) or JSON. */
@@ -51,7 +78,7 @@ export function parseArgs(contentType: string | undefined, body: string): Args {
   if ((contentType ?? '').startsWith('application/json')) return JSON.parse(body) as Args;
   const args: Args = {};
   for (const [k, v] of new URLSearchParams(body)) {
-    if (['blocks', 'attachments', 'metadata'].includes(k)) {
+    if (['blocks', 'attachments', 'metadata', 'view'].includes(k)) {
       try {
         args[k] = JSON.parse(v);
       } catch {
@@ -66,13 +93,18 @@ export function parseArgs(contentType: string | undefined, body: string): Args {
 export async function createSlackDouble(opts: SlackDoubleOptions): Promise<SlackDouble> {
   const state = new SlackState();
   const faults = new Faults();
+  const channels = new Channels(opts.channels ?? SANDBOX_CHANNELS);
+  const scopes = opts.scopes ?? MANIFEST_SCOPES;
+  const limiter =
+    opts.rateLimits === false ? undefined : new RateLimiter({ ...SLACK_RATE_LIMITS, ...opts.rateLimits });
   const ctx: MethodContext = {
     state,
+    channels,
+    scopes,
     teamId: opts.teamId ?? 'T_SANDBOX',
     botUserId: 'U_ROTATOR',
     botId: 'B_ROTATOR',
     userGroups: opts.userGroups ?? {},
-    channels: { ...DEFAULT_CHANNELS, ...opts.channels },
   };
 
   const tokenOf = (req: IncomingMessage, args: Args): string | undefined => {
@@ -137,11 +169,24 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
       state.record({ method, args: said, status: res.statusCode });
       return;
     }
-    state.record({ method, args: said, status: 200 });
-    if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
-    if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
     const impl = METHODS[method];
-    sendJson(res, 200, impl ? impl(ctx, args) : { ok: false, error: 'unknown_method' });
+    if (!impl) {
+      state.record({ method, args: said, status: 200 });
+      return sendJson(res, 200, { ok: false, error: 'unknown_method', req_method: method });
+    }
+    if (!token || token !== opts.botToken) {
+      state.record({ method, args: said, status: 200 });
+      return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
+    }
+    // Limits count per app and workspace, so only calls with the bot's token use them up.
+    const retryAfter = limiter?.take(method, typeof args.channel === 'string' ? args.channel : undefined);
+    if (retryAfter !== undefined) {
+      state.record({ method, args: said, status: 429 });
+      return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'Retry-After': String(retryAfter) });
+    }
+    state.record({ method, args: said, status: 200 });
+    // The WebClient reads the token's scopes off every answer (response_metadata.scopes).
+    sendJson(res, 200, impl(ctx, args), { 'x-oauth-scopes': scopes.join(',') });
   }
 
   const server = await listen(handle, opts.port ?? 0);
@@ -165,5 +210,7 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
         body: { ok: false, error: 'ratelimited' },
         times: n,
       }),
+    addChannel: (def) => channels.add(def),
+    removeChannel: (id) => channels.remove(id),
   };
 }

@@ -1,16 +1,19 @@
+import type { ChannelDef, Channels } from './channels';
 import type { SlackState } from './state';
+import { viewsOpen, viewsPublish } from './views';
 
 export type Args = Record<string, unknown>;
 export type Reply = Record<string, unknown> & { ok: boolean };
 
 export interface MethodContext {
   state: SlackState;
+  channels: Channels;
+  /** The bot token's scopes (chat:write.public decides whether it may post where it is not a member). */
+  scopes: readonly string[];
   teamId: string;
   botUserId: string;
   botId: string;
   userGroups: Record<string, string[]>;
-  /** Channel id → name: the workspace's channels, as conversations.info knows them. */
-  channels: Record<string, string>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -27,9 +30,22 @@ function channelOf(args: Args): string | undefined {
   return channel === undefined || channel.trim() === '' ? undefined : channel;
 }
 
+/** The channel a write goes to, or Slack's refusal: unknown, archived, or the bot is not in it. */
+function writableChannel(ctx: MethodContext, args: Args): ChannelDef | Reply {
+  const id = channelOf(args);
+  const c = id ? ctx.channels.find(id) : undefined;
+  if (!c) return fail('channel_not_found');
+  const refusal = ctx.channels.refusal(c, ctx.scopes);
+  return refusal ? fail(refusal) : c;
+}
+
+const isReply = (v: ChannelDef | Reply): v is Reply => 'ok' in v;
+
 function postMessage(ctx: MethodContext, args: Args): Reply {
-  const channel = channelOf(args);
-  if (!channel) return fail('channel_not_found');
+  const target = writableChannel(ctx, args);
+  if (isReply(target)) return target;
+  // Replies name the channel by id, whatever the request named it by.
+  const channel = target.id;
   if (!hasContent(args)) return fail('no_text');
   const ts = ctx.state.nextTs();
   const threadTs = str(args.thread_ts);
@@ -56,8 +72,9 @@ function postMessage(ctx: MethodContext, args: Args): Reply {
 }
 
 function update(ctx: MethodContext, args: Args): Reply {
-  const channel = channelOf(args);
-  if (!channel) return fail('channel_not_found');
+  const target = writableChannel(ctx, args);
+  if (isReply(target)) return target;
+  const channel = target.id;
   const ts = str(args.ts);
   const found = ts ? ctx.state.find(channel, ts) : undefined;
   if (!found) return fail('message_not_found');
@@ -69,8 +86,12 @@ function update(ctx: MethodContext, args: Args): Reply {
 }
 
 function postEphemeral(ctx: MethodContext, args: Args): Reply {
-  if (!channelOf(args)) return fail('channel_not_found');
-  if (!str(args.user)) return fail('user_not_in_channel');
+  const target = writableChannel(ctx, args);
+  if (isReply(target)) return target;
+  const user = str(args.user);
+  if (!user || (target.members !== undefined && !target.members.includes(user))) {
+    return fail('user_not_in_channel');
+  }
   if (!hasContent(args)) return fail('no_text');
   return { ok: true, message_ts: ctx.state.nextTs() };
 }
@@ -92,41 +113,26 @@ function usersInfo(ctx: MethodContext, args: Args): Reply {
   };
 }
 
-/**
- * conversations.info as Slack answers it: the conversation object for a channel id the workspace
- * has, `channel_not_found` for anything else (Slack looks channels up by id, never by name).
- * Private channels are the G… ids.
- */
+/** conversations.info takes an id only; a private channel the bot is not in does not exist for it. */
 function conversationsInfo(ctx: MethodContext, args: Args): Reply {
   const id = channelOf(args);
-  const name = id ? ctx.channels[id] : undefined;
-  if (!id || name === undefined) return fail('channel_not_found');
-  const isPrivate = id.startsWith('G');
+  const c = id ? ctx.channels.visible(id) : undefined;
+  if (!c || c.id !== id) return fail('channel_not_found');
   return {
     ok: true,
     channel: {
-      id,
-      name,
-      is_channel: true,
+      id: c.id,
+      name: c.name,
+      is_channel: !c.private,
       is_group: false,
       is_im: false,
-      is_mpim: false,
-      is_private: isPrivate,
-      created: 1_700_000_000,
-      is_archived: false,
-      is_general: name === 'general',
-      unlinked: 0,
-      name_normalized: name,
-      is_shared: false,
-      is_org_shared: false,
-      is_ext_shared: false,
-      is_pending_ext_shared: false,
-      context_team_id: ctx.teamId,
-      creator: 'U_ADMIN',
-      is_member: true,
-      topic: { value: '', creator: '', last_set: 0 },
-      purpose: { value: '', creator: '', last_set: 0 },
-      previous_names: [],
+      is_private: c.private === true,
+      is_archived: c.archived === true,
+      is_general: false,
+      is_member: c.botMember !== false,
+      created: 1700000000,
+      creator: 'U0ADMIN',
+      name_normalized: c.name,
     },
   };
 }
@@ -151,12 +157,15 @@ function authTest(ctx: MethodContext): Reply {
   };
 }
 
+/** The modelled methods, one per line in name order; anything else answers unknown_method. */
 export const METHODS: Record<string, (ctx: MethodContext, args: Args) => Reply> = {
   'auth.test': authTest,
+  'chat.postEphemeral': postEphemeral,
   'chat.postMessage': postMessage,
   'chat.update': update,
-  'chat.postEphemeral': postEphemeral,
-  'users.info': usersInfo,
   'conversations.info': conversationsInfo,
   'usergroups.users.list': usergroupUsers,
+  'users.info': usersInfo,
+  'views.open': viewsOpen,
+  'views.publish': viewsPublish,
 };

@@ -22,6 +22,10 @@ export interface SlackMessage {
 
 export class SlackState {
   readonly calls: SlackCall[] = [];
+  /** views.publish: each user's App Home view. */
+  readonly homeViews = new Map<string, Record<string, unknown>>();
+  /** views.open: trigger ids already exchanged for a view. */
+  readonly usedTriggers = new Set<string>();
   private readonly byChannel = new Map<string, SlackMessage[]>();
   private lastTs = 0;
 

@@ -1,4 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Json } from './merge-patch';
 
 export type VaultOperation = 'create' | 'update' | 'patch' | 'read' | 'list' | 'delete';
@@ -37,6 +39,9 @@ export interface AuditedRequest {
   path: string;
   token: string;
   authenticated: boolean;
+  /** The token's display name and policies, when it is a known token. */
+  displayName?: string;
+  policies?: string[];
   mountType?: string;
   mountPoint?: string;
   data?: Json;
@@ -47,10 +52,15 @@ export interface AuditedRequest {
 /**
  * Vault's audit broker: every string in request and response data (and the token) is replaced by
  * `hmac-sha256:<hex>` with a per-device salt, so the log proves what happened without holding values.
+ * With a file, it is also Vault's file audit device: one JSON object per line, appended as it happens.
  */
 export class AuditDevice {
   readonly entries: VaultAuditEntry[] = [];
   private readonly salt = randomBytes(32);
+
+  constructor(private readonly file?: string) {
+    if (file) mkdirSync(dirname(file), { recursive: true });
+  }
 
   hash(value: string): string {
     return `hmac-sha256:${createHmac('sha256', this.salt).update(value).digest('hex')}`;
@@ -67,7 +77,7 @@ export class AuditDevice {
   }
 
   logRequest(req: AuditedRequest): void {
-    this.entries.push({ type: 'request', ...this.common(req) });
+    this.write({ type: 'request', ...this.common(req) });
   }
 
   logResponse(req: AuditedRequest, outcome: { data?: Json; error?: string }): void {
@@ -75,7 +85,13 @@ export class AuditDevice {
     entry.response = { mount_type: req.mountType ?? '' };
     if (outcome.data !== undefined) entry.response.data = this.hashStructure(outcome.data);
     if (outcome.error !== undefined) entry.error = outcome.error;
+    this.write(entry);
+  }
+
+  private write(entry: VaultAuditEntry): void {
     this.entries.push(entry);
+    // Synchronous, like a blocking audit device: the line is there before the client has its answer.
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   }
 
   private common(req: AuditedRequest): Omit<VaultAuditEntry, 'type'> {
@@ -98,8 +114,8 @@ export class AuditDevice {
         ? {
             client_token: token,
             accessor: this.hash(`accessor:${req.token}`),
-            display_name: 'token',
-            policies: ['default'],
+            display_name: req.displayName ?? 'token',
+            policies: req.policies ?? ['default'],
             token_type: 'service',
           }
         : { client_token: token, accessor: '', display_name: '', policies: [], token_type: 'default' },

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Faults } from '../faults';
-import { listen, readBody, sendJson } from '../http';
+import { readBody, sendJson } from '../http';
 import { AuditDevice, type AuditedRequest, type VaultAuditEntry, type VaultOperation } from './audit';
 import { KvEngine } from './kv-engine';
 import { handleKv, kvOperation, type Outcome } from './kv-routes';
+import { listenWithListVerb } from './list-verb';
 import type { JsonObject } from './merge-patch';
-import { envelope, health, lookupSelf, parseBody, parseGoBool, queryData, tokenOf } from './wire';
+import { Tokens, type PolicyRule, type VaultTokenDef } from './tokens';
+import { envelope, health, lookupSelf, mountInfo, parseBody, parseGoBool, queryData, tokenOf } from './wire';
 
 export type { VaultAuditEntry } from './audit';
+export type { PolicyRule, VaultTokenDef } from './tokens';
 
 export interface VaultDoubleOptions {
+  /** The bot's token: may do anything (display name "token", policy "default"). */
   token: string;
   port?: number;
   /** The KV v2 mount; default "secret". */
   mount?: string;
+  /** More tokens with their own policies, e.g. the external-secrets operator's read-only one. */
+  tokens?: VaultTokenDef[];
+  /** Also write the audit log to this file, as Vault's file audit device does. */
+  auditFile?: string;
 }
 
 export interface VaultDouble {
@@ -23,6 +31,8 @@ export interface VaultDouble {
   faults: Faults;
   /** The audit device's lines, oldest first (also served as JSON at `GET /_audit`). */
   auditLog: VaultAuditEntry[];
+  /** Replaces a token's policy rules (undefined = allow everything). */
+  setTokenRules(token: string, rules: PolicyRule[] | undefined): void;
   /** Writes a version directly (no token, no CAS, no audit), e.g. seed('api-credentials/x', {...}). */
   seed(path: string, data: Record<string, unknown>, opts?: { createdTime?: string }): void;
   current(path: string): { data: JsonObject; version: number; created_time: string } | undefined;
@@ -44,7 +54,11 @@ const BASE_OPERATION: Record<string, VaultOperation> = {
 export async function createVaultDouble(opts: VaultDoubleOptions): Promise<VaultDouble> {
   const mount = (opts.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
   const faults = new Faults();
-  const audit = new AuditDevice();
+  const audit = new AuditDevice(opts.auditFile);
+  const tokens = new Tokens([
+    { token: opts.token, displayName: 'token', policies: ['default'] },
+    ...(opts.tokens ?? []),
+  ]);
   const engine = new KvEngine();
   const started = Date.now();
 
@@ -99,6 +113,7 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
 
     const requestId = randomUUID();
     const token = tokenOf(req);
+    const caller = tokens.lookup(token);
     const inMount = path.startsWith(`${mount}/`);
     const rest = inMount ? path.slice(mount.length + 1) : '';
     const entry: AuditedRequest = {
@@ -106,7 +121,8 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
       operation: inMount ? kvOperation(engine, rest, base) : base,
       path,
       token,
-      authenticated: token === opts.token,
+      authenticated: caller !== undefined,
+      ...(caller ? { displayName: caller.displayName, policies: caller.policies } : {}),
       data: parsed.body ?? queryData(url.searchParams),
       remoteAddress: req.socket.remoteAddress ?? '',
       remotePort: req.socket.remotePort,
@@ -116,10 +132,14 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     audit.logRequest(entry);
 
     let outcome: Outcome;
-    if (!entry.authenticated) outcome = { status: 403, errors: ['permission denied'] };
+    const uiMounts = /^sys\/internal\/ui\/mounts(?:\/(.*))?$/.exec(path);
+    if (!caller) outcome = { status: 403, errors: ['permission denied'] };
     else if (path === 'auth/token/lookup-self' && base === 'read')
-      outcome = { status: 200, data: lookupSelf(opts.token, started, audit.hash(`accessor:${opts.token}`)) };
-    else if (inMount) {
+      outcome = { status: 200, data: lookupSelf(caller, started, audit.hash(`accessor:${caller.token}`)) };
+    else if (uiMounts && base === 'read') outcome = mountPreflight(uiMounts[1] ?? '', caller);
+    else if (inMount && !tokens.allowed(caller, path, entry.operation)) {
+      outcome = { status: 403, errors: ['1 error occurred:\n\t* permission denied\n\n'] };
+    } else if (inMount) {
       outcome = handleKv(engine, {
         rest,
         operation: entry.operation,
@@ -140,7 +160,23 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     } else sendJson(res, outcome.status, { errors: outcome.errors ?? [] });
   }
 
-  const server = await listen(handle, opts.port ?? 0);
+  /** GET sys/internal/ui/mounts/<path>: the preflight of the `vault kv` commands (type and KV version). */
+  function mountPreflight(target: string, caller: VaultTokenDef): Outcome {
+    const info = mountInfo(mount, started);
+    if (target === '') return { status: 200, data: { secret: { [`${mount}/`]: info }, auth: {} } };
+    const sanitized = `${target.replace(/^\/+/, '').replace(/\/?$/, '/')}`;
+    if (!sanitized.startsWith(`${mount}/`) || !tokens.canSeeMount(caller, `${mount}/`)) {
+      return {
+        status: 403,
+        errors: [
+          `preflight capability check returned 403, please ensure client's policies grant access to path "${sanitized}"`,
+        ],
+      };
+    }
+    return { status: 200, data: { ...info, path: `${mount}/` } };
+  }
+
+  const server = await listenWithListVerb(handle, opts.port ?? 0);
   const toJson = (data: Record<string, unknown>): JsonObject =>
     JSON.parse(JSON.stringify(data)) as JsonObject;
   return {
@@ -148,6 +184,7 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     close: () => server.close(),
     faults,
     auditLog: audit.entries,
+    setTokenRules: (token, rules) => tokens.setRules(token, rules),
     seed: (path, data, seedOpts) => void engine.append(path, toJson(data), seedOpts?.createdTime),
     current: (path) => engine.current(path),
     versions: (path) => engine.versionCount(path),

@@ -66,13 +66,37 @@ export function health(started: number): JsonObject {
   };
 }
 
-/** GET auth/token/lookup-self's data for the double's one token. */
-export function lookupSelf(token: string, started: number, accessor: string): JsonObject {
+/** sys/internal/ui/mounts' mountInfo for the KV v2 mount. */
+export function mountInfo(mount: string, started: number): JsonObject {
+  return {
+    accessor: `kv_${started.toString(16).slice(-8)}`,
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+    description: 'key/value secret storage',
+    external_entropy_access: false,
+    local: false,
+    options: { version: '2' },
+    plugin_version: '',
+    running_plugin_version: 'v0.20.0+builtin',
+    running_sha256: '',
+    seal_wrap: false,
+    type: 'kv',
+    uuid: `00000000-0000-4000-8000-${started.toString(16).padStart(12, '0').slice(-12)}`,
+    path: `${mount}/`,
+  };
+}
+
+/** GET auth/token/lookup-self's data for a token of the double. */
+export function lookupSelf(
+  caller: { token: string; displayName: string; policies: string[] },
+  started: number,
+  accessor: string,
+): JsonObject {
+  const token = caller.token;
   return {
     accessor,
     creation_time: Math.floor(started / 1000),
     creation_ttl: 0,
-    display_name: 'token',
+    display_name: caller.displayName,
     entity_id: '',
     expire_time: null,
     explicit_max_ttl: 0,
@@ -82,7 +106,7 @@ export function lookupSelf(token: string, started: number, accessor: string): Js
     num_uses: 0,
     orphan: true,
     path: 'auth/token/create',
-    policies: ['default'],
+    policies: caller.policies,
     renewable: false,
     ttl: 0,
     type: 'service',

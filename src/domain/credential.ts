@@ -20,7 +20,21 @@ export interface HealthCheck {
   url: string;
   /** Optional JSON field that must equal a value, e.g. payment_gateway = connected. */
   expect?: { field: string; equals: string | number | boolean };
+  /**
+   * The runbook's check of a batch processor: no authentication error in its pods' logs since the
+   * new value was deployed (`kubectl logs deployment/<name> --tail=<tailLines>`).
+   */
+  logs?: LogCheck;
 }
+
+export interface LogCheck {
+  /** A line matching this (case-insensitive regular expression) is an authentication error. */
+  errorPattern: string;
+  /** How many of each pod's latest lines are read. */
+  tailLines: number;
+}
+
+export const DEFAULT_LOG_ERROR_PATTERN = 'authentication (failed|error)|unauthori[sz]ed|\\b401\\b';
 
 export interface KubernetesRef {
   namespace: string;

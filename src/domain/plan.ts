@@ -39,6 +39,8 @@ export interface Plan {
   missing: string[];
   /** Catalog vs store metadata disagreements. */
   drift: string[];
+  /** Why the summary cannot be posted in the credential's channel, found before anything rotates. */
+  channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
 }
@@ -55,10 +57,18 @@ export interface PlanInput {
   discovered?: DiscoveredConsumer[];
   storedConsumers?: string[];
   storedIssuer?: string;
+  channelProblem?: string;
 }
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
-export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer }: PlanInput): Plan {
+export function buildPlan({
+  spec,
+  age,
+  discovered,
+  storedConsumers,
+  storedIssuer,
+  channelProblem,
+}: PlanInput): Plan {
   const drift = discovered ? consumerDrift(spec, discovered) : undefined;
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
     const w = consumerWhere(c);
@@ -102,7 +112,13 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
       ...consumers.filter((c) => c.action === 'wait-cache').map((c) => `wait for ${c.name} cache`),
       ...consumers.filter((c) => c.action === 'next-job').map((c) => `${c.name}: next job uses new`),
     ],
-    verify: [...checked.map((n) => `health ${n}`), `new key active at ${spec.issuer.name}`],
+    verify: [
+      ...checked.map((n) => `health ${n}`),
+      ...spec.consumers
+        .filter((c) => c.health?.logs)
+        .map((c) => `logs of ${c.name}: no authentication errors`),
+      `new key active at ${spec.issuer.name}`,
+    ],
     'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
@@ -118,6 +134,7 @@ export function buildPlan({ spec, age, discovered, storedConsumers, storedIssuer
     undeclared,
     missing,
     drift: metadataDrift,
+    ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
   };

@@ -142,8 +142,13 @@ export interface HealthResult {
   detail: string;
 }
 
+export interface HealthCheckOptions {
+  /** When the value being verified began to reach the consumers: evidence older than this does not count. */
+  since?: Date;
+}
+
 export interface HealthChecker {
-  check(consumer: Consumer): Promise<HealthResult>;
+  check(consumer: Consumer, opts?: HealthCheckOptions): Promise<HealthResult>;
 }
 
 // ---------------------------------------------------------------- AuditLog
@@ -188,6 +193,11 @@ export interface ChatNotifier {
   summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }>;
   /** Resolves once queued progress updates were sent (graceful shutdown). */
   idle?(): Promise<void>;
+  /**
+   * Why the summary could not be posted in `channel` (the fallback channel when undefined): it does
+   * not exist, is archived, or the bot may not post there. Undefined when it can. Never throws.
+   */
+  channelProblem?(channel: string | undefined): Promise<string | undefined>;
 }
 
 // ---------------------------------------------------------------- IncidentChannel

@@ -8,7 +8,7 @@ import { buildPlan, type Plan } from '../domain/plan';
 import { assessAge, emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
 import type { EmergencyScope } from '../domain/incident';
 import { mapLimit } from './bounded';
-import type { AuditLog, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
+import type { AuditLog, ChatNotifier, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
@@ -30,6 +30,8 @@ export interface RotationServiceDeps {
   immediateDeadlineMs?: number;
   /** Schedules the half-way and final deadline checks of an emergency run (delayed jobs). */
   scheduleDeadlines?: (run: Run, deadlineMs: number) => Promise<void>;
+  /** Checks the channel a plan's summary goes to (Slack: conversations.info). */
+  chat?: Pick<ChatNotifier, 'channelProblem'>;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -54,13 +56,15 @@ export class RotationService implements RotationRequests {
 
   async plan(name: string): Promise<Plan> {
     const spec = this.spec(name);
-    const [stored, discovered] = await Promise.all([
+    const [stored, discovered, channelProblem] = await Promise.all([
       this.deps.store.read(spec.store),
       spec.kubernetesSecret ? this.deps.deployer.discover(spec.kubernetesSecret) : Promise.resolve(undefined),
+      this.deps.chat?.channelProblem?.(spec.channel),
     ]);
     return buildPlan({
       spec,
       age: this.ageOf(spec, stored),
+      ...(channelProblem ? { channelProblem } : {}),
       ...(discovered ? { discovered } : {}),
       ...(stored?.metadata?.consumers ? { storedConsumers: stored.metadata.consumers } : {}),
       ...(stored?.metadata?.issuer ? { storedIssuer: stored.metadata.issuer } : {}),

@@ -58,6 +58,35 @@ describe('scheduled rotation when things go wrong', () => {
     });
   });
 
+  describe('when the batch processor logs authentication failures after the deploy began', () => {
+    beforeEach(async () => {
+      h = await startHarness({ rolloutDelayMs: 800 });
+    });
+
+    it('fails verification on its logs, as the runbook checks them, and rolls back', async () => {
+      const oldValue = h.world.vault.current(PATH)!.data.api_key as string;
+      const { id } = await h.services.service.start({ credential: NAME, requester: alice });
+      await h.waitForRun(id, (r) => r.facts.deploys?.forward?.syncRequestedAt !== undefined);
+      // Its HTTP health stays green: only `kubectl logs deployment/batch-processor` shows it.
+      h.world.kubernetes.appendLog(
+        'payments',
+        'batch-processor',
+        'level=error msg="payment-gateway-api: authentication failed: 401 Unauthorized from payment-provider.example.com"',
+      );
+      const run = await h.waitForRun(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      expect(run.failure).toMatchObject({ step: 'verify', code: 'verify_failed' });
+      expect(run.failure?.message).toMatch(
+        /batch-processor \(200, payment_gateway=connected; logs: 2 authentication errors \(2 pods, last 50 lines\), e\.g\. batch-processor-\S+: level=error msg="payment-gateway-api: authentication failed/,
+      );
+      // The failure predates the rollback's deploy: the previous key verifies clean.
+      expect(run.steps.find((s) => s.name === 'reverify-previous')?.status).toBe('done');
+      expect(h.world.vault.current(PATH)!.data.api_key).toBe(oldValue);
+      expect(h.world.provider.accepts(oldValue)).toBe(true);
+    });
+  });
+
   describe('when a rotation of the credential is already running', () => {
     beforeEach(async () => {
       h = await startHarness({ rolloutDelayMs: 800 });

@@ -101,6 +101,36 @@ describe('a scheduled rotation driven from Slack', () => {
     );
   });
 
+  it("ends with the progress message in the run's final state under Slack's default rate limits", async () => {
+    const { id, ts } = await requestPlan();
+    // Another part of the app has just spent chat.update's Tier 3 minute: the run's updates meet 429s.
+    const api = (method: string, form: Record<string, string>) =>
+      fetch(`${h.world.slack.url}${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.env.SLACK_BOT_TOKEN!}` },
+        body: new URLSearchParams(form),
+      });
+    const other = (await (await api('chat.postMessage', { channel: 'C_SRE', text: 'x' })).json()) as {
+      ts: string;
+    };
+    for (let i = 0; i < 50; i++) await api('chat.update', { channel: 'C_SRE', ts: other.ts, text: `x${i}` });
+
+    expect((await click(id, ts, 'U0BOB')).status).toBe(200);
+    const run = await eventually(async () => {
+      const r = (await h.services.service.history(NAME))[0];
+      return r?.status === 'finished' ? r : undefined;
+    }, 30_000);
+    expect(run.outcome).toBe('succeeded');
+    await h.services.chat.idle?.();
+    const limited = calls('chat.update').filter((c) => c.status === 429 && c.args.channel === CHANNEL);
+    expect(limited.length).toBeGreaterThan(0);
+    const progress = h.world.slack.messages(CHANNEL).find((m) => m.ts === run.slack?.progressTs);
+    expect(progress?.text).toBe(`Rotation of ${NAME}: ${run.steps.length}/${run.steps.length} steps done`);
+    const shown = JSON.stringify(progress?.blocks);
+    expect(shown).toContain(`Rotation of *${NAME}*: done`);
+    expect(shown).not.toMatch(/⏳|○/);
+  });
+
   it('refuses self-approval, then starts exactly one run when approvers click at once', async () => {
     // Bob may approve this credential, but not his own request.
     const { id, ts } = await requestPlan('U0BOB');
@@ -140,6 +170,59 @@ describe('a scheduled rotation driven from Slack', () => {
       await click(id, ts, 'U0BOB');
       await eventually(() => calls('chat.postEphemeral').find((c) => c.args.user === 'U0BOB'));
       expect(await h.services.service.history(NAME)).toEqual([]);
+    });
+  });
+});
+
+describe('the plan of a credential whose channel the bot cannot post in', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const planFor = async (user: string) => {
+    const res = await postSigned(
+      h.slackEndpoint,
+      h.env.SLACK_SIGNING_SECRET!,
+      slashCommandBody({
+        text: `plan ${NAME}`,
+        user,
+        channel: CHANNEL,
+        responseUrl: h.world.slack.responseUrl(`plan-${user}`),
+      }),
+    );
+    expect(res.status).toBe(200);
+    const answer = await eventually(() =>
+      h.world.slack
+        .calls()
+        .find(
+          (c) =>
+            c.responseUrlId === `plan-${user}` ||
+            (c.method === 'chat.postMessage' && c.args.channel === CHANNEL),
+        ),
+    );
+    return JSON.stringify(answer.args);
+  };
+
+  it('says the channel does not exist before anything is rotated', async () => {
+    h.world.slack.removeChannel('C_PAYMENTS');
+    const plan = await planFor('U0ALICE');
+    expect(plan).toContain('Summary channel');
+    expect(plan).toContain('channel C_PAYMENTS does not exist or the bot cannot see it (channel_not_found)');
+    expect(await h.services.service.history(NAME)).toEqual([]);
+    expect(h.world.provider.activeKeys()).toHaveLength(3);
+  });
+
+  it('says so for a private channel without the bot, and for an archived channel', async () => {
+    h.world.slack.addChannel({ id: 'C_PAYMENTS', name: 'payments', private: true, botMember: false });
+    // A private channel the bot is not in is invisible to it: conversations.info cannot tell the two apart.
+    expect(await planFor('U0ALICE')).toContain('(channel_not_found)');
+    h.world.slack.addChannel({ id: 'C_PAYMENTS', name: 'payments', archived: true });
+    expect(await h.services.service.plan(NAME)).toMatchObject({
+      channelProblem: '#payments (C_PAYMENTS) is archived: Slack refuses posts there (is_archived)',
     });
   });
 });

@@ -218,6 +218,35 @@ export class SlackNotifier implements ChatNotifier {
     void this.pending.get(key)?.done.then(() => this.sent.delete(key));
   }
 
+  /**
+   * Why a summary cannot be posted in `channel` (default the fallback channel), from
+   * conversations.info and the token's scopes: chat.postMessage would answer channel_not_found,
+   * is_archived or not_in_channel. Undefined when it can, or when the channel is named rather than
+   * given by id (conversations.info takes ids only). Never throws.
+   */
+  async channelProblem(channel: string | undefined): Promise<string | undefined> {
+    const id = channel ?? this.opts.fallbackChannel;
+    if (!id || !/^[CG][A-Z0-9_]+$/.test(id)) return undefined;
+    try {
+      const res = await this.client.conversations.info({ channel: id });
+      const c = res.channel;
+      const name = c?.name ? `#${c.name}` : id;
+      if (c?.is_archived) return `${name} (${id}) is archived: Slack refuses posts there (is_archived)`;
+      const scopes = res.response_metadata?.scopes ?? [];
+      if (c?.is_member === false && (c.is_private || !scopes.includes('chat:write.public'))) {
+        return `the bot is not in ${name} (${id}): Slack refuses its posts there (not_in_channel); invite it with /invite`;
+      }
+      return undefined;
+    } catch (e) {
+      const code = (e as { data?: { error?: unknown } }).data?.error;
+      if (code === 'channel_not_found') {
+        return `channel ${id} does not exist or the bot cannot see it (channel_not_found)`;
+      }
+      this.opts.logger?.warn({ channel: id, err: chatError('channel check', id, e) }, 'channel not checked');
+      return undefined;
+    }
+  }
+
   /** Resolves once every scheduled progress update has been sent (or given up). */
   async idle(): Promise<void> {
     await Promise.all([...this.pending.values()].map((p) => p.done));

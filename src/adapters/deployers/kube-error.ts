@@ -11,6 +11,18 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+/** OpenSSL's verdicts on a server certificate (Node error codes): retrying never changes them. */
+const TLS_CODE = /^(?:UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT|ERR_SSL_)[A-Z_]*$/;
+
+function tlsCode(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && depth < 3; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_CODE.test(code)) return code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** The Status reason (e.g. NotFound), never its message: a message may echo field values. */
 function statusReason(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
@@ -71,6 +83,14 @@ export function toDeployerError(e: unknown, action: string, what: string): Rotat
     return new RotatorError('deploy_failed', `cannot ${action} ${what}: Kubernetes API answered ${suffix}`, {
       context: { ...context, status },
     });
+  }
+  const tls = tlsCode(e);
+  if (tls) {
+    return new RotatorError(
+      'deploy_failed',
+      `cannot ${action} ${what}: the Kubernetes API's certificate is not trusted (${tls}); check the kubeconfig's certificate-authority`,
+      { context: { ...context, network: tls } },
+    );
   }
   const network = networkCode(e);
   if (network) {

@@ -3,12 +3,10 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  Observable,
   PatchStrategy,
   setHeaderOptions,
   type ConfigurationOptions,
   type KubeConfig,
-  type ObservableMiddleware,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import type { KubernetesRef } from '../../domain/credential';
@@ -17,6 +15,7 @@ import type { Deployer, DiscoveredConsumer, RolloutState } from '../../domain/po
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { externalSecretSynced } from './external-secret-status';
 import { toDeployerError } from './kube-error';
+import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
 import { secretReferences } from './secret-references';
 
@@ -33,16 +32,6 @@ const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 /** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-function timeoutMiddleware(ms: number): ObservableMiddleware {
-  return {
-    pre: (ctx) => {
-      ctx.setSignal(AbortSignal.timeout(ms));
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (rsp) => new Observable(Promise.resolve(rsp)),
-  };
-}
 
 /** The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status, discovery. */
 export class KubernetesDeployer implements Deployer {
@@ -63,10 +52,7 @@ export class KubernetesDeployer implements Deployer {
       retryable: (e) => isRotatorError(e) && e.transient,
       ...opts.retry,
     };
-    this.options = {
-      middleware: [timeoutMiddleware(opts.timeoutMs ?? 10_000)],
-      middlewareMergeStrategy: 'append',
-    };
+    this.options = requestTimeout(opts.timeoutMs ?? 10_000);
   }
 
   /**

@@ -2,10 +2,20 @@ import { RotatorError } from '../../domain/errors';
 import type { HealthResult } from '../../domain/ports';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
 
+/** When the value being verified began to reach the consumers (the latest deploy's first action). */
+function deployStarted(ctx: StepContext): Date | undefined {
+  const d = ctx.run.facts.deploys?.rollback ?? ctx.run.facts.deploys?.forward;
+  const at = d?.syncRequestedAt ?? d?.restartRequestedAt ?? d?.doneAt;
+  return at ? new Date(at) : undefined;
+}
+
 /** Health of every consumer that declares a check; unhealthy ones get `verifyGraceMs` to recover. */
 export async function checkConsumers(ctx: StepContext, label: string): Promise<StepOutcome> {
+  const deployedFrom = deployStarted(ctx);
   const results: HealthResult[] = await Promise.all(
-    ctx.spec.consumers.filter((c) => c.health).map((c) => ctx.deps.health.check(c)),
+    ctx.spec.consumers
+      .filter((c) => c.health)
+      .map((c) => ctx.deps.health.check(c, deployedFrom ? { since: deployedFrom } : {})),
   );
   const bad = results.filter((r) => !r.ok);
   if (bad.length === 0) {

@@ -159,6 +159,26 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     });
   });
 
+  describe("when the server's certificate was not signed by the kubeconfig's CA", () => {
+    it('refuses to talk to it, once, saying why', async () => {
+      const path = join(dir, 'no-ca');
+      // Without certificate-authority-data the client trusts only the system roots.
+      await writeFile(path, k8s.kubeconfig().replace(/^\s*certificate-authority-data:.*$/m, ''));
+      const untrusting = new KubernetesDeployer(kubeConfigFrom({ kubeconfigPath: path }), {
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, onRetry },
+        timeoutMs: 2_000,
+      });
+      await expect(untrusting.rolloutStatus(web)).rejects.toMatchObject({
+        code: 'deploy_failed',
+        transient: false,
+        message: expect.stringMatching(/certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/),
+      });
+      expect(onRetry).not.toHaveBeenCalled();
+      expect(k8s.kubeconfig()).toMatch(/certificate-authority-data: \S+/);
+      expect(k8s.kubeconfig()).not.toContain('insecure-skip-tls-verify');
+    });
+  });
+
   describe('when the deployment does not exist', () => {
     it('fails with deploy_failed naming it, without retrying', async () => {
       await expect(deployer.rolloutStatus({ namespace: NS, deployment: 'ghost' })).rejects.toMatchObject({

@@ -1,5 +1,6 @@
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
 import { eventually } from '../../helpers/eventually';
+import { tlsFetch } from '../../helpers/tls-fetch';
 
 const TOKEN = 'test-token';
 const NS = 'prod';
@@ -42,7 +43,7 @@ describe('Kubernetes double (raw HTTP)', () => {
     path: string,
     init: { method?: string; contentType?: string; body?: unknown; token?: string | null } = {},
   ) =>
-    fetch(`${k8s.url}${path}`, {
+    tlsFetch(k8s.caPem)(`${k8s.url}${path}`, {
       method: init.method ?? 'GET',
       headers: {
         ...(init.token === null ? {} : { authorization: `Bearer ${init.token ?? TOKEN}` }),
@@ -245,7 +246,7 @@ describe('Kubernetes double (raw HTTP)', () => {
 
   describe('when a fault is injected over HTTP', () => {
     it('answers with it, then recovers', async () => {
-      await fetch(`${k8s.url}/_faults`, {
+      await tlsFetch(k8s.caPem)(`${k8s.url}/_faults`, {
         method: 'POST',
         body: JSON.stringify({ path: '/deployments/', status: 503, body: { kind: 'Status' }, times: 1 }),
       });
@@ -259,6 +260,269 @@ describe('Kubernetes double (raw HTTP)', () => {
 
     it('does not dump the cluster state, Secret values included, without the token', async () => {
       expect((await call('/_state', { token: null })).status).toBe(401);
+    });
+  });
+
+  describe('when listing with selectors and pages', () => {
+    beforeEach(() => {
+      for (const name of ['api', 'ui', 'worker']) k8s.addDeployment({ namespace: NS, name, secretRefs: [] });
+    });
+
+    const names = async (query: string) =>
+      (await (await call(`/apis/apps/v1/namespaces/${NS}/deployments?${query}`)).json()) as {
+        items: Array<{ metadata: { name: string } }>;
+        metadata: { continue?: string; remainingItemCount?: number };
+      };
+
+    it('filters by label: k=v, k!=v, k in (…), and a bare key', async () => {
+      const pick = async (selector: string) =>
+        (await names(`labelSelector=${encodeURIComponent(selector)}`)).items.map((i) => i.metadata.name);
+      expect(await pick('app=ui')).toEqual(['ui']);
+      expect(await pick('app!=ui')).toEqual(['api', 'web-app', 'worker']);
+      expect(await pick('app in (api,worker)')).toEqual(['api', 'worker']);
+      expect(await pick('app')).toEqual(['api', 'ui', 'web-app', 'worker']);
+      expect(await pick('!app')).toEqual([]);
+      const bad = await call(
+        `/apis/apps/v1/deployments?fieldSelector=${encodeURIComponent('spec.replicas=2')}`,
+      );
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({
+        reason: 'BadRequest',
+        message: 'field label not supported: spec.replicas',
+      });
+    });
+
+    it('pages with limit and continue, the last page without a continue token', async () => {
+      const first = await names('limit=3');
+      expect(first.items.map((i) => i.metadata.name)).toEqual(['api', 'ui', 'web-app']);
+      expect(first.metadata.remainingItemCount).toBe(1);
+      const second = await names(`limit=3&continue=${encodeURIComponent(first.metadata.continue!)}`);
+      expect(second.items.map((i) => i.metadata.name)).toEqual(['worker']);
+      expect(second.metadata.continue).toBeUndefined();
+    });
+  });
+
+  describe('when watching', () => {
+    /** Reads watch events until `n` arrived (or the stream ends). */
+    async function events(path: string, n: number, act?: () => Promise<unknown>) {
+      const { request } = await import('node:https');
+      return new Promise<
+        Array<{ type: string; object: { metadata: { name: string; resourceVersion: string } } }>
+      >((resolve, reject) => {
+        const got: Array<{ type: string; object: { metadata: { name: string; resourceVersion: string } } }> =
+          [];
+        const req = request(
+          `${k8s.url}${path}`,
+          { headers: { authorization: `Bearer ${TOKEN}` }, ca: k8s.caPem },
+          (res) => {
+            let buf = '';
+            res.on('data', (d: Buffer) => {
+              buf += d.toString();
+              const lines = buf.split('\n');
+              buf = lines.pop()!;
+              for (const l of lines) got.push(JSON.parse(l) as (typeof got)[number]);
+              if (got.length >= n) {
+                req.destroy();
+                resolve(got);
+              }
+            });
+            res.on('end', () => resolve(got));
+            void act?.();
+          },
+        );
+        req.on('error', (e) => (got.length >= n ? undefined : reject(e)));
+        req.end();
+      });
+    }
+
+    it('starts with ADDED for what exists, then streams changes of the selected object only', async () => {
+      k8s.addDeployment({ namespace: NS, name: 'other', secretRefs: [] });
+      const got = await events(
+        `/apis/apps/v1/namespaces/${NS}/deployments?watch=true&fieldSelector=metadata.name%3Dweb-app`,
+        2,
+        () =>
+          call(`/apis/apps/v1/namespaces/${NS}/deployments/other`, {
+            method: 'PATCH',
+            contentType: 'application/merge-patch+json',
+            body: { metadata: { labels: { a: 'b' } } },
+          }).then(() =>
+            call(deploymentPath, {
+              method: 'PATCH',
+              contentType: 'application/merge-patch+json',
+              body: { metadata: { labels: { a: 'b' } } },
+            }),
+          ),
+      );
+      expect(got.map((e) => [e.type, e.object.metadata.name])).toEqual([
+        ['ADDED', 'web-app'],
+        ['MODIFIED', 'web-app'],
+      ]);
+    });
+
+    it('resumes from a resourceVersion, replaying what changed since, and answers 410 Gone when that is too old', async () => {
+      const rv = (
+        (await (await call(`/api/v1/namespaces/${NS}/secrets`)).json()) as {
+          metadata: { resourceVersion: string };
+        }
+      ).metadata.resourceVersion;
+      k8s.addSecret(NS, 'payment-gateway-api', { api_key: 'v2' });
+      k8s.addSecret(NS, 'another', { k: 'v' });
+      const got = await events(`/api/v1/namespaces/${NS}/secrets?watch=1&resourceVersion=${rv}`, 2);
+      expect(got.map((e) => [e.type, e.object.metadata.name])).toEqual([
+        ['MODIFIED', 'payment-gateway-api'],
+        ['ADDED', 'another'],
+      ]);
+      for (let i = 0; i < 2_100; i++) k8s.addSecret(NS, 'another', { k: String(i) });
+      const gone = await events(`/api/v1/namespaces/${NS}/secrets?watch=1&resourceVersion=${rv}`, 1);
+      expect(gone).toEqual([
+        {
+          type: 'ERROR',
+          object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }),
+        },
+      ]);
+    });
+
+    it('sends DELETED for the pods a rollout replaces, which belong to the new ReplicaSet', async () => {
+      const before = k8s.pods(NS, 'web-app');
+      const got = await events(
+        `/api/v1/namespaces/${NS}/pods?watch=true&labelSelector=app%3Dweb-app&resourceVersion=${
+          (
+            (await (await call(`/api/v1/namespaces/${NS}/pods`)).json()) as {
+              metadata: { resourceVersion: string };
+            }
+          ).metadata.resourceVersion
+        }`,
+        4,
+        () =>
+          call(deploymentPath, {
+            method: 'PATCH',
+            contentType: 'application/strategic-merge-patch+json',
+            body: restartBody,
+          }),
+      );
+      expect(
+        got
+          .filter((e) => e.type === 'DELETED')
+          .map((e) => e.object.metadata.name)
+          .sort(),
+      ).toEqual([...before].sort());
+      await eventually(() => k8s.restarts(NS, 'web-app') === 1);
+      const after = k8s.pods(NS, 'web-app');
+      expect(after.some((p) => before.includes(p))).toBe(false);
+      const pod = (await (await call(`/api/v1/namespaces/${NS}/pods/${after[0]!}`)).json()) as {
+        metadata: { labels: Record<string, string>; ownerReferences: Array<{ kind: string; name: string }> };
+        status: { phase: string };
+      };
+      const hash = pod.metadata.labels['pod-template-hash']!;
+      expect(after[0]).toMatch(new RegExp(`^web-app-${hash}-[a-z0-9]{5}$`));
+      expect(pod.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'ReplicaSet', name: `web-app-${hash}` }),
+      ]);
+      expect(pod.status.phase).toBe('Running');
+    });
+  });
+
+  describe('when a pod is deleted', () => {
+    it('the ReplicaSet replaces it, and the pod that kept running keeps the value it started with', async () => {
+      k8s.addSecret(NS, 'payment-gateway-api', { api_key: 'rotated' });
+      const [first] = k8s.pods(NS, 'web-app');
+      expect((await call(`/api/v1/namespaces/${NS}/pods/${first!}`, { method: 'DELETE' })).status).toBe(200);
+      await eventually(
+        () => k8s.pods(NS, 'web-app').length === 2 && !k8s.pods(NS, 'web-app').includes(first!),
+      );
+      expect(k8s.pods(NS, 'web-app')).not.toContain(first);
+      expect(k8s.podValue(NS, 'web-app', 'payment-gateway-api', 'api_key')).toBe('old-value');
+    });
+  });
+
+  describe('when an update or patch carries a stale resourceVersion', () => {
+    it('answers 409 Conflict to both, and a PUT with the current one succeeds', async () => {
+      const current = (await (await call(deploymentPath)).json()) as {
+        metadata: { resourceVersion: string };
+      } & Record<string, unknown>;
+      const stale = { ...current, metadata: { ...current.metadata, resourceVersion: '1' } };
+      const put = await call(deploymentPath, { method: 'PUT', contentType: 'application/json', body: stale });
+      expect(put.status).toBe(409);
+      expect(await put.json()).toMatchObject({
+        reason: 'Conflict',
+        details: { name: 'web-app', group: 'apps', kind: 'deployments' },
+      });
+      const patch = await call(deploymentPath, {
+        method: 'PATCH',
+        contentType: 'application/merge-patch+json',
+        body: { metadata: { resourceVersion: '1' } },
+      });
+      expect(patch.status).toBe(409);
+      const ok = await call(deploymentPath, {
+        method: 'PUT',
+        contentType: 'application/json',
+        body: current,
+      });
+      expect(ok.status).toBe(200);
+    });
+  });
+
+  describe('when a field has the wrong type', () => {
+    it('answers 422 Invalid to a patch and 400 to a replace, naming the Go type', async () => {
+      const patched = await call(deploymentPath, {
+        method: 'PATCH',
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { replicas: 'two' } },
+      });
+      expect(patched.status).toBe(422);
+      expect(await patched.json()).toMatchObject({
+        reason: 'Invalid',
+        message:
+          ' "" is invalid: patch: Invalid value: "map[spec:map[replicas:two]]": unrecognized type: int32',
+        details: { causes: [{ reason: 'FieldValueInvalid', field: 'patch' }] },
+      });
+      const negative = await call(deploymentPath, {
+        method: 'PATCH',
+        contentType: 'application/merge-patch+json',
+        body: { spec: { replicas: -1 } },
+      });
+      expect(negative.status).toBe(422);
+      expect(await negative.json()).toMatchObject({
+        message:
+          'Deployment.apps "web-app" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+      });
+      const current = (await (await call(deploymentPath)).json()) as {
+        spec: Record<string, unknown>;
+      } & Record<string, unknown>;
+      const put = await call(deploymentPath, {
+        method: 'PUT',
+        contentType: 'application/json',
+        body: { ...current, spec: { ...current.spec, replicas: 'two' } },
+      });
+      expect(put.status).toBe(400);
+      expect(await put.json()).toMatchObject({
+        message:
+          'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32',
+      });
+    });
+  });
+
+  describe('when discovering', () => {
+    it('serves /version, /api, /apis and each group-version, v1beta1 ExternalSecrets included', async () => {
+      expect(await (await call('/version')).json()).toMatchObject({ major: '1', minor: '32' });
+      expect(await (await call('/api')).json()).toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+      const groups = (await (await call('/apis')).json()) as {
+        groups: Array<{ name: string; preferredVersion: { version: string } }>;
+      };
+      expect(groups.groups.map((g) => [g.name, g.preferredVersion.version])).toEqual([
+        ['apps', 'v1'],
+        ['external-secrets.io', 'v1'],
+      ]);
+      const beta = (await (await call('/apis/external-secrets.io/v1beta1')).json()) as {
+        resources: Array<{ name: string; shortNames?: string[] }>;
+      };
+      expect(beta.resources[0]).toMatchObject({ name: 'externalsecrets', shortNames: ['es'] });
+      const es = await (
+        await call(`/apis/external-secrets.io/v1beta1/namespaces/${NS}/externalsecrets/payment-gateway-api`)
+      ).json();
+      expect(es).toMatchObject({ apiVersion: 'external-secrets.io/v1beta1', kind: 'ExternalSecret' });
+      const core = (await (await call('/api/v1')).json()) as { resources: Array<{ name: string }> };
+      expect(core.resources.map((r) => r.name)).toEqual(['pods', 'pods/log', 'secrets']);
     });
   });
 });

@@ -303,3 +303,56 @@ describe('the audit device', () => {
     expect(JSON.stringify(vault.auditLog)).not.toContain('wrong');
   });
 });
+
+describe('when another client has a token of its own', () => {
+  const ESO = 'eso-token';
+  beforeEach(async () => {
+    await vault.close();
+    vault = await createVaultDouble({
+      token: TOKEN,
+      tokens: [
+        {
+          token: ESO,
+          displayName: 'token-external-secrets',
+          policies: ['default', 'external-secrets'],
+          rules: [{ path: 'secret/data/api-credentials/*', capabilities: ['read'] }],
+        },
+      ],
+    });
+    vault.seed(PATH, { api_key: OLD_KEY });
+  });
+
+  it('may do what its policy allows, is refused the rest with 403, and is audited under its name', async () => {
+    expect((await call('GET', `/v1/secret/data/${PATH}`, { token: ESO })).status).toBe(200);
+    const write = await call('POST', `/v1/secret/data/${PATH}`, {
+      token: ESO,
+      body: { data: { api_key: 'x' } },
+    });
+    expect(write).toEqual({
+      status: 403,
+      body: { errors: ['1 error occurred:\n\t* permission denied\n\n'] },
+    });
+    expect((await call('GET', '/v1/secret/metadata/api-credentials/?list=true', { token: ESO })).status).toBe(
+      403,
+    );
+    expect((await call('GET', '/v1/auth/token/lookup-self', { token: ESO })).body).toMatchObject({
+      data: { display_name: 'token-external-secrets', policies: ['default', 'external-secrets'] },
+    });
+    const responses = vault.auditLog.filter((e) => e.type === 'response');
+    expect(responses.map((e) => [e.request.operation, e.auth.display_name, e.error !== undefined])).toEqual([
+      ['read', 'token-external-secrets', false],
+      ['update', 'token-external-secrets', true],
+      ['list', 'token-external-secrets', true],
+      ['read', 'token-external-secrets', false],
+    ]);
+  });
+
+  it('loses read access when its rules change, and the kv preflight refuses it a mount it cannot see', async () => {
+    vault.setTokenRules(ESO, [{ path: 'other/*', capabilities: ['read'] }]);
+    expect((await call('GET', `/v1/secret/data/${PATH}`, { token: ESO })).status).toBe(403);
+    const preflight = await call('GET', `/v1/sys/internal/ui/mounts/secret/${PATH}`, { token: ESO });
+    expect(preflight.status).toBe(403);
+    const allowed = await call('GET', `/v1/sys/internal/ui/mounts/secret/${PATH}`);
+    expect(allowed.body).toMatchObject({ data: { type: 'kv', options: { version: '2' }, path: 'secret/' } });
+  });
+});

@@ -128,4 +128,54 @@ describe('SlackNotifier', () => {
       message: expect.stringContaining('channel_not_found'),
     });
   });
+
+  describe('channelProblem', () => {
+    const notifier = (d: SlackDouble) =>
+      new SlackNotifier({
+        client: createWebClient({
+          token: TOKEN,
+          slackApiUrl: d.url,
+          logger: pino({ level: 'silent' }),
+          retryConfig: { retries: 0 },
+        }),
+        views: runViews,
+        fallbackChannel: 'C_SECURITY',
+      });
+
+    it('finds nothing wrong with a channel the bot is in, the fallback channel included', async () => {
+      const n = notifier(double);
+      expect(await n.channelProblem('C_PAYMENTS')).toBeUndefined();
+      expect(await n.channelProblem(undefined)).toBeUndefined();
+    });
+
+    it('names a channel that does not exist, and an archived one', async () => {
+      const n = notifier(double);
+      expect(await n.channelProblem('C_GONE')).toBe(
+        'channel C_GONE does not exist or the bot cannot see it (channel_not_found)',
+      );
+      double.addChannel({ id: 'C_OLD', name: 'old', archived: true });
+      expect(await n.channelProblem('C_OLD')).toBe(
+        '#old (C_OLD) is archived: Slack refuses posts there (is_archived)',
+      );
+    });
+
+    it('says the bot is not in a public channel when its token lacks chat:write.public', async () => {
+      double.addChannel({ id: 'C_OUTSIDE', name: 'outside', botMember: false });
+      expect(await notifier(double).channelProblem('C_OUTSIDE')).toBeUndefined();
+      const narrow = await createSlackDouble({ botToken: TOKEN, scopes: ['chat:write', 'channels:read'] });
+      try {
+        narrow.addChannel({ id: 'C_OUTSIDE', name: 'outside', botMember: false });
+        expect(await notifier(narrow).channelProblem('C_OUTSIDE')).toBe(
+          'the bot is not in #outside (C_OUTSIDE): Slack refuses its posts there (not_in_channel); invite it with /invite',
+        );
+      } finally {
+        await narrow.close();
+      }
+    });
+
+    it('does not guess about a channel given by name (conversations.info takes ids)', async () => {
+      expect(await notifier(double).channelProblem('payments')).toBeUndefined();
+      expect(double.calls().filter((c) => c.method === 'conversations.info')).toEqual([]);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadCatalog, parseCatalog } from '../../../src/catalog';
+import { DEFAULT_LOG_ERROR_PATTERN } from '../../../src/domain/credential';
 import { RotatorError } from '../../../src/domain/errors';
 
 const SHIPPED = join(__dirname, '../../../credentials.yaml');
@@ -46,6 +47,16 @@ describe('the shipped credentials.yaml', () => {
         name: 'payment-provider.example.com',
         keyName: 'production-integration',
       },
+    });
+  });
+
+  it('verifies batch-processor by its logs too, as the runbook does', () => {
+    const batch = catalog.credentials
+      .get('payment-gateway-api')
+      ?.consumers.find((c) => c.name === 'batch-processor');
+    expect(batch?.health?.logs).toEqual({
+      errorPattern: 'authentication failed|unauthorized',
+      tailLines: 50,
     });
   });
 
@@ -102,7 +113,25 @@ const yamlOf = (...credentials: Record<string, unknown>[]) =>
 const catalogOf = (access: Record<string, unknown>, ...credentials: Record<string, unknown>[]) =>
   stringify({ access, credentials });
 
+const consumerWithLogs = {
+  name: 'crm-sync',
+  reload: 'startup',
+  kubernetes: { namespace: 'sales', deployment: 'crm-sync' },
+  health: { url: 'https://crm-sync.example.org/health', logs: {} },
+};
+
 describe('parseCatalog', () => {
+  describe('when a consumer declares a log check without settings', () => {
+    it('reads the last 50 lines for the default authentication-error pattern', () => {
+      const catalog = parseCatalog(yamlOf(credential({ consumers: [consumerWithLogs] })), ENV);
+      const logs = catalog.credentials.get('crm-integration')?.consumers[0]?.health?.logs;
+      expect(logs).toEqual({ errorPattern: DEFAULT_LOG_ERROR_PATTERN, tailLines: 50 });
+      const pattern = new RegExp(logs!.errorPattern, 'i');
+      expect(pattern.test('level=error msg="crm: Authentication failed: 401 Unauthorized"')).toBe(true);
+      expect(pattern.test('level=info msg="crm: authenticated with crm.example.com"')).toBe(false);
+    });
+  });
+
   describe('when optional fields are left out', () => {
     it('defaults the store path, key name, permissions and access lists', () => {
       const catalog = parseCatalog(yamlOf(credential()), ENV);
@@ -206,6 +235,24 @@ describe('parseCatalog', () => {
         credential({ name: 'billing-api' }),
       ),
       'credentials[1] (billing-api).approvers: nobody can approve billing-api',
+    ],
+    [
+      'a log check whose error pattern is not a regular expression',
+      yamlOf(
+        credential({
+          consumers: [
+            { ...consumerWithLogs, health: { ...consumerWithLogs.health, logs: { errorPattern: 'auth(' } } },
+          ],
+        }),
+      ),
+      'credentials[0] (crm-integration).consumers[0].health.logs.errorPattern: not a valid regular expression',
+    ],
+    [
+      'a log check on a consumer without a deployment',
+      yamlOf(
+        credential({ consumers: [{ ...consumerWithLogs, kubernetes: undefined, reload: 'scheduled' }] }),
+      ),
+      "credentials[0] (crm-integration).consumers[0].health.logs: a log check needs the consumer's deployment",
     ],
     ['text that is not YAML', 'credentials: [\n  - name: "unterminated\n', 'test-catalog: not valid YAML'],
     ['an empty file', '', '(root)'],

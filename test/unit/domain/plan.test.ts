@@ -135,6 +135,21 @@ describe('buildPlan', () => {
       ]);
     });
 
+    it('reads the logs of a consumer that declares a log check', () => {
+      const s = spec();
+      s.consumers[1] = {
+        ...s.consumers[1]!,
+        health: { url: 'https://mobile.example.org/health', logs: { errorPattern: 'failed', tailLines: 50 } },
+      };
+      const verify = buildPlan({ spec: s, age }).steps.find((x) => x.name === 'verify');
+      expect(verify?.touches).toEqual([
+        'health web-app',
+        'health mobile-backend',
+        'logs of mobile-backend: no authentication errors',
+        'new key active at payment-provider.example.com',
+      ]);
+    });
+
     it('keeps the previous version when storing the new one', () => {
       expect(touches('store-new')).toEqual([
         'secret/api-credentials/payment-gateway-api (new version, previous kept)',
@@ -147,6 +162,15 @@ describe('buildPlan', () => {
       delete noChannel.channel;
       const notify = buildPlan({ spec: noChannel, age }).steps.find((s) => s.name === 'notify');
       expect(notify?.touches).toEqual(['security channel', 'payments-team@example.org']);
+    });
+  });
+
+  describe('when the summary channel cannot be posted in', () => {
+    it('carries the reason, and nothing when there is none', () => {
+      expect(buildPlan({ spec: spec(), age, channelProblem: 'C_PAYMENTS is archived' }).channelProblem).toBe(
+        'C_PAYMENTS is archived',
+      );
+      expect(buildPlan({ spec: spec(), age })).not.toHaveProperty('channelProblem');
     });
   });
 

@@ -77,6 +77,13 @@ describe('planView', () => {
     expect(json(view.blocks)).toContain('<!subteam^SAPPROVERS1>');
   });
 
+  it('warns when the summary channel cannot be posted in, and says nothing when it can', () => {
+    const problem = 'channel C_PAYMENTS does not exist or the bot cannot see it (channel_not_found)';
+    const warned = planView({ plan: { ...plan, channelProblem: problem }, approvers: ['U_BOB'] });
+    expect(json(warned.blocks)).toContain(`⚠️ *Summary channel*: ${problem}`);
+    expect(json(view.blocks)).not.toContain('Summary channel');
+  });
+
   it('has no buttons as a dry run', () => {
     const dry = planView({ plan, approvers: ['U_BOB'] });
     expect(dry.blocks.some((b) => b.type === 'actions')).toBe(false);
