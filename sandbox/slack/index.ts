@@ -39,20 +39,6 @@ export interface SlackDoubleOptions {
   rateLimits?: Partial<RateLimits> | false;
 }
 
-/**
- * The sandbox workspace's channels: the catalog's owning channels, the security channel and one
- * incident channel (its name gives INC-2024-0042). conversations.info knows these and no others.
- */
-export const DEFAULT_CHANNELS: Record<string, string> = {
-  C_PLATFORM: 'platform',
-  C_PAYMENTS: 'payments',
-  C_SALES: 'sales',
-  C_SRE: 'sre',
-  C_SECURITY: 'security-notifications',
-  C_INC_2024_0042: 'inc-2024-0042',
-  G_INC_2024_0043: 'inc-2024-0043',
-};
-
 export interface SlackDouble {
   /** Base URL of the Web API, ending with /api/ (WebClient's slackApiUrl). */
   url: string;
