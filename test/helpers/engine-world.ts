@@ -152,3 +152,10 @@ export function stepContext(w: EngineWorld, run: Run): StepContext {
     checkpoint: () => w.runs.save(run),
   };
 }
+
+/** What every outcome must keep: the key the store serves is active at the issuer and accepted. */
+export async function servedKeyWorks(w: EngineWorld): Promise<boolean> {
+  const current = w.store.current(w.spec.store);
+  if (!current?.value || !current.keyId) return false;
+  return w.issuer.statusOf(current.keyId) === 'active' && (await w.issuer.accepts(current.value));
+}

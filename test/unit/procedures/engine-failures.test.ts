@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RotatorError } from '../../../src/domain/errors';
-import { engineWorld, stepStatus, type EngineWorld } from '../../helpers/engine-world';
+import { engineWorld, servedKeyWorks, stepStatus, type EngineWorld } from '../../helpers/engine-world';
 import { testRedis } from '../../helpers/redis';
 
 const MINUTE = 60_000;
@@ -77,6 +77,12 @@ describe('RotationEngine when things go wrong', () => {
       expect(storeNew.endedAt).toBe(storeNew.startedAt);
       expect(w.issuer.activeKeyIds()).toEqual([w.oldKey.keyId]);
       expect(run.facts.orphansRevoked).toEqual([run.facts.newKeyId]);
+      expect(run.facts.rollbackStartedAt).toBeUndefined();
+      expect(w.audit.entries.find((e) => e.action === 'step.failed')).toMatchObject({
+        step: 'store-new',
+        outcome: 'failed',
+      });
+      expect(await servedKeyWorks(w)).toBe(true);
     });
   });
 

@@ -1,9 +1,6 @@
 import type { Redis } from 'ioredis';
-import { engineWorld, stepStatus, type EngineWorld } from '../../helpers/engine-world';
+import { engineWorld, servedKeyWorks, stepStatus, type EngineWorld } from '../../helpers/engine-world';
 import { testRedis } from '../../helpers/redis';
-
-const rotatorKeys = (w: EngineWorld) =>
-  w.issuer.activeKeyIds().filter((id) => id !== w.oldKey.keyId && !id.startsWith('manual'));
 
 describe('RotationEngine', () => {
   let redis: Redis;
@@ -31,6 +28,8 @@ describe('RotationEngine', () => {
       expect(current.rotationVerifiedAt).toEqual(expect.any(String));
       expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('revoked');
       expect(w.issuer.activeKeyIds()).toEqual([run.facts.newKeyId]);
+      expect(await servedKeyWorks(w)).toBe(true);
+      expect(run.facts.rollbackStartedAt).toBeUndefined();
       expect(await w.runs.lockHolder(w.spec.name)).toBeUndefined();
       expect(w.chat.summaries.map((r) => r.outcome)).toEqual(['succeeded']);
     });
@@ -126,7 +125,56 @@ describe('RotationEngine', () => {
       const run = await w.drive(id);
       expect(run.outcome).toBe('succeeded');
       expect(w.issuer.statusOf(lost)).toBe('revoked');
-      expect(rotatorKeys(w)).toEqual([run.facts.newKeyId]);
+      expect(run.facts.newKeyId).toBeDefined();
+      expect(w.issuer.activeKeyIds()).toStrictEqual([run.facts.newKeyId]);
+      expect(w.store.current(w.spec.store)!.keyId).toBe(run.facts.newKeyId);
+      expect(await servedKeyWorks(w)).toBe(true);
+    });
+  });
+
+  describe('when the worker dies between creating the key and storing it', () => {
+    // The job stops after generate (here: store-new's audit record fails); the new value, kept
+    // only in that worker's memory, is gone when the job runs again.
+    beforeEach(() => {
+      w.audit.failing = (e) => e.action === 'step.started' && e.step === 'store-new';
+    });
+
+    it('revokes the key whose value was lost and generates a fresh one', async () => {
+      const { id } = await w.newRun();
+      await expect(w.engine.advance(id)).rejects.toMatchObject({ code: 'audit_unavailable' });
+      const lost = (await w.runs.get(id))!.facts.newKeyId!;
+      expect(w.issuer.statusOf(lost)).toBe('active');
+      w.audit.failing = () => false;
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(w.issuer.statusOf(lost)).toBe('revoked');
+      expect(run.facts.orphansRevoked).toStrictEqual([lost]);
+      expect(run.facts.newKeyId).not.toBe(lost);
+      expect(w.store.current(w.spec.store)!.keyId).toBe(run.facts.newKeyId);
+      expect(w.issuer.activeKeyIds()).toStrictEqual([run.facts.newKeyId]);
+      expect(await servedKeyWorks(w)).toBe(true);
+    });
+
+    it('goes back to generate only: the dependency check is not repeated, the redo is shown', async () => {
+      const { id } = await w.newRun();
+      await expect(w.engine.advance(id)).rejects.toMatchObject({ code: 'audit_unavailable' });
+      const lost = (await w.runs.get(id))!.facts.newKeyId!;
+      w.audit.failing = () => false;
+
+      await w.drive(id);
+
+      const started = w.audit.actions().filter((a) => a.startsWith('step.started:'));
+      expect(started.filter((a) => a === 'step.started:check-dependencies')).toHaveLength(1);
+      expect(started.filter((a) => a === 'step.started:generate')).toHaveLength(2);
+      expect(
+        w.chat.progressed.some(
+          (r) =>
+            r.steps.find((s) => s.name === 'generate')?.detail ===
+            `key ${lost} was never stored: revoked, generating again`,
+        ),
+      ).toBe(true);
     });
   });
 
@@ -155,6 +203,7 @@ describe('RotationEngine', () => {
       expect(w.issuer.statusOf(w.oldKey.keyId)).toBe('active');
       expect(w.issuer.statusOf(finished.facts.newKeyId!)).toBe('revoked');
       expect(stepStatus(finished, 'revoke-old')).toBe('skipped');
+      expect(await servedKeyWorks(w)).toBe(true);
     });
   });
 });

@@ -31,6 +31,10 @@ describe('check-dependencies', () => {
       expect(run.failure).toMatchObject({ step: 'check-dependencies', code: 'old_key_in_use' });
       expect(run.failure!.message).toContain('payments/reconciler');
       expect(stepStatus(run, 'generate')).toBe('skipped');
+      expect(w.audit.entries.find((e) => e.action === 'step.failed')).toMatchObject({
+        step: 'check-dependencies',
+        outcome: 'refused',
+      });
       nothingChanged();
     });
   });

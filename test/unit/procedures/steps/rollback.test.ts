@@ -50,6 +50,60 @@ describe('rollback', () => {
     });
   });
 
+  describe('when the job stops right after the previous value was restored', () => {
+    it('does not restore it a second time when the job runs again', async () => {
+      w.audit.failing = (e) => e.action === 'step.completed' && e.step === 'restore-previous';
+      const { id } = await w.newRun();
+      await expect(w.drive(id)).rejects.toMatchObject({ code: 'audit_unavailable' });
+      const versions = w.store.versions(w.spec.store).length;
+      w.audit.failing = () => false;
+      w.health.unhealthy.clear();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      expect(w.store.versions(w.spec.store)).toHaveLength(versions);
+      expect(w.store.current(w.spec.store)!.keyId).toBe(w.oldKey.keyId);
+      expect(run.facts.restoredVersion).toBe(versions);
+    });
+  });
+
+  describe('when the version before the rotation recorded a previous key', () => {
+    it('restores that version as it was, previous key included', async () => {
+      const earlier = w.issuer.issue('rotator/payment-gateway-api/earlier-run');
+      await w.issuer.revoke(earlier.keyId);
+      const seed = w.store.current(w.spec.store)!;
+      await w.store.write(
+        w.spec.store,
+        {
+          value: seed.value!,
+          keyId: seed.keyId!,
+          previousValue: earlier.value,
+          previousKeyId: earlier.keyId,
+          rotatedAt: seed.rotatedAt!,
+          rotatedBy: 'carol',
+        },
+        seed.version,
+      );
+      const base = w.store.current(w.spec.store)!;
+      const { id } = await intoRollback('done');
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      const restored = w.store.current(w.spec.store)!;
+      expect(restored.version).toBe(base.version + 2);
+      expect(restored).toMatchObject({
+        keyId: base.keyId,
+        previousKeyId: earlier.keyId,
+        rotatedAt: base.rotatedAt,
+        rotatedBy: 'carol',
+      });
+      expect(restored.value!.equals(base.value)).toBe(true);
+      expect(restored.previousValue!.equals(earlier.value)).toBe(true);
+    });
+  });
+
   describe('when the rollback takes longer than its 15-minute budget', () => {
     it('stops at the budget and says the previous value must be restored by hand', async () => {
       const { id, run: started } = await intoRollback('stuck');

@@ -40,6 +40,30 @@ describe('verify', () => {
     });
   });
 
+  describe('when the issuer no longer lists the new key as active', () => {
+    it('fails verification even while the key is still accepted (revocation propagating)', async () => {
+      w.issuer.propagationMs = 60 * 60_000;
+      w.issuer.onCreate = async () => {
+        w.issuer.onCreate = () => undefined;
+        await w.issuer.revoke((await w.issuer.list()).at(-1)!.keyId); // someone revoked it at the provider
+      };
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('rolled_back');
+      expect(run.failure).toMatchObject({
+        step: 'verify',
+        code: 'verify_failed',
+        hint: 'provider_rejects_new',
+      });
+      expect(run.failure!.message).toBe(
+        `new key ${run.facts.newKeyId} is revoked at payment-provider.example.com`,
+      );
+      expect(w.store.current(w.spec.store)!.keyId).toBe(w.oldKey.keyId);
+    });
+  });
+
   describe('when the issuer lists the new key as active but refuses it', () => {
     it('fails verification and rolls back before the old key is touched', async () => {
       w.issuer.refuseCreated = true;
