@@ -37,6 +37,20 @@ export async function checkConsumers(ctx: StepContext, label: string): Promise<S
 
 /** Runbook step 5: every consumer healthy and the new key active at the issuer, before any revocation. */
 export async function verify(ctx: StepContext): Promise<StepOutcome> {
+  const step = ctx.run.steps.find((s) => s.name === 'verify');
+  // The issuer is asked on the first look (a rejected key fails at once) and again once every
+  // consumer is healthy (fresh before revocation), not on every poll in between.
+  const firstLook = step?.waitingSince === undefined;
+  if (firstLook) await issuerAcceptsNewKey(ctx);
+  const out = await checkConsumers(ctx, 'new key');
+  if (out.kind !== 'done') return out;
+  if (!firstLook) await issuerAcceptsNewKey(ctx);
+  ctx.run.facts.verifiedAt = ctx.now().toISOString();
+  return out;
+}
+
+/** The new key is active at the issuer, and the issuer accepts the value the store holds. */
+async function issuerAcceptsNewKey(ctx: StepContext): Promise<void> {
   const { run, spec, issuer } = ctx;
   const keyId = run.facts.newKeyId;
   if (keyId) {
@@ -53,7 +67,4 @@ export async function verify(ctx: StepContext): Promise<StepOutcome> {
       context: { hint: 'provider_rejects_new' },
     });
   }
-  const out = await checkConsumers(ctx, 'new key');
-  if (out.kind === 'done') run.facts.verifiedAt = ctx.now().toISOString();
-  return out;
 }
