@@ -2,7 +2,7 @@ import { RotatorError, safeMessage } from '../../domain/errors';
 import { formatIncidentRecord, type IncidentRecord } from '../../domain/incident';
 import { done, identityOf, since, wait, type StepContext, type StepOutcome } from '../context';
 import { revokeOrphans, revokeTwins } from './generate';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { holdsNewKey, readTruth, redoLostKey, waitForStore } from './store-truth';
 import { verify } from './verify';
 
 /**
@@ -47,19 +47,8 @@ export async function storeEmergency(ctx: StepContext): Promise<StepOutcome> {
   const current = truth.current;
   if (holdsNewKey(current, run)) return stored(ctx, current!.version);
   const value = ctx.scratch.newValue;
-  if (!value) {
-    const lost = run.facts.newKeyId;
-    if (lost) {
-      await ctx.issuer.revoke(lost);
-      run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), lost];
-      delete run.facts.newKeyId;
-    }
-    return {
-      kind: 'redo',
-      step: 'generate',
-      detail: `key ${lost ?? '?'} was never stored: revoked, generating again`,
-    };
-  }
+  // The worker that created the key died before storing it (Vault, just read, does not hold it).
+  if (!value) return redoLostKey(ctx);
   if (current?.keyId && !run.facts.compromisedKeyIds?.includes(current.keyId)) {
     // Written after the assessment (a taken-over run's store): that key was never vetted either.
     run.facts.compromisedKeyIds = [...(run.facts.compromisedKeyIds ?? []), current.keyId];

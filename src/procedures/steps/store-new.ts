@@ -1,6 +1,6 @@
 import { RotatorError } from '../../domain/errors';
 import { done, identityOf, type StepContext, type StepOutcome } from '../context';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { holdsNewKey, readTruth, redoLostKey, waitForStore } from './store-truth';
 
 const KEPT = 'both keys stay active until it answers';
 
@@ -17,20 +17,8 @@ export async function storeNew(ctx: StepContext): Promise<StepOutcome> {
   const current = truth.current;
   if (holdsNewKey(current, run)) return landed(ctx, current!.version);
   const value = ctx.scratch.newValue;
-  if (!value) {
-    // The worker that created the key died before storing it (Vault, just read, does not hold it).
-    const lost = run.facts.newKeyId;
-    if (lost) {
-      await ctx.issuer.revoke(lost);
-      run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), lost];
-      delete run.facts.newKeyId;
-    }
-    return {
-      kind: 'redo',
-      step: 'generate',
-      detail: `key ${lost ?? '?'} was never stored: revoked, generating again`,
-    };
-  }
+  // The worker that created the key died before storing it (Vault, just read, does not hold it).
+  if (!value) return redoLostKey(ctx);
   if (!current?.value || current.version !== run.facts.baseVersion) {
     throw new RotatorError(
       'store_conflict',

@@ -48,3 +48,22 @@ export function waitForStore(ctx: StepContext, reason: string, what: string): St
     detail: `Vault cannot be read (${reason}); ${what}`,
   };
 }
+
+/**
+ * The new key's value was lost with the worker that created it, and Vault (just read) does not hold
+ * it: revoke the key nobody can use and generate again.
+ */
+export async function redoLostKey(ctx: StepContext): Promise<StepOutcome> {
+  const { run } = ctx;
+  const lost = run.facts.newKeyId;
+  if (lost) {
+    await ctx.issuer.revoke(lost);
+    run.facts.orphansRevoked = [...(run.facts.orphansRevoked ?? []), lost];
+    delete run.facts.newKeyId;
+  }
+  return {
+    kind: 'redo',
+    step: 'generate',
+    detail: `key ${lost ?? '?'} was never stored: revoked, generating again`,
+  };
+}
