@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { isRotatorError, RotatorError } from '../domain/errors';
+import { pairs, requestCall } from './redis-requests';
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired';
 export type Decision = 'approved' | 'rejected';
@@ -96,12 +96,6 @@ function toRequest(id: string, h: Record<string, string>): ApprovalRequest {
   };
 }
 
-function pairs(flat: string[]): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
-  return h;
-}
-
 /** Approval requests in Redis: created by /rotate, decided exactly once by a button click. */
 export class ApprovalStore {
   private readonly redis: Redis;
@@ -140,7 +134,7 @@ export class ApprovalStore {
       expiresAtMs: String(now.getTime() + this.ttlMs),
       state: 'pending',
     };
-    await this.run(() =>
+    await requestCall(() =>
       this.redis
         .multi()
         .hset(this.key(id), fields)
@@ -155,7 +149,7 @@ export class ApprovalStore {
    * replaced when the request expires without anyone clicking (the blocks hold a plan, no value).
    */
   async attachMessage(id: string, messageTs: string, blocks?: unknown[]): Promise<void> {
-    await this.run(() =>
+    await requestCall(() =>
       this.redis.hset(this.key(id), {
         messageTs,
         ...(blocks ? { planBlocks: JSON.stringify(blocks) } : {}),
@@ -165,7 +159,7 @@ export class ApprovalStore {
 
   /** Marks a pending request whose time is up as expired; undefined when it was decided or is not due. */
   async expire(id: string): Promise<(ApprovalRequest & { planBlocks?: unknown[] }) | undefined> {
-    const raw = (await this.run(() =>
+    const raw = (await requestCall(() =>
       this.redis.eval(EXPIRE, 1, this.key(id), String(this.now().getTime())),
     )) as string[];
     if (raw.length === 0) return undefined;
@@ -180,7 +174,7 @@ export class ApprovalStore {
 
   /** The request and the plan blocks stored with its message (to close the plan later). */
   async withPlan(id: string): Promise<{ request: ApprovalRequest; planBlocks?: unknown[] } | undefined> {
-    const h = await this.run(() => this.redis.hgetall(this.key(id)));
+    const h = await requestCall(() => this.redis.hgetall(this.key(id)));
     if (!Object.keys(h).length) return undefined;
     const planBlocks = h.planBlocks ? (JSON.parse(h.planBlocks) as unknown[]) : undefined;
     return { request: toRequest(id, h), ...(planBlocks ? { planBlocks } : {}) };
@@ -188,13 +182,13 @@ export class ApprovalStore {
 
   /** Deletes a pending request whose plan could not be posted; false when it was decided meanwhile. */
   async withdraw(id: string): Promise<boolean> {
-    return (await this.run(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
+    return (await requestCall(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
   }
 
   /** Atomic: a double click or two approvers at once yield exactly one `ok`. Expired and self-approval refused. */
   async decide(id: string, decision: Decision, by: string): Promise<DecideResult> {
     const now = this.now();
-    const raw = await this.run(() =>
+    const raw = await requestCall(() =>
       this.redis.eval(DECIDE, 1, this.key(id), decision, by, String(now.getTime()), now.toISOString()),
     );
     const [status, ...rest] = raw as string[];
@@ -206,18 +200,7 @@ export class ApprovalStore {
 
   /** Puts an approval back to pending after its run could not be started. */
   async reopen(id: string, by: string): Promise<boolean> {
-    const n = await this.run(() => this.redis.eval(REOPEN, 1, this.key(id), 'approved', by));
+    const n = await requestCall(() => this.redis.eval(REOPEN, 1, this.key(id), 'approved', by));
     return n === 1;
-  }
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (isRotatorError(e)) throw e;
-      throw new RotatorError('queue_unavailable', 'Redis is unavailable: nothing was started', {
-        transient: true,
-      });
-    }
   }
 }

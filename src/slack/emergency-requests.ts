@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { isRotatorError, RotatorError } from '../domain/errors';
+import { pairs, requestCall } from './redis-requests';
 
 export type EmergencyState = 'pending' | 'starting' | 'started' | 'expired';
 
@@ -73,12 +73,6 @@ if redis.call('HGET', KEYS[1], 'state') == 'pending' then return redis.call('DEL
 return 0
 `;
 
-function pairs(flat: string[]): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
-  return h;
-}
-
 const list = (text: string | undefined): string[] => (text ? (JSON.parse(text) as string[]) : []);
 
 function toRequest(id: string, h: Record<string, string>): EmergencyRequest {
@@ -138,7 +132,7 @@ export class EmergencyRequestStore {
       expiresAtMs: String(expiresAtMs),
       state: 'pending',
     };
-    await this.run(() =>
+    await requestCall(() =>
       this.redis
         .multi()
         .hset(this.key(id), fields)
@@ -149,18 +143,18 @@ export class EmergencyRequestStore {
   }
 
   async attachMessage(id: string, messageTs: string): Promise<void> {
-    await this.run(() => this.redis.hset(this.key(id), { messageTs }));
+    await requestCall(() => this.redis.hset(this.key(id), { messageTs }));
   }
 
   async get(id: string): Promise<EmergencyRequest | undefined> {
-    const h = await this.run(() => this.redis.hgetall(this.key(id)));
+    const h = await requestCall(() => this.redis.hgetall(this.key(id)));
     return Object.keys(h).length ? toRequest(id, h) : undefined;
   }
 
   /** Atomic: a double click, or two responders at once, yield exactly one `ok`. */
   async claim(id: string, by: string): Promise<StartClaim> {
     const now = this.now();
-    const raw = (await this.run(() =>
+    const raw = (await requestCall(() =>
       this.redis.eval(CLAIM, 1, this.key(id), by, String(now.getTime()), now.toISOString()),
     )) as string[];
     const [status, ...rest] = raw;
@@ -172,27 +166,18 @@ export class EmergencyRequestStore {
 
   /** Records the runs a claim started. */
   async started(id: string, runIds: string[]): Promise<void> {
-    await this.run(() => this.redis.hset(this.key(id), { state: 'started', runIds: JSON.stringify(runIds) }));
+    await requestCall(() =>
+      this.redis.hset(this.key(id), { state: 'started', runIds: JSON.stringify(runIds) }),
+    );
   }
 
   /** Puts a claimed request back to pending after its runs could not be started. */
   async reopen(id: string, by: string): Promise<boolean> {
-    return (await this.run(() => this.redis.eval(REOPEN, 1, this.key(id), by))) === 1;
+    return (await requestCall(() => this.redis.eval(REOPEN, 1, this.key(id), by))) === 1;
   }
 
   /** Deletes a pending request nobody can see (its message was never posted). */
   async withdraw(id: string): Promise<boolean> {
-    return (await this.run(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
-  }
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (isRotatorError(e)) throw e;
-      throw new RotatorError('queue_unavailable', 'Redis is unavailable: nothing was started', {
-        transient: true,
-      });
-    }
+    return (await requestCall(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
   }
 }
