@@ -116,7 +116,7 @@ export async function startRole(
               incidents: services.incidents,
             },
           },
-          incidentBoard: services.incidentBoard,
+          notifications: { board: services.incidentBoard, outbox: services.outbox },
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {

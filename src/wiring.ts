@@ -24,17 +24,19 @@ import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
   DEADLINE_JOB,
+  CHANNEL_POST_JOB,
   INCIDENT_BOARD_JOB,
   MAINTENANCE_QUEUE,
   NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
-  type IncidentBoardJobData,
+  type NotificationJobData,
   type RotationJobData,
 } from './queue/names';
 import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
+import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 
@@ -47,11 +49,13 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
-  /** Slack notifications paced across replicas: incident message renders. */
-  notificationQueue: Queue<IncidentBoardJobData>;
+  /** Slack notifications paced across replicas: incident message renders, channel outbox drains. */
+  notificationQueue: Queue<NotificationJobData>;
   /** Emergency incidents' one message each (rendered by the notifications worker). */
   incidentBoard: IncidentBoard;
-  /** Emergency escalations and incident records, straight to the incident channel. */
+  /** Messages queued per channel and posted by the notifications worker, paced across replicas. */
+  outbox: ChannelOutbox;
+  /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
   runs: RunStore;
@@ -126,7 +130,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
-  const notificationQueue = new Queue<IncidentBoardJobData>(NOTIFICATIONS_QUEUE, {
+  const notificationQueue = new Queue<NotificationJobData>(NOTIFICATIONS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -147,9 +151,18 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     logger: logger.child({ component: 'incident-board' }),
   });
+  const outbox = new ChannelOutbox({
+    redis,
+    prefix: `${prefix}:`,
+    client: slackClient,
+    enqueue: async (channel, delayMs) => {
+      await notificationQueue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs });
+    },
+    fallbackChannel: env.SECURITY_CHANNEL,
+    logger: logger.child({ component: 'outbox' }),
+  });
   const incidents =
-    overrides.incidents ??
-    createIncidentChannel({ client: slackClient, securityChannel: env.SECURITY_CHANNEL });
+    overrides.incidents ?? createIncidentChannel({ outbox, securityChannel: env.SECURITY_CHANNEL });
   const chat =
     overrides.chat ??
     new SlackNotifier({
@@ -252,6 +265,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     maintenanceQueue,
     notificationQueue,
     incidentBoard,
+    outbox,
     incidents,
     reconciler,
     runs,
