@@ -110,7 +110,11 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
   const deployer = new KubernetesDeployer(kubeConfig);
   const issuers = new Map<string, Issuer>();
-  const limiter = new IssuerLimiter(workerRedis, prefix);
+  // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
+  // by the first call that has to wait.
+  const limiter = new IssuerLimiter(workerRedis, prefix, {
+    subscriber: () => createRedis(env.REDIS_URL, 'worker'),
+  });
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
@@ -285,6 +289,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
+      limiter.close();
     },
   };
 }
