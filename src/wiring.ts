@@ -104,7 +104,10 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     mount: env.VAULT_KV_MOUNT,
   });
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig);
+  const deployer = new KubernetesDeployer(kubeConfig, {
+    onWatchError: (namespace, reason) =>
+      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
+  });
   const issuers = new Map<string, Issuer>();
   const limiter = new IssuerLimiter(workerRedis, prefix);
   const issuerFor = (spec: CredentialSpec): Issuer => {
@@ -265,6 +268,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     service,
     settings,
     close: async () => {
+      deployer.close();
+      await kubeConfig.destroyAgents();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
