@@ -82,6 +82,16 @@ const credentialSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/, 'a KV path such as api-credentials/<name>')
       .optional(),
     kubernetesSecret: k8sName.optional(),
+    /**
+     * A label selector (app.kubernetes.io/part-of=payments) that every deployment able to mount the
+     * secret carries, by the cluster's own policy: discovery then lists only those. Without it,
+     * discovery lists every deployment of the consumers' namespaces.
+     */
+    discoverySelector: z
+      .string()
+      .max(512)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/=!, ()-]*$/, 'a Kubernetes label selector such as team=payments')
+      .optional(),
     issuer: issuerSchema,
     consumers: z.array(consumerSchema).min(1),
     contact: z.string().min(1),
@@ -201,6 +211,7 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       risk: c.risk,
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
+      ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
       issuer: {
         kind: c.issuer.kind,
         name: c.issuer.name,

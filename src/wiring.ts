@@ -108,7 +108,10 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     mount: env.VAULT_KV_MOUNT,
   });
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig);
+  const deployer = new KubernetesDeployer(kubeConfig, {
+    onWatchError: (namespace, reason) =>
+      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
+  });
   const issuers = new Map<string, Issuer>();
   // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
   // by the first call that has to wait.
@@ -283,6 +286,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     service,
     settings,
     close: async () => {
+      deployer.close();
+      await kubeConfig.destroyAgents();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();

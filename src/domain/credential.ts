@@ -72,6 +72,8 @@ export interface CredentialSpec {
   store: string;
   /** Name of the Kubernetes Secret consumers reference (for dependency discovery). */
   kubernetesSecret?: string;
+  /** Label selector every deployment that may use the secret carries: discovery lists only those. */
+  discoverySelector?: string;
   issuer: IssuerSpec;
   consumers: Consumer[];
   contact: string;

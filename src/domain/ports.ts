@@ -117,8 +117,14 @@ export interface DiscoveredConsumer {
   via: Array<'env' | 'envFrom' | 'volume'>;
 }
 
+/** Where discovery looks: only these namespaces, only deployments matching the label selector. */
+export interface DiscoveryScope {
+  namespaces?: string[];
+  labelSelector?: string;
+}
+
 export interface Deployer {
-  /** Annotates the ExternalSecret force-sync=<unix seconds> (merge patch). */
+  /** Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch). */
   forceSync(namespace: string, externalSecret: string, at: Date): Promise<void>;
   /**
    * True once status.refreshTime >= `since`, condition Ready=True and, when `expectedDigest` (SHA-256
@@ -129,8 +135,15 @@ export interface Deployer {
   restart(ref: KubernetesRef, at: Date): Promise<void>;
   /** kubectl rollout status, one look. */
   rolloutStatus(ref: KubernetesRef): Promise<RolloutState>;
-  /** Deployments in any namespace referencing the Kubernetes Secret `secretName`. */
-  discover(secretName: string): Promise<DiscoveredConsumer[]>;
+  /**
+   * Where the cluster can tell (a watch): resolves true as soon as every rollout of `refs` finished
+   * or one failed, or the watch broke (look again now); false after `maxMs`. Never rejects.
+   */
+  rolloutsSettled?(refs: KubernetesRef[], maxMs: number): Promise<boolean>;
+  /** Deployments referencing the Kubernetes Secret `secretName`, within `scope` (else everywhere). */
+  discover(secretName: string, scope?: DiscoveryScope): Promise<DiscoveredConsumer[]>;
+  /** Stops background work (watches) at shutdown. */
+  close?(): void;
 }
 
 // ---------------------------------------------------------------- Verifier

@@ -76,8 +76,14 @@ export interface StepState {
 /** Where a deploy (forward or rollback) got to, so a re-queued step resumes instead of redoing. */
 export interface DeployProgress {
   syncRequestedAt?: string;
+  /** The force-sync annotation was accepted: it is never patched again. */
+  syncPatched?: boolean;
+  /** Looks that found the sync not done yet: each next look waits twice as long. */
+  syncChecks?: number;
   syncedAt?: string;
   restartRequestedAt?: string;
+  /** Consumers whose restart patch was accepted: they are never patched again. */
+  restarted?: string[];
   doneAt?: string;
 }
 
