@@ -22,6 +22,7 @@ import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
+import type { ReminderJobDeps } from './reminder-job';
 import type { ScopeDeps } from '../src/procedures/scope';
 import { createIncidentBoardProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
@@ -38,8 +39,13 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines, reminders. */
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    reminders: ReminderJobDeps;
+  };
   /** When given, this process also renders incident messages (the notifications queue). */
   incidentBoard?: IncidentBoard;
 }
