@@ -4,7 +4,6 @@ import { APPROVE_ACTION, ROTATE_NOW_ACTION, SNOOZE_ACTION } from '../../src/slac
 import { eventually } from '../helpers/eventually';
 import { startHarness, type Harness } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
-import { blockActionBody, postSigned } from '../helpers/slack-signing';
 
 const PAYMENTS = 'C_PAYMENTS';
 const NAME = 'payment-gateway-api';
@@ -56,18 +55,7 @@ describe('weekly digests driven through the real Bolt endpoint', () => {
     return { ts, blocks: call.args.blocks, text: String(call.args.text) };
   }
   const click = (actionId: string, value: string, user: string, ts: string) =>
-    postSigned(
-      h.slackEndpoint,
-      h.env.SLACK_SIGNING_SECRET!,
-      blockActionBody({
-        actionId,
-        value,
-        user,
-        channel: PAYMENTS,
-        messageTs: ts,
-        responseUrl: h.world.slack.responseUrl(`act-${user}-${actionId}`),
-      }),
-    );
+    h.click(actionId, value, user, PAYMENTS, ts);
 
   it('Rotate now opens the plan in the channel, and the approval rules still apply', async () => {
     const digest = await tick();
