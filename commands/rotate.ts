@@ -4,6 +4,7 @@ import { helpView, noticeView, type View } from '../src/slack/views';
 import { closestNames } from './closest';
 import type { CommandDeps } from './deps';
 import { requestEmergency } from './emergency-request';
+import { dueDigest } from './rotate-due';
 import { dueList, historyOf, statusOf } from './rotate-info';
 import { incidentTimeline } from './rotate-incident';
 import { parseRotateText } from './rotate-parse';
@@ -26,7 +27,7 @@ export function rotateCommand(deps: CommandDeps) {
 
     if (input.kind === 'usage') return reply(helpView(input.problem));
     if (input.kind === 'help') return reply(helpView());
-    if (input.kind === 'due') return reply(await dueList(deps, input));
+    if (input.kind === 'due') return reply(await dueDigest(deps, command.channel_id, input));
     if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
     if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
     if (input.kind === 'emergency') {

@@ -23,6 +23,7 @@ import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
+import type { ReminderJobDeps } from './reminder-job';
 import type { ScopeDeps } from '../src/procedures/scope';
 import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
@@ -39,8 +40,13 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines, reminders. */
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    reminders: ReminderJobDeps;
+  };
   /** When given, this process also posts Slack notifications: incident messages and channel outboxes. */
   notifications?: { board: IncidentBoard; outbox: ChannelOutbox };
 }

@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     POLL_INTERVAL_MS: '1000',
     REVOCATION_PROPAGATION_SECONDS: '60',
     OLD_KEY_QUIET_SECONDS: '5',
+    // REMINDER_CRON='* * * * *' npm run demo: a digest per channel within a minute.
+    ...(process.env.REMINDER_CRON ? { REMINDER_CRON: process.env.REMINDER_CRON } : {}),
+    ...(process.env.REMINDER_TZ ? { REMINDER_TZ: process.env.REMINDER_TZ } : {}),
   };
   const config = loadConfig(env);
   // Logs go to stderr so stdout carries just the ready line.

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { loadCatalog, type Catalog } from './catalog';
 import { RotatorError } from './domain/errors';
+import { cronProblem, timeZoneProblem } from './queue/reminder-schedule';
+
+/** A string field checked by `problem` (undefined when fine), reported under the variable's name. */
+const checked = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
 
 /** The only place that reads process.env (DESIGN: src/config.ts). */
 const envSchema = z.object({
@@ -34,8 +42,9 @@ const envSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   CATALOG_PATH: z.string().min(1).default('credentials.yaml'),
-  REMINDER_CRON: z.string().min(9).default('0 9 * * 1'),
-  REMINDER_TZ: z.string().default('UTC'),
+  /** The weekly digest's schedule, checked by the cron parser BullMQ schedules with. */
+  REMINDER_CRON: checked(cronProblem).default('0 9 * * 1'),
+  REMINDER_TZ: checked(timeZoneProblem).default('UTC'),
   SECURITY_CHANNEL: z.string().min(1).default('security-notifications'),
   INCIDENT_CHANNEL_PATTERN: z
     .string()

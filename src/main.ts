@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
 import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
+import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -55,6 +56,7 @@ export async function startRole(
       audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
+      reminders: services.reminders,
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',
@@ -115,10 +117,29 @@ export async function startRole(
               audit: services.audit,
               incidents: services.incidents,
             },
+            reminders: {
+              reminders: services.reminders,
+              redis: services.workerRedis,
+              prefix: env.QUEUE_PREFIX,
+              client: services.slackClient,
+              audit: services.audit,
+              logger: logger.child({ component: 'reminders' }),
+            },
           },
           notifications: { board: services.incidentBoard, outbox: services.outbox },
         });
-  if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+  if (role !== 'web') {
+    await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
+      pattern: env.REMINDER_CRON,
+      tz: env.REMINDER_TZ,
+    });
+    if (missedTick !== undefined)
+      logger.info(
+        { tick: new Date(missedTick).toISOString() },
+        'reminder tick missed while no worker ran: posting it once',
+      );
+  }
   return {
     services,
     ...(slack ? { slack } : {}),

@@ -39,6 +39,9 @@ import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import { catalogInventory } from './inventory/source';
+import { SnoozeStore } from './queue/snooze-store';
+import { Reminders } from './slack/reminders';
 
 export interface Services {
   config: Config;
@@ -70,6 +73,8 @@ export interface Services {
   engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
+  /** The weekly digests, `/rotate due` and Snooze. */
+  reminders: Reminders;
   close(): Promise<void>;
 }
 
@@ -262,9 +267,17 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     chat,
   });
+  const reminders = new Reminders({
+    // The minimal inventory of today (catalog + one store read each); the full one plugs in here.
+    loadInventory: catalogInventory({ catalog, store, clock, dueSoonDays: env.DUE_SOON_DAYS }),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
+    clock,
+  });
   return {
     config,
     logger,
+    reminders,
     redis,
     workerRedis,
     queue,

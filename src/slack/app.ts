@@ -13,6 +13,7 @@ import type { RotationRequests } from '../procedures/types';
 import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
 import { EmergencyRequestStore } from './emergency-requests';
 import { ReviewStore } from './reviews';
+import type { Reminders } from './reminders';
 import { Authorization, slackGroupMembers } from './authorization';
 import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
 import { errorHandler } from './error-handler';
@@ -33,6 +34,8 @@ export interface SlackAppDeps {
   port: number;
   logger: PinoLogger;
   requests: RotationRequests;
+  /** Digests for `/rotate due`, and Snooze. */
+  reminders: Reminders;
   access: AccessPolicy;
   /** A store, or its options (then `approvalTtlMs` and `now` apply). */
   approvals: ApprovalStore | Omit<ApprovalStoreOptions, 'ttlMs' | 'now'>;
@@ -139,6 +142,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     approvals,
     emergencies,
     reviews,
+    reminders: deps.reminders,
     incidentChannelPattern: deps.incidentChannelPattern ?? /^inc-/,
     audit: deps.audit,
     logger: deps.logger,

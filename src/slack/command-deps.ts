@@ -4,6 +4,7 @@ import type { RotationRequests } from '../procedures/types';
 import type { ApprovalStore } from './approvals';
 import type { Authorization } from './authorization';
 import type { EmergencyRequestStore } from './emergency-requests';
+import type { Reminders } from './reminders';
 import type { ReviewStore } from './reviews';
 
 /** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
@@ -15,6 +16,8 @@ export interface CommandDeps {
   emergencies: EmergencyRequestStore;
   /** After-the-fact reviews of emergency runs. */
   reviews: ReviewStore;
+  /** The digests (`/rotate due`) and owners' snoozes. */
+  reminders: Reminders;
   /** INCIDENT_CHANNEL_PATTERN: a channel whose name matches gives the incident reference. */
   incidentChannelPattern: RegExp;
   audit: AuditLog;
