@@ -71,6 +71,8 @@ const envSchema = z.object({
   ROLLBACK_BUDGET_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** The web role's `/rotate` work after the ack (plans, status), run at once at most. */
+  SLACK_WORK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often Vault is compared with the run records to find half-rotations nobody is finishing. */

@@ -57,6 +57,7 @@ export async function startRole(
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
       reminders: services.reminders,
+      workConcurrency: env.SLACK_WORK_CONCURRENCY,
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',

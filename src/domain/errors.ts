@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'old_key_still_active'
   | 'audit_unavailable'
   | 'queue_unavailable'
+  | 'busy'
   | 'timeout'
   | 'internal';
 

@@ -15,6 +15,7 @@ import { EmergencyRequestStore } from './emergency-requests';
 import { ReviewStore } from './reviews';
 import type { Reminders } from './reminders';
 import { Authorization, slackGroupMembers } from './authorization';
+import { WorkPool } from './work-pool';
 import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
 import { errorHandler } from './error-handler';
 import { answerMalformedWith400, requireActor } from './request-guards';
@@ -55,6 +56,8 @@ export interface SlackAppDeps {
   slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
+  /** `/rotate` work after the ack run at once at most (SLACK_WORK_CONCURRENCY, default 8). */
+  workConcurrency?: number;
   now?: () => Date;
 }
 
@@ -147,6 +150,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     audit: deps.audit,
     logger: deps.logger,
     now,
+    pool: new WorkPool(deps.workConcurrency ?? 8),
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
   });

@@ -6,6 +6,7 @@ import type { Authorization } from './authorization';
 import type { EmergencyRequestStore } from './emergency-requests';
 import type { Reminders } from './reminders';
 import type { ReviewStore } from './reviews';
+import type { WorkPool } from './work-pool';
 
 /** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
 export interface CommandDeps {
@@ -22,6 +23,8 @@ export interface CommandDeps {
   incidentChannelPattern: RegExp;
   audit: AuditLog;
   logger: PinoLogger;
+  /** The slow work after an ack (planning, status reads), a few at a time; unbounded when absent. */
+  pool?: WorkPool;
   now: () => Date;
   /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
