@@ -14,7 +14,14 @@ install() {
 }
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
-maria_up() { mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; }
+maria_up() {
+  if command -v mariadb-admin >/dev/null 2>&1; then
+    mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1
+  else
+    # No client: the server greets first, so an open port that answers is enough here.
+    (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null
+  fi
+}
 
 # ---------------------------------------------------------------- PostgreSQL
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
