@@ -13,6 +13,8 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startRole } from '../src/main';
 import { DemoSetupError, ensureRedis } from './demo-redis';
+import { SERVERS } from './databases/logins';
+import { demoDatabaseCredentials, isDatabaseIssuer } from './databases/seed';
 import { startWorld } from './world';
 
 const PREFIX = 'rotator';
@@ -53,7 +55,14 @@ async function main(): Promise<void> {
     await stopRedis();
     throw e;
   });
-  const world = await startWorld({ dir, redisUrl, queuePrefix: PREFIX, rolloutDelayMs: 1500 });
+  const world = await startWorld({
+    dir,
+    redisUrl,
+    queuePrefix: PREFIX,
+    rolloutDelayMs: 1500,
+    // A PostgreSQL single-user password and a MariaDB alternating-users pair, in the local servers.
+    editCatalog: (c) => c.credentials.push(...(demoDatabaseCredentials() as never[])),
+  });
   const env: Record<string, string> = {
     ...world.env,
     PORT: process.env.PORT || '3000',
@@ -85,7 +94,24 @@ async function main(): Promise<void> {
     kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
     providerAdminTokens: Object.fromEntries(
-      world.catalog.credentials.map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+      world.catalog.credentials
+        .filter((c) => !isDatabaseIssuer(c.issuer))
+        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+    ),
+    databases: Object.fromEntries(
+      world.catalog.credentials
+        .filter((c) => isDatabaseIssuer(c.issuer))
+        .map((c) => {
+          const i = c.issuer as unknown as {
+            kind: 'postgres' | 'mariadb';
+            strategy: string;
+            users: string[];
+          };
+          return [
+            c.name,
+            { server: i.kind, ...SERVERS[i.kind], strategy: i.strategy, users: i.users, store: c.store },
+          ];
+        }),
     ),
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,
@@ -96,6 +122,8 @@ async function main(): Promise<void> {
     try: [
       'npm run rotate -- payment-gateway-api --dry-run',
       'npm run rotate -- payment-gateway-api',
+      'npm run rotate -- orders-db',
+      'npm run rotate -- reporting-db',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
     ],
   };

@@ -9,9 +9,11 @@ import {
   RELOAD_MODES,
   RISKS,
   type CredentialSpec,
+  type IssuerSpec,
 } from './domain/credential';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
+import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -58,7 +60,7 @@ const consumerSchema = z
   })
   .strict();
 
-const issuerSchema = z
+const restIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
@@ -71,6 +73,8 @@ const issuerSchema = z
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
+
+const issuerSchema = z.discriminatedUnion('kind', [restIssuerSchema, databaseIssuerSchema]);
 
 const credentialSchema = z
   .object({
@@ -187,15 +191,37 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
+function buildRestIssuer(
+  raw: z.infer<typeof restIssuerSchema>,
+  credential: string,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const token = env[raw.adminTokenEnv];
+  if (!token)
+    problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? credential,
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
+}
+
 function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const token = env[c.issuer.adminTokenEnv];
-    if (!token)
-      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
+    const issuer =
+      c.issuer.kind === 'rest_api_key'
+        ? buildRestIssuer(c.issuer, c.name, env, at, problems)
+        : buildDatabaseIssuer(c.issuer, env, at, problems);
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
@@ -212,15 +238,7 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
       ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
-      issuer: {
-        kind: c.issuer.kind,
-        name: c.issuer.name,
-        baseUrl: c.issuer.baseUrl,
-        adminToken: new Secret(token ?? ''),
-        permissions: c.issuer.permissions,
-        keyName: c.issuer.keyName ?? c.name,
-        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
-      },
+      issuer,
       consumers: c.consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),

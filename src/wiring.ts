@@ -6,6 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { VaultSecretStore } from './adapters/store/vault-store';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
@@ -126,11 +127,15 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = new RestApiKeyIssuer({
-        baseUrl: spec.issuer.baseUrl,
-        adminToken: spec.issuer.adminToken,
-        permissions: spec.issuer.permissions,
-      });
+      const kind = spec.issuer;
+      const direct =
+        kind.kind === 'rest_api_key'
+          ? new RestApiKeyIssuer({
+              baseUrl: kind.baseUrl,
+              adminToken: kind.adminToken,
+              permissions: kind.permissions,
+            })
+          : createDatabaseIssuer({ ...spec, issuer: kind }, store);
       const limit = spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);

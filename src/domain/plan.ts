@@ -1,4 +1,5 @@
 import { consumerDrift, consumerWhere } from './consumer-drift';
+import { databaseNotices, databaseTouches } from './database-plan';
 import type { Consumer, CredentialSpec } from './credential';
 import type { AgeAssessment } from './policy';
 import type { DiscoveredConsumer } from './ports';
@@ -43,6 +44,8 @@ export interface Plan {
   channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
+  /** What the approver must know first: a maintenance window, a notice to give, how the old login ends. */
+  notices: string[];
 }
 
 export function consumerAction(c: Consumer): ConsumerAction {
@@ -104,7 +107,7 @@ export function buildPlan({
   const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
   const touches: Record<(typeof SCHEDULED_STEPS)[number], string[]> = {
     'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],
-    generate: [`new key at ${spec.issuer.name}`],
+    generate: databaseTouches(spec)?.generate ?? [`new key at ${spec.issuer.name}`],
     'store-new': [`secret/${spec.store} (new version, previous kept)`],
     deploy: [
       ...[...new Set(syncs)].map((s) => `force-sync ExternalSecret ${s}`),
@@ -119,7 +122,10 @@ export function buildPlan({
         .map((c) => `logs of ${c.name}: no authentication errors`),
       `new key active at ${spec.issuer.name}`,
     ],
-    'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
+    'revoke-old': databaseTouches(spec)?.revoke ?? [
+      `old key at ${spec.issuer.name} (after checking its last use)`,
+      'old key rejected',
+    ],
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
   };
@@ -137,5 +143,6 @@ export function buildPlan({
     ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
+    notices: databaseNotices(spec),
   };
 }

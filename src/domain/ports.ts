@@ -27,6 +27,8 @@ export interface StoredCredential {
   previousValue?: Secret; // previous_key; undefined when "" (cleared)
   keyId?: string;
   previousKeyId?: string;
+  /** The database user the value logs in as (username beside password). */
+  username?: string;
   rotatedAt?: string;
   rotatedBy?: string;
   rotationVerifiedAt?: string;
@@ -42,6 +44,7 @@ export interface StoreVersionWrite {
   keyId?: string;
   previousValue?: Secret;
   previousKeyId?: string;
+  username?: string;
   rotatedAt: string;
   rotatedBy: string;
   metadata?: StoredMetadata;
@@ -96,6 +99,27 @@ export interface Issuer {
   accepts(value: Secret): Promise<boolean>;
   /** The issuer's access log for a key since a time, oldest first, where the issuer keeps one. */
   usage?(keyId: string, since: Date): Promise<KeyUse[]>;
+  /**
+   * Database logins: the sessions still open on the key's password (pg_stat_activity,
+   * information_schema.processlist), which a revocation does not close.
+   */
+  openSessions?(keyId: string): Promise<OpenSessions>;
+  /**
+   * Makes `value`, which the store held for `keyId`, valid at the issuer again: a rollback where
+   * `create` replaced the old value in place (a database user's password).
+   */
+  reinstate?(keyId: string, value: Secret): Promise<void>;
+  /** The login name stored beside the value (the store's `username`), for issuers whose keys are logins. */
+  loginOf?(keyId: string): string | undefined;
+}
+
+/** Connections still open on an old database password: the runbook's "connection pools may require pool drain". */
+export interface OpenSessions {
+  count: number;
+  /** Where the server reports them, e.g. pg_stat_activity. */
+  source: string;
+  /** Whether the old login still accepts new connections (an idle user not yet locked). */
+  loginOpen: boolean;
 }
 
 /** One use of a key from the issuer's access log (the runbook's /v1/audit-log). */

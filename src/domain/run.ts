@@ -103,6 +103,8 @@ export interface RunFacts {
   consumersNextJob?: string[];
   orphansRevoked?: string[];
   oldKeyLastUsedAt?: string;
+  /** Database logins: connections still open on the old password when it was revoked (count and source). */
+  oldSessionsOpen?: string;
   /**
    * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
    * be written yet: the reconciler retries it until it is done.

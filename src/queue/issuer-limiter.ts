@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RotatorError } from '../domain/errors';
-import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse } from '../domain/ports';
+import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse, OpenSessions } from '../domain/ports';
 import type { Secret } from '../domain/secret';
 
 // A fair counting semaphore on Redis's clock (not a replica's). KEYS: leases (token → expiry),
@@ -166,6 +166,9 @@ export class IssuerLimiter {
 /** An Issuer whose every call takes a slot of its issuer's shared limit first. */
 export class LimitedIssuer implements Issuer {
   readonly usage?: (keyId: string, since: Date) => Promise<KeyUse[]>;
+  readonly openSessions?: (keyId: string) => Promise<OpenSessions>;
+  readonly reinstate?: (keyId: string, value: Secret) => Promise<void>;
+  readonly loginOf?: (keyId: string) => string | undefined;
 
   constructor(
     private readonly inner: Issuer,
@@ -175,6 +178,12 @@ export class LimitedIssuer implements Issuer {
   ) {
     const usage = inner.usage?.bind(inner);
     if (usage) this.usage = (keyId, since) => this.slot(() => usage(keyId, since));
+    const openSessions = inner.openSessions?.bind(inner);
+    if (openSessions) this.openSessions = (keyId) => this.slot(() => openSessions(keyId));
+    const reinstate = inner.reinstate?.bind(inner);
+    if (reinstate) this.reinstate = (keyId, value) => this.slot(() => reinstate(keyId, value));
+    // A pure function of the key id: no call, no slot.
+    if (inner.loginOf) this.loginOf = inner.loginOf.bind(inner);
   }
 
   private slot<T>(fn: () => Promise<T>): Promise<T> {

@@ -4,11 +4,14 @@ import { Secret } from '../../domain/secret';
 /** The KV v2 data of one version, as Vault stores it. */
 export type KvData = Record<string, unknown>;
 
-/** Webhook secrets keep the runbook's current_secret/previous_secret; everything else api_key/previous_key. */
+/**
+ * Webhook secrets keep the runbook's current_secret/previous_secret, database logins
+ * password/previous_password (with `username` beside); everything else api_key/previous_key.
+ */
 function valueFields(path: string): { value: string; previous: string } {
-  return path.startsWith('webhooks/')
-    ? { value: 'current_secret', previous: 'previous_secret' }
-    : { value: 'api_key', previous: 'previous_key' };
+  if (path.startsWith('webhooks/')) return { value: 'current_secret', previous: 'previous_secret' };
+  if (path.startsWith('database-credentials/')) return { value: 'password', previous: 'previous_password' };
+  return { value: 'api_key', previous: 'previous_key' };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -50,6 +53,7 @@ export function toKvData(path: string, w: StoreVersionWrite, baseMetadata: Recor
     [f.previous]: w.previousValue?.reveal() ?? '',
     api_key_id: w.keyId,
     previous_key_id: w.previousKeyId,
+    username: w.username,
     rotated_at: w.rotatedAt,
     rotated_by: w.rotatedBy,
     emergency_rotation: w.emergencyRotation === undefined ? undefined : String(w.emergencyRotation),
@@ -84,6 +88,7 @@ export function fromKv(path: string, data: KvData, version: number, createdTime:
       previousValue: previous === undefined ? undefined : new Secret(previous),
       keyId: str(data['api_key_id']),
       previousKeyId: str(data['previous_key_id']),
+      username: str(data['username']),
       rotatedAt: str(data['rotated_at']),
       rotatedBy: str(data['rotated_by']),
       rotationVerifiedAt: str(data['rotation_verified_at']),
