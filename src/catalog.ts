@@ -132,10 +132,16 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export interface CatalogOptions {
+  /** `optional`: a missing admin-token variable is no problem (read-only tools: the inventory). */
+  issuerTokens?: 'required' | 'optional';
+}
+
 export function parseCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = 'catalog',
+  opts: CatalogOptions = {},
 ): Catalog {
   let raw: unknown;
   try {
@@ -151,7 +157,7 @@ export function parseCatalog(
     const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
     throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
   }
-  return build(parsed.data, env, source);
+  return build(parsed.data, env, source, opts);
 }
 
 /**
@@ -177,14 +183,19 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+function build(
+  data: RawCatalog,
+  env: Record<string, string | undefined>,
+  source: string,
+  opts: CatalogOptions,
+): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
     const token = env[c.issuer.adminTokenEnv];
-    if (!token)
+    if (!token && opts.issuerTokens !== 'optional')
       problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
@@ -226,12 +237,16 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   return { access: data.access, credentials };
 }
 
-export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+export function loadCatalog(
+  path: string,
+  env: Record<string, string | undefined>,
+  opts: CatalogOptions = {},
+): Catalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
   }
-  return parseCatalog(text, env, path);
+  return parseCatalog(text, env, path, opts);
 }

@@ -11,13 +11,13 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesRef } from '../../domain/credential';
 import { RotatorError, isRotatorError } from '../../domain/errors';
-import type { Deployer, DiscoveredConsumer, RolloutState } from '../../domain/ports';
+import type { Deployer, DiscoveredConsumer, RolloutState, SecretReferences } from '../../domain/ports';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { externalSecretSynced } from './external-secret-status';
 import { toDeployerError } from './kube-error';
 import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
-import { secretReferences } from './secret-references';
+import { secretUses } from './secret-references';
 
 export interface KubernetesDeployerOptions {
   /** Recorded in managedFields for every patch, like kubectl's --field-manager. */
@@ -34,7 +34,7 @@ const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status, discovery. */
-export class KubernetesDeployer implements Deployer {
+export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
@@ -131,7 +131,12 @@ export class KubernetesDeployer implements Deployer {
 
   /** Deployments in any namespace whose pod template uses the Secret `secretName`. */
   async discover(secretName: string): Promise<DiscoveredConsumer[]> {
-    const found: DiscoveredConsumer[] = [];
+    return (await this.references([secretName])).get(secretName) ?? [];
+  }
+
+  /** Per Secret name, the deployments using it: one paged list of every namespace's deployments. */
+  async references(secretNames: string[]): Promise<Map<string, DiscoveredConsumer[]>> {
+    const found = new Map(secretNames.map((n): [string, DiscoveredConsumer[]] => [n, []]));
     let continueToken: string | undefined;
     do {
       const token = continueToken;
@@ -142,9 +147,11 @@ export class KubernetesDeployer implements Deployer {
         ),
       );
       for (const d of page.items) {
-        const via = secretReferences(d, secretName);
-        if (via.length > 0)
-          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        for (const [secret, via] of secretUses(d)) {
+          found
+            .get(secret)
+            ?.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        }
       }
       continueToken = page.metadata?._continue || undefined;
     } while (continueToken);
