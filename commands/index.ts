@@ -7,6 +7,7 @@ import {
   RESUME_ACTION,
   ROLLBACK_ACTION,
 } from '../src/slack/views';
+import { appHomeOpened } from './app-home';
 import { approveAction } from './approve';
 import type { CommandDeps } from './deps';
 import { emergencyMention } from './emergency-mention';
@@ -28,4 +29,5 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(EMERGENCY_START_ACTION, emergencyStartAction(deps));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_REVIEWED_ACTION, emergencyReviewAction(deps));
   app.event('app_mention', emergencyMention(deps));
+  app.event('app_home_opened', appHomeOpened(deps));
 }

@@ -17,6 +17,7 @@ export {
 } from './reconcile-view';
 export { dueView, MAX_BLOCKS, SECTION_CHARS, type DueEntry, type DueViewOptions } from './due-view';
 export { historyView, statusView, type StatusInput } from './status-view';
+export { HOME_MAX_BLOCKS, homeView, type HomeView } from './home-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */
