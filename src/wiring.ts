@@ -231,6 +231,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
     immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    cluster: deployer,
+    inventoryConcurrency: env.INVENTORY_CONCURRENCY,
     scheduleDeadlines: async (run, deadlineMs) => {
       for (const kind of ['half', 'deadline'] as const) {
         await maintenanceQueue.add(

@@ -3,8 +3,6 @@ import type { InventoryRow, InventoryStatus } from '../domain/inventory';
 import { assessAge, type AgeAssessment, type AgeStatus } from '../domain/policy';
 import type { StoredCredential } from '../domain/ports';
 
-const DAY_MS = 86_400_000;
-
 /**
  * The policy age of a credential: from the store's rotated_at, falling back to the KV version's
  * created_time (the runbook's expiry script). The one place age is computed, for the inventory,
@@ -93,7 +91,8 @@ export function inventoryRow(
     ageDays: age.ageDays,
     ...(age.measuredFrom ? { measuredFrom: age.measuredFrom } : {}),
     dueAt: age.dueAt,
-    daysLeft: Math.floor((Date.parse(age.dueAt) - now.getTime()) / DAY_MS),
+    // In whole days, consistent with ageDays: rotated today under a 30-day policy is 30 days left.
+    daysLeft: age.maxAgeDays - age.ageDays,
   };
 }
 
