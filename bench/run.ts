@@ -4,6 +4,7 @@
  */
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { inventoryBench } from './inventory';
 import { waitsBench } from './waits';
 import { ackBurstBench, callsBench, concurrentBench } from './web';
 
@@ -14,6 +15,7 @@ const BENCHES: Bench[] = [
   ackBurstBench,
   callsBench,
   concurrentBench,
+  inventoryBench,
 ];
 
 async function main(argv: string[]): Promise<void> {

@@ -9,6 +9,7 @@ import {
   ROTATE_NOW_ACTION,
   SNOOZE_ACTION,
 } from '../src/slack/views';
+import { appHomeOpened } from './app-home';
 import { approveAction } from './approve';
 import type { CommandDeps } from './deps';
 import { emergencyMention } from './emergency-mention';
@@ -34,4 +35,5 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(ROTATE_NOW_ACTION, rotateNowAction(deps));
   app.action<BlockAction<ButtonAction>>(SNOOZE_ACTION, snoozeAction(deps));
   app.event('app_mention', emergencyMention(deps));
+  app.event('app_home_opened', appHomeOpened(deps));
 }

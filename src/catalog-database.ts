@@ -43,6 +43,8 @@ export function buildDatabaseIssuer(
   env: Record<string, string | undefined>,
   at: string,
   problems: string[],
+  /** A read-only tool (the inventory) needs no admin login. */
+  adminOptional = false,
 ): DatabaseIssuerSpec {
   const want = raw.strategy === 'single_user' ? 1 : 2;
   if (raw.users.length !== want || new Set(raw.users).size !== raw.users.length)
@@ -53,7 +55,7 @@ export function buildDatabaseIssuer(
   if ((passwordEnv === undefined) === (passwordStore === undefined))
     problems.push(`${at}.issuer.admin: name exactly one of passwordEnv and passwordStore`);
   // An empty variable is a password too (trust or socket authentication); an unset one is a mistake.
-  if (passwordEnv !== undefined && env[passwordEnv] === undefined)
+  if (passwordEnv !== undefined && env[passwordEnv] === undefined && !adminOptional)
     problems.push(`${at}.issuer.admin.passwordEnv: environment variable ${passwordEnv} is not set`);
   const postgres = raw.kind === 'postgres';
   return {

@@ -146,10 +146,16 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export interface CatalogOptions {
+  /** `optional`: a missing admin-token variable is no problem (read-only tools: the inventory). */
+  issuerTokens?: 'required' | 'optional';
+}
+
 export function parseCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = 'catalog',
+  opts: CatalogOptions = {},
 ): Catalog {
   let raw: unknown;
   try {
@@ -165,7 +171,7 @@ export function parseCatalog(
     const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
     throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
   }
-  return build(parsed.data, env, source);
+  return build(parsed.data, env, source, opts);
 }
 
 /**
@@ -197,9 +203,10 @@ function buildRestIssuer(
   env: Record<string, string | undefined>,
   at: string,
   problems: string[],
+  opts: CatalogOptions,
 ): IssuerSpec {
   const token = env[raw.adminTokenEnv];
-  if (!token)
+  if (!token && opts.issuerTokens !== 'optional')
     problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
   return {
     kind: raw.kind,
@@ -212,7 +219,12 @@ function buildRestIssuer(
   };
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+function build(
+  data: RawCatalog,
+  env: Record<string, string | undefined>,
+  source: string,
+  opts: CatalogOptions,
+): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
@@ -220,8 +232,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
     const issuer =
       c.issuer.kind === 'rest_api_key'
-        ? buildRestIssuer(c.issuer, c.name, env, at, problems)
-        : buildDatabaseIssuer(c.issuer, env, at, problems);
+        ? buildRestIssuer(c.issuer, c.name, env, at, problems, opts)
+        : buildDatabaseIssuer(c.issuer, env, at, problems, opts.issuerTokens === 'optional');
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
@@ -255,12 +267,16 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   return { access: data.access, credentials };
 }
 
-export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+export function loadCatalog(
+  path: string,
+  env: Record<string, string | undefined>,
+  opts: CatalogOptions = {},
+): Catalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
   }
-  return parseCatalog(text, env, path);
+  return parseCatalog(text, env, path, opts);
 }

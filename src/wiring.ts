@@ -40,7 +40,6 @@ import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
-import { catalogInventory } from './inventory/source';
 import { SnoozeStore } from './queue/snooze-store';
 import { Reminders } from './slack/reminders';
 
@@ -261,6 +260,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
     immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    cluster: deployer,
+    inventoryConcurrency: env.INVENTORY_CONCURRENCY,
     scheduleDeadlines: async (run, deadlineMs) => {
       for (const kind of ['half', 'deadline'] as const) {
         await maintenanceQueue.add(
@@ -273,8 +274,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     chat,
   });
   const reminders = new Reminders({
-    // The minimal inventory of today (catalog + one store read each); the full one plugs in here.
-    loadInventory: catalogInventory({ catalog, store, clock, dueSoonDays: env.DUE_SOON_DAYS }),
+    // Catalog, Vault and the cluster's drift, as `npm run inventory` shows them.
+    loadInventory: () => service.inventory(),
     snoozes: new SnoozeStore(redis, prefix),
     settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
     clock,

@@ -170,6 +170,12 @@ export interface Deployer {
   close?(): void;
 }
 
+/** The cluster's dependency map for many Secrets at once: one pass over the deployments, not one per Secret. */
+export interface SecretReferences {
+  /** Per Secret name, the deployments (any namespace) whose pod template uses it; [] for none. */
+  references(secretNames: string[]): Promise<Map<string, DiscoveredConsumer[]>>;
+}
+
 // ---------------------------------------------------------------- Verifier
 
 export interface HealthResult {

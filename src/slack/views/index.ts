@@ -27,6 +27,7 @@ export {
   SNOOZE_DAYS,
   type DigestViewOptions,
 } from './digest-view';
+export { HOME_MAX_BLOCKS, homeView, type HomeView } from './home-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */
