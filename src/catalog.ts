@@ -9,7 +9,9 @@ import {
   RELOAD_MODES,
   RISKS,
   type CredentialSpec,
+  type IssuerSpec,
 } from './domain/credential';
+import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 
@@ -58,7 +60,7 @@ const consumerSchema = z
   })
   .strict();
 
-const issuerSchema = z
+const restApiKeyIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
@@ -71,6 +73,8 @@ const issuerSchema = z
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
+
+const issuerSchema = z.discriminatedUnion('kind', [restApiKeyIssuerSchema, awsIamIssuerSchema]);
 
 const credentialSchema = z
   .object({
@@ -183,9 +187,6 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const token = env[c.issuer.adminTokenEnv];
-    if (!token)
-      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
@@ -201,15 +202,7 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       risk: c.risk,
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
-      issuer: {
-        kind: c.issuer.kind,
-        name: c.issuer.name,
-        baseUrl: c.issuer.baseUrl,
-        adminToken: new Secret(token ?? ''),
-        permissions: c.issuer.permissions,
-        keyName: c.issuer.keyName ?? c.name,
-        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
-      },
+      issuer: buildIssuer(c, env, at, problems),
       consumers: c.consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
@@ -224,6 +217,27 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
     );
   }
   return { access: data.access, credentials };
+}
+
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  if (i.kind === 'aws_iam') return buildAwsIamIssuer(i, env, at, problems);
+  const token = env[i.adminTokenEnv];
+  if (!token) problems.push(`${at}.issuer.adminTokenEnv: environment variable ${i.adminTokenEnv} is not set`);
+  return {
+    kind: i.kind,
+    name: i.name,
+    baseUrl: i.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: i.permissions,
+    keyName: i.keyName ?? c.name,
+    ...(i.maxConcurrent ? { maxConcurrent: i.maxConcurrent } : {}),
+  };
 }
 
 export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {

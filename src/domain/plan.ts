@@ -1,6 +1,7 @@
 import { consumerDrift, consumerWhere } from './consumer-drift';
-import type { Consumer, CredentialSpec } from './credential';
+import { issuerPolicy, type Consumer, type CredentialSpec } from './credential';
 import type { AgeAssessment } from './policy';
+import { policyNotes } from './issuer-notes';
 import type { DiscoveredConsumer } from './ports';
 import type { ForwardStepName } from './run';
 import { SCHEDULED_STEPS } from './run';
@@ -43,6 +44,8 @@ export interface Plan {
   channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
+  /** What the issuer makes the run do or wait for (quiet window, grace period, key slots). */
+  notes: string[];
 }
 
 export function consumerAction(c: Consumer): ConsumerAction {
@@ -58,6 +61,8 @@ export interface PlanInput {
   storedConsumers?: string[];
   storedIssuer?: string;
   channelProblem?: string;
+  /** Issuer notes found before the plan (key slots); the issuer's waits are added from the catalog. */
+  issuerNotes?: string[];
 }
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
@@ -68,6 +73,7 @@ export function buildPlan({
   storedConsumers,
   storedIssuer,
   channelProblem,
+  issuerNotes = [],
 }: PlanInput): Plan {
   const drift = discovered ? consumerDrift(spec, discovered) : undefined;
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
@@ -119,7 +125,14 @@ export function buildPlan({
         .map((c) => `logs of ${c.name}: no authentication errors`),
       `new key active at ${spec.issuer.name}`,
     ],
-    'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
+    'revoke-old':
+      issuerPolicy(spec.issuer).deleteAfterMs !== undefined
+        ? [
+            `deactivate old key at ${spec.issuer.name} (after checking its last use)`,
+            'old key rejected',
+            'its deletion scheduled after the grace period',
+          ]
+        : [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
   };
@@ -137,5 +150,6 @@ export function buildPlan({
     ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
+    notes: [...policyNotes(spec), ...issuerNotes],
   };
 }

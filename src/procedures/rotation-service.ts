@@ -8,11 +8,20 @@ import { buildPlan, type Plan } from '../domain/plan';
 import { assessAge, emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
 import type { EmergencyScope } from '../domain/incident';
 import { mapLimit } from './bounded';
-import type { AuditLog, ChatNotifier, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
+import type {
+  AuditLog,
+  ChatNotifier,
+  Clock,
+  Deployer,
+  Issuer,
+  SecretStore,
+  StoredCredential,
+} from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
 import { dueStatuses, type DueStatus } from './due';
+import { keySlotNote } from './steps/key-room';
 import type { RotationRequests } from './types';
 
 export interface RotationServiceDeps {
@@ -32,6 +41,8 @@ export interface RotationServiceDeps {
   scheduleDeadlines?: (run: Run, deadlineMs: number) => Promise<void>;
   /** Checks the channel a plan's summary goes to (Slack: conversations.info). */
   chat?: Pick<ChatNotifier, 'channelProblem'>;
+  /** Issuers with a key limit (IAM) are asked how many keys exist, so the plan can say. */
+  issuerFor?: (spec: CredentialSpec) => Issuer;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -61,8 +72,11 @@ export class RotationService implements RotationRequests {
       spec.kubernetesSecret ? this.deps.deployer.discover(spec.kubernetesSecret) : Promise.resolve(undefined),
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
+    const issuer = this.deps.issuerFor?.(spec);
+    const slots = issuer ? await keySlotNote(spec, issuer, stored) : undefined;
     return buildPlan({
       spec,
+      ...(slots ? { issuerNotes: [slots] } : {}),
       age: this.ageOf(spec, stored),
       ...(channelProblem ? { channelProblem } : {}),
       ...(discovered ? { discovered } : {}),
@@ -282,7 +296,7 @@ export class RotationService implements RotationRequests {
     }
   }
 
-  async status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }> {
+  async status(name: string): Promise<{ active?: Run; last?: Run; oldKey?: Run; age: AgeAssessment }> {
     const spec = this.spec(name);
     const [holder, history, stored] = await Promise.all([
       this.deps.runs.lockHolder(spec.name),
@@ -291,7 +305,14 @@ export class RotationService implements RotationRequests {
     ]);
     const active = holder ? await this.deps.runs.get(holder) : undefined;
     const last = history.find((r) => r.status === 'finished');
-    return { ...(active ? { active } : {}), ...(last ? { last } : {}), age: this.ageOf(spec, stored) };
+    // An old key deactivated by a rotation (AWS), until its delayed deletion: shown with Reactivate.
+    const oldKey = history.find((r) => r.facts.oldKeyDeactivatedAt && !r.facts.oldKeyDeletedAt);
+    return {
+      ...(active ? { active } : {}),
+      ...(last ? { last } : {}),
+      ...(oldKey ? { oldKey } : {}),
+      age: this.ageOf(spec, stored),
+    };
   }
 
   due(): Promise<DueStatus[]> {

@@ -56,8 +56,11 @@ export interface RotationRequests {
   }): Promise<{ started: Run[]; alreadyRunning: Array<{ credential: string; runId: string }> }>;
   /** Every run of an incident, oldest first (for `/rotate incident` and the incident message). */
   incidentRuns(ref: string): Promise<Run[]>;
-  /** The run in progress for this credential, the last finished run, and the age. */
-  status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
+  /**
+   * The run in progress for this credential, the last finished run, the run whose deactivated old
+   * key awaits deletion (or was kept or reactivated), and the age.
+   */
+  status(name: string): Promise<{ active?: Run; last?: Run; oldKey?: Run; age: AgeAssessment }>;
   /** Every catalog credential's age and whether a run holds it (`/rotate due`), bounded in memory. */
   due(): Promise<DueStatus[]>;
   getRun(id: string): Promise<Run | undefined>;

@@ -111,6 +111,9 @@ export function planView(input: PlanViewInput): View {
     ),
     ...consumerBlocks(plan),
     ...(plan.channelProblem ? [section(`⚠️ *Summary channel*: ${esc(plan.channelProblem)}`)] : []),
+    ...(plan.notes.length
+      ? [section(`*At ${esc(plan.issuer)}*\n${plan.notes.map((n) => `• ${esc(n)}`).join('\n')}`)]
+      : []),
     ...stepBlocks(plan),
     divider,
   ];
