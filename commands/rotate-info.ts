@@ -9,6 +9,7 @@ export async function statusOf(deps: CommandDeps, name: string): Promise<View> {
     age: s.age,
     ...(s.active ? { active: s.active } : {}),
     ...(s.last ? { last: s.last } : {}),
+    ...(s.oldKey ? { oldKey: s.oldKey } : {}),
   });
 }
 

@@ -23,6 +23,7 @@ import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
 import type { ScopeDeps } from '../src/procedures/scope';
+import type { OldKeyDeps } from '../src/procedures/old-key-deletion';
 import { createIncidentBoardProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
@@ -39,7 +40,12 @@ export interface WorkerOptions {
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
   /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    oldKeys?: OldKeyDeps;
+  };
   /** When given, this process also renders incident messages (the notifications queue). */
   incidentBoard?: IncidentBoard;
 }

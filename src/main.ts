@@ -9,7 +9,7 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -70,6 +70,9 @@ export async function startRole(
           { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
       },
+      reactivateOldKey: async (runId, identity) => {
+        await services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, { runId, identity });
+      },
     });
     await slack.start();
   }
@@ -114,6 +117,13 @@ export async function startRole(
               runs: services.runs,
               audit: services.audit,
               incidents: services.incidents,
+            },
+            oldKeys: {
+              runs: services.runs,
+              catalog: config.catalog.credentials,
+              issuerFor: services.issuerFor,
+              audit: services.audit,
+              clock: { now: () => new Date() },
             },
           },
           incidentBoard: services.incidentBoard,

@@ -17,6 +17,7 @@ export {
 } from './reconcile-view';
 export { dueView, MAX_BLOCKS, SECTION_CHARS, type DueEntry, type DueViewOptions } from './due-view';
 export { historyView, statusView, type StatusInput } from './status-view';
+export { oldKeyBlocks, REACTIVATE_OLD_KEY_ACTION } from './old-key-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */

@@ -4,11 +4,14 @@ import type { Run } from '../../domain/run';
 import { esc, section, type SlackBlock, type View } from './blocks';
 import { stepTitle } from '../../domain/step-titles';
 import { who } from './summary-view';
+import { oldKeyBlocks } from './old-key-view';
 
 export interface StatusInput {
   name: string;
   active?: Run;
   last?: Run;
+  /** A run whose deactivated old key awaits its delayed deletion (AWS), or was kept or reactivated. */
+  oldKey?: Run;
   age: AgeAssessment;
 }
 
@@ -34,6 +37,7 @@ export function statusView(input: StatusInput): View {
   } else {
     blocks.push(section('No rotation run recorded yet.'));
   }
+  if (input.oldKey) blocks.push(...oldKeyBlocks(input.oldKey));
   return { text: `${input.name}: ${describeAge(input.age)}`, blocks };
 }
 
