@@ -82,8 +82,17 @@ async function main(): Promise<void> {
     kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
     providerAdminTokens: Object.fromEntries(
-      world.catalog.credentials.map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+      world.catalog.credentials
+        .filter((c) => c.issuer.adminTokenEnv)
+        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
     ),
+    // AWS IAM: what the AWS CLI needs (--endpoint-url, the admin key, region us-east-1).
+    iam: world.iam.url,
+    iamAdmin: {
+      AWS_ACCESS_KEY_ID: world.iam.admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: world.iam.admin.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+    },
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,
     redisStartedByDemo: redis.started,
@@ -94,6 +103,7 @@ async function main(): Promise<void> {
       'npm run rotate -- payment-gateway-api --dry-run',
       'npm run rotate -- payment-gateway-api',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
+      'npm run rotate -- integration-service-account',
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

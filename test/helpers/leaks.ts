@@ -8,6 +8,7 @@ import { dumpPrefix } from './redis';
 export async function findLeaks(h: Harness, extraText: string[] = []): Promise<string[]> {
   const secrets = [
     ...h.world.provider.issuedValues(),
+    ...h.world.iam.issuedSecrets(),
     h.env.VAULT_TOKEN!,
     h.env.SLACK_BOT_TOKEN!,
     h.env.SLACK_SIGNING_SECRET!,
