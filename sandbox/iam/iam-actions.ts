@@ -58,10 +58,15 @@ function required(call: ActionCall, name: string, pattern: RegExp): string {
 function userOf(env: ActionEnv, call: ActionCall): string {
   const given = call.params.get('UserName');
   if (given === null) return call.caller.userName;
-  required(call, 'UserName', USER_NAME);
-  if (!env.state.users.has(given))
-    throw new IamFault(404, 'NoSuchEntity', `The user with name ${given} cannot be found.`);
-  return given;
+  return namedUser(env, call).userName;
+}
+
+/** The user the call names (required), or NoSuchEntity. */
+function namedUser(env: ActionEnv, call: ActionCall) {
+  const name = required(call, 'UserName', USER_NAME);
+  const user = env.state.users.get(name);
+  if (!user) throw new IamFault(404, 'NoSuchEntity', `The user with name ${name} cannot be found.`);
+  return user;
 }
 
 function keyOf(env: ActionEnv, call: ActionCall, userName?: string): IamKey {
@@ -146,13 +151,7 @@ const ADMIN_ACTIONS: Record<string, Handler> = {
     });
   },
   TagUser(env, call, res) {
-    const user = env.state.users.get(required(call, 'UserName', USER_NAME));
-    if (!user)
-      throw new IamFault(
-        404,
-        'NoSuchEntity',
-        `The user with name ${call.params.get('UserName')} cannot be found.`,
-      );
+    const user = namedUser(env, call);
     const tags = tagsOf(call.params);
     const keys = new Set([...user.tags.keys(), ...tags.map(([k]) => k)]);
     if (keys.size > 50) throw new IamFault(409, 'LimitExceeded', 'Cannot exceed quota for TagsPerUser: 50');
@@ -160,25 +159,13 @@ const ADMIN_ACTIONS: Record<string, Handler> = {
     sendResult(res, 'TagUser');
   },
   UntagUser(env, call, res) {
-    const user = env.state.users.get(required(call, 'UserName', USER_NAME));
-    if (!user)
-      throw new IamFault(
-        404,
-        'NoSuchEntity',
-        `The user with name ${call.params.get('UserName')} cannot be found.`,
-      );
+    const user = namedUser(env, call);
     for (let i = 1; call.params.has(`TagKeys.member.${i}`); i++)
       user.tags.delete(call.params.get(`TagKeys.member.${i}`)!);
     sendResult(res, 'UntagUser');
   },
   ListUserTags(env, call, res) {
-    const user = env.state.users.get(required(call, 'UserName', USER_NAME));
-    if (!user)
-      throw new IamFault(
-        404,
-        'NoSuchEntity',
-        `The user with name ${call.params.get('UserName')} cannot be found.`,
-      );
+    const user = namedUser(env, call);
     sendResult(res, 'ListUserTags', {
       Tags: [...user.tags].map(([Key, Value]) => ({ Key, Value })),
       IsTruncated: 'false',
