@@ -12,11 +12,12 @@ import {
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
-  type IncidentBoardJobData,
+  type NotificationJobData,
   type RequestJobData,
   type RotationJobData,
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
+import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
@@ -24,7 +25,7 @@ import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
 import type { ScopeDeps } from '../src/procedures/scope';
 import type { OldKeyDeps } from '../src/procedures/old-key-deletion';
-import { createIncidentBoardProcessor } from './incident-board-job';
+import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
@@ -46,8 +47,8 @@ export interface WorkerOptions {
     deadlines: DeadlineJobDeps;
     oldKeys?: OldKeyDeps;
   };
-  /** When given, this process also renders incident messages (the notifications queue). */
-  incidentBoard?: IncidentBoard;
+  /** When given, this process also posts Slack notifications: incident messages and channel outboxes. */
+  notifications?: { board: IncidentBoard; outbox: ChannelOutbox };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -117,15 +118,15 @@ export function registerWorkers(
       }),
     );
   }
-  if (opts.incidentBoard) {
+  if (opts.notifications) {
     workers.push(
-      new Worker<IncidentBoardJobData>(
+      new Worker<NotificationJobData>(
         NOTIFICATIONS_QUEUE,
-        createIncidentBoardProcessor(opts.incidentBoard),
+        createNotificationsProcessor(opts.notifications.board, opts.notifications.outbox),
         {
           connection: opts.connection,
           prefix: opts.prefix,
-          // Renders of different incidents in parallel; one incident is serialised by its Redis slot.
+          // Different incidents and channels in parallel; each one is serialised by its Redis slot.
           concurrency: 4,
           ...timing,
         },

@@ -126,7 +126,7 @@ export async function startRole(
               clock: { now: () => new Date() },
             },
           },
-          incidentBoard: services.incidentBoard,
+          notifications: { board: services.incidentBoard, outbox: services.outbox },
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {

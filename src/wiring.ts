@@ -26,6 +26,7 @@ import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
   DEADLINE_JOB,
+  CHANNEL_POST_JOB,
   DELETE_OLD_KEY_JOB,
   deleteOldKeyJobId,
   INCIDENT_BOARD_JOB,
@@ -33,12 +34,13 @@ import {
   NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
-  type IncidentBoardJobData,
+  type NotificationJobData,
   type RotationJobData,
 } from './queue/names';
 import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
+import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 
@@ -51,11 +53,13 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
-  /** Slack notifications paced across replicas: incident message renders. */
-  notificationQueue: Queue<IncidentBoardJobData>;
+  /** Slack notifications paced across replicas: incident message renders, channel outbox drains. */
+  notificationQueue: Queue<NotificationJobData>;
   /** Emergency incidents' one message each (rendered by the notifications worker). */
   incidentBoard: IncidentBoard;
-  /** Emergency escalations and incident records, straight to the incident channel. */
+  /** Messages queued per channel and posted by the notifications worker, paced across replicas. */
+  outbox: ChannelOutbox;
+  /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
   runs: RunStore;
@@ -123,7 +127,11 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
   const deployer = new KubernetesDeployer(kubeConfig);
   const issuers = new Map<string, Issuer>();
-  const limiter = new IssuerLimiter(workerRedis, prefix);
+  // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
+  // by the first call that has to wait.
+  const limiter = new IssuerLimiter(workerRedis, prefix, {
+    subscriber: () => createRedis(env.REDIS_URL, 'worker'),
+  });
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
@@ -139,7 +147,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
-  const notificationQueue = new Queue<IncidentBoardJobData>(NOTIFICATIONS_QUEUE, {
+  const notificationQueue = new Queue<NotificationJobData>(NOTIFICATIONS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -160,9 +168,18 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     logger: logger.child({ component: 'incident-board' }),
   });
+  const outbox = new ChannelOutbox({
+    redis,
+    prefix: `${prefix}:`,
+    client: slackClient,
+    enqueue: async (channel, delayMs) => {
+      await notificationQueue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs });
+    },
+    fallbackChannel: env.SECURITY_CHANNEL,
+    logger: logger.child({ component: 'outbox' }),
+  });
   const incidents =
-    overrides.incidents ??
-    createIncidentChannel({ client: slackClient, securityChannel: env.SECURITY_CHANNEL });
+    overrides.incidents ?? createIncidentChannel({ outbox, securityChannel: env.SECURITY_CHANNEL });
   const chat =
     overrides.chat ??
     new SlackNotifier({
@@ -273,6 +290,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     maintenanceQueue,
     notificationQueue,
     incidentBoard,
+    outbox,
     incidents,
     reconciler,
     runs,
@@ -292,6 +310,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
+      limiter.close();
     },
   };
 }

@@ -64,16 +64,25 @@ export interface DeadlineJobData {
 }
 
 /**
- * Slack notifications shared by every replica: the incident message's renders (one delayed job per
- * incident at a time, paced in Redis), so pacing never holds a rotation's worker slot.
+ * Slack notifications shared by every replica: the incident message's renders and each channel's
+ * outbox drains (one delayed job per incident or channel at a time, paced in Redis), so pacing never
+ * holds a rotation's worker slot.
  */
 export const NOTIFICATIONS_QUEUE = 'notifications';
 export const INCIDENT_BOARD_JOB = 'incident-board';
+export const CHANNEL_POST_JOB = 'channel-post';
 
 export interface IncidentBoardJobData {
   /** INC-…: the job renders whatever the incident's runs say when it runs. */
   ref: string;
 }
+
+export interface ChannelPostJobData {
+  /** The job posts whatever waits in this channel's outbox when it runs (never a value). */
+  channel: string;
+}
+
+export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData;
 
 /** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
 export const DELETE_OLD_KEY_JOB = 'delete-old-key';
