@@ -5,8 +5,16 @@
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { waitsBench } from './waits';
+import { ackBurstBench, callsBench, concurrentBench } from './web';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench];
+const BENCHES: Bench[] = [
+  waitsBench,
+  clickToRejectedBench,
+  issuerLimitBench,
+  ackBurstBench,
+  callsBench,
+  concurrentBench,
+];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');

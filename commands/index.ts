@@ -7,6 +7,8 @@ import {
   REJECT_ACTION,
   RESUME_ACTION,
   ROLLBACK_ACTION,
+  ROTATE_NOW_ACTION,
+  SNOOZE_ACTION,
 } from '../src/slack/views';
 import { approveAction } from './approve';
 import type { CommandDeps } from './deps';
@@ -17,6 +19,8 @@ import { reactivateOldKeyAction } from './reactivate-old-key';
 import { recoverAction } from './recover';
 import { rejectAction } from './reject';
 import { ROTATE_COMMAND, rotateCommand } from './rotate';
+import { rotateNowAction } from './rotate-now';
+import { snoozeAction } from './snooze';
 
 export type { CommandDeps } from './deps';
 
@@ -30,5 +34,7 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(EMERGENCY_START_ACTION, emergencyStartAction(deps));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_REVIEWED_ACTION, emergencyReviewAction(deps));
   app.action<BlockAction<ButtonAction>>(REACTIVATE_OLD_KEY_ACTION, reactivateOldKeyAction(deps));
+  app.action<BlockAction<ButtonAction>>(ROTATE_NOW_ACTION, rotateNowAction(deps));
+  app.action<BlockAction<ButtonAction>>(SNOOZE_ACTION, snoozeAction(deps));
   app.event('app_mention', emergencyMention(deps));
 }

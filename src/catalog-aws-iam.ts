@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import type { AwsIamIssuerSpec } from './domain/credential';
+import { envName, requiredEnv } from './catalog-env';
 import { Secret } from './domain/secret';
-
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name');
 
 /**
  * `issuer.kind: aws_iam`: one IAM user's access keys. The admin key is named by environment
@@ -50,14 +49,8 @@ export function buildAwsIamIssuer(
   at: string,
   problems: string[],
 ): AwsIamIssuerSpec {
-  const id = env[raw.accessKeyIdEnv];
-  const secret = env[raw.secretAccessKeyEnv];
-  if (!id)
-    problems.push(`${at}.issuer.accessKeyIdEnv: environment variable ${raw.accessKeyIdEnv} is not set`);
-  if (!secret)
-    problems.push(
-      `${at}.issuer.secretAccessKeyEnv: environment variable ${raw.secretAccessKeyEnv} is not set`,
-    );
+  const id = requiredEnv(env, raw.accessKeyIdEnv, `${at}.issuer.accessKeyIdEnv`, problems);
+  const secret = requiredEnv(env, raw.secretAccessKeyEnv, `${at}.issuer.secretAccessKeyEnv`, problems);
   const endpoint = raw.endpoint ?? env['AWS_ENDPOINT_URL_IAM'];
   return {
     kind: 'aws_iam',

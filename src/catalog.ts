@@ -14,6 +14,8 @@ import {
 import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
+import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
+import { envName, requiredEnv } from './catalog-env';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -60,13 +62,13 @@ const consumerSchema = z
   })
   .strict();
 
-const restApiKeyIssuerSchema = z
+const restIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
     baseUrl: z.url(),
     /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
-    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    adminTokenEnv: envName,
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
     /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
@@ -74,7 +76,11 @@ const restApiKeyIssuerSchema = z
   })
   .strict();
 
-const issuerSchema = z.discriminatedUnion('kind', [restApiKeyIssuerSchema, awsIamIssuerSchema]);
+const issuerSchema = z.discriminatedUnion('kind', [
+  restIssuerSchema,
+  databaseIssuerSchema,
+  awsIamIssuerSchema,
+]);
 
 const credentialSchema = z
   .object({
@@ -86,6 +92,16 @@ const credentialSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/, 'a KV path such as api-credentials/<name>')
       .optional(),
     kubernetesSecret: k8sName.optional(),
+    /**
+     * A label selector (app.kubernetes.io/part-of=payments) that every deployment able to mount the
+     * secret carries, by the cluster's own policy: discovery then lists only those. Without it,
+     * discovery lists every deployment of the consumers' namespaces.
+     */
+    discoverySelector: z
+      .string()
+      .max(512)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/=!, ()-]*$/, 'a Kubernetes label selector such as team=payments')
+      .optional(),
     issuer: issuerSchema,
     consumers: z.array(consumerSchema).min(1),
     contact: z.string().min(1),
@@ -181,12 +197,50 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
+function buildRestIssuer(
+  raw: z.infer<typeof restIssuerSchema>,
+  credential: string,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? credential,
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
+}
+
+/** One build function per issuer kind: each resolves its own secrets from `env`. */
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return buildRestIssuer(i, c.name, env, at, problems);
+    case 'aws_iam':
+      return buildAwsIamIssuer(i, env, at, problems);
+    default:
+      return buildDatabaseIssuer(i, env, at, problems);
+  }
+}
+
 function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
+    const issuer = buildIssuer(c, env, at, problems);
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
@@ -202,7 +256,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       risk: c.risk,
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
-      issuer: buildIssuer(c, env, at, problems),
+      ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
+      issuer,
       consumers: c.consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
@@ -217,27 +272,6 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
     );
   }
   return { access: data.access, credentials };
-}
-
-function buildIssuer(
-  c: RawCatalog['credentials'][number],
-  env: Record<string, string | undefined>,
-  at: string,
-  problems: string[],
-): IssuerSpec {
-  const i = c.issuer;
-  if (i.kind === 'aws_iam') return buildAwsIamIssuer(i, env, at, problems);
-  const token = env[i.adminTokenEnv];
-  if (!token) problems.push(`${at}.issuer.adminTokenEnv: environment variable ${i.adminTokenEnv} is not set`);
-  return {
-    kind: i.kind,
-    name: i.name,
-    baseUrl: i.baseUrl,
-    adminToken: new Secret(token ?? ''),
-    permissions: i.permissions,
-    keyName: i.keyName ?? c.name,
-    ...(i.maxConcurrent ? { maxConcurrent: i.maxConcurrent } : {}),
-  };
 }
 
 export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { loadCatalog, type Catalog } from './catalog';
 import { RotatorError } from './domain/errors';
+import { cronProblem, timeZoneProblem } from './queue/reminder-schedule';
+
+/** A string field checked by `problem` (undefined when fine), reported under the variable's name. */
+const checked = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
 
 /** The only place that reads process.env (DESIGN: src/config.ts). */
 const envSchema = z.object({
@@ -34,8 +42,9 @@ const envSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   CATALOG_PATH: z.string().min(1).default('credentials.yaml'),
-  REMINDER_CRON: z.string().min(9).default('0 9 * * 1'),
-  REMINDER_TZ: z.string().default('UTC'),
+  /** The weekly digest's schedule, checked by the cron parser BullMQ schedules with. */
+  REMINDER_CRON: checked(cronProblem).default('0 9 * * 1'),
+  REMINDER_TZ: checked(timeZoneProblem).default('UTC'),
   SECURITY_CHANNEL: z.string().min(1).default('security-notifications'),
   INCIDENT_CHANNEL_PATTERN: z
     .string()
@@ -62,6 +71,8 @@ const envSchema = z.object({
   ROLLBACK_BUDGET_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** The web role's `/rotate` work after the ack (plans, status), run at once at most. */
+  SLACK_WORK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often Vault is compared with the run records to find half-rotations nobody is finishing. */

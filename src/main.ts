@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
 import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
+import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -55,6 +56,8 @@ export async function startRole(
       audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
+      reminders: services.reminders,
+      workConcurrency: env.SLACK_WORK_CONCURRENCY,
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',
@@ -118,6 +121,14 @@ export async function startRole(
               audit: services.audit,
               incidents: services.incidents,
             },
+            reminders: {
+              reminders: services.reminders,
+              redis: services.workerRedis,
+              prefix: env.QUEUE_PREFIX,
+              client: services.slackClient,
+              audit: services.audit,
+              logger: logger.child({ component: 'reminders' }),
+            },
             oldKeys: {
               runs: services.runs,
               catalog: config.catalog.credentials,
@@ -128,7 +139,18 @@ export async function startRole(
           },
           notifications: { board: services.incidentBoard, outbox: services.outbox },
         });
-  if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+  if (role !== 'web') {
+    await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
+      pattern: env.REMINDER_CRON,
+      tz: env.REMINDER_TZ,
+    });
+    if (missedTick !== undefined)
+      logger.info(
+        { tick: new Date(missedTick).toISOString() },
+        'reminder tick missed while no worker ran: posting it once',
+      );
+  }
   return {
     services,
     ...(slack ? { slack } : {}),

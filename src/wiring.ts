@@ -7,6 +7,7 @@ import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
 import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
+import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
@@ -43,6 +44,9 @@ import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import { catalogInventory } from './inventory/source';
+import { SnoozeStore } from './queue/snooze-store';
+import { Reminders } from './slack/reminders';
 
 export interface Services {
   config: Config;
@@ -74,6 +78,8 @@ export interface Services {
   engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
+  /** The weekly digests, `/rotate due` and Snooze. */
+  reminders: Reminders;
   close(): Promise<void>;
 }
 
@@ -85,11 +91,20 @@ export interface WiringOverrides {
 }
 
 /** The issuer adapter a catalog entry names. */
-function directIssuer(spec: CredentialSpec): Issuer {
+function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
   const i = spec.issuer;
-  if (i.kind === 'aws_iam')
-    return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
-  return new RestApiKeyIssuer({ baseUrl: i.baseUrl, adminToken: i.adminToken, permissions: i.permissions });
+  switch (i.kind) {
+    case 'rest_api_key':
+      return new RestApiKeyIssuer({
+        baseUrl: i.baseUrl,
+        adminToken: i.adminToken,
+        permissions: i.permissions,
+      });
+    case 'aws_iam':
+      return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+    default:
+      return createDatabaseIssuer({ ...spec, issuer: i }, store);
+  }
 }
 
 /** Builds every adapter from the configuration: the one place the ports meet their implementations. */
@@ -125,7 +140,10 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     layoutOf: (path) => (awsPaths.has(path) ? AWS_ACCESS_KEY_FIELDS : undefined),
   });
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig);
+  const deployer = new KubernetesDeployer(kubeConfig, {
+    onWatchError: (namespace, reason) =>
+      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
+  });
   const issuers = new Map<string, Issuer>();
   // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
   // by the first call that has to wait.
@@ -135,7 +153,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = directIssuer(spec);
+      const direct = directIssuer(spec, store);
       const limit = spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
@@ -280,9 +298,17 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     chat,
     issuerFor,
   });
+  const reminders = new Reminders({
+    // The minimal inventory of today (catalog + one store read each); the full one plugs in here.
+    loadInventory: catalogInventory({ catalog, store, clock, dueSoonDays: env.DUE_SOON_DAYS }),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
+    clock,
+  });
   return {
     config,
     logger,
+    reminders,
     redis,
     workerRedis,
     queue,
@@ -304,6 +330,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     service,
     settings,
     close: async () => {
+      deployer.close();
+      await kubeConfig.destroyAgents();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();

@@ -51,6 +51,8 @@ export interface Consumer {
   cacheTtlSeconds?: number;
 }
 
+export type IssuerSpec = RestApiKeyIssuerSpec | DatabaseIssuerSpec | AwsIamIssuerSpec;
+
 /** A generic REST API-key provider (the runbook's /v1/api-keys). */
 export interface RestApiKeyIssuerSpec {
   kind: 'rest_api_key';
@@ -64,6 +66,38 @@ export interface RestApiKeyIssuerSpec {
   /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
   maxConcurrent?: number;
 }
+
+/** How a database credential rotates (the catalog chooses per credential). */
+export const DATABASE_STRATEGIES = ['single_user', 'alternating_users'] as const;
+export type DatabaseStrategy = (typeof DATABASE_STRATEGIES)[number];
+
+/**
+ * A PostgreSQL or MariaDB login rotated by the rotator. `single_user` changes one user's password
+ * (consumers restart inside a maintenance window); `alternating_users` resets the idle one of two
+ * users and switches consumers to it, so the old login works until every consumer has moved.
+ */
+export interface DatabaseIssuerSpec {
+  kind: 'postgres' | 'mariadb';
+  /** Display name, e.g. orders-db.internal. */
+  name: string;
+  host: string;
+  port: number;
+  /** The database logins connect to (a harmless SELECT 1 runs there); none for MariaDB by default. */
+  database?: string;
+  strategy: DatabaseStrategy;
+  /** One user (single_user) or the two that take turns (alternating_users). */
+  users: string[];
+  /** MariaDB only: the host part of each account ('user'@'host'). */
+  accountHost: string;
+  /** The admin login that changes passwords; its password comes from the environment or the store. */
+  admin: { user: string; password: DatabaseAdminPassword };
+  /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
+  maxConcurrent?: number;
+}
+
+/** Where the admin's password is read when it is needed: never from the catalog itself. */
+export type DatabaseAdminPassword =
+  { from: 'env'; value: import('./secret').Secret } | { from: 'store'; path: string };
 
 /**
  * One IAM user's access keys. AWS's own procedure: create the second key, deploy, verify,
@@ -89,8 +123,6 @@ export interface AwsIamIssuerSpec {
   deleteForeignInactiveKey: boolean;
   maxConcurrent?: number;
 }
-
-export type IssuerSpec = RestApiKeyIssuerSpec | AwsIamIssuerSpec;
 
 /** Waits and key-slot rules an issuer sets for itself; undefined means the engine's defaults. */
 export interface IssuerPolicy {
@@ -120,6 +152,8 @@ export interface CredentialSpec {
   store: string;
   /** Name of the Kubernetes Secret consumers reference (for dependency discovery). */
   kubernetesSecret?: string;
+  /** Label selector every deployment that may use the secret carries: discovery lists only those. */
+  discoverySelector?: string;
   issuer: IssuerSpec;
   consumers: Consumer[];
   contact: string;

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'key_limit'
   | 'audit_unavailable'
   | 'queue_unavailable'
+  | 'busy'
   | 'timeout'
   | 'internal';
 

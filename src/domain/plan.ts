@@ -1,4 +1,5 @@
 import { consumerDrift, consumerWhere } from './consumer-drift';
+import { databaseNotices, databaseTouches } from './database-plan';
 import { issuerPolicy, type Consumer, type CredentialSpec } from './credential';
 import type { AgeAssessment } from './policy';
 import { policyNotes } from './issuer-notes';
@@ -44,8 +45,11 @@ export interface Plan {
   channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
-  /** What the issuer makes the run do or wait for (quiet window, grace period, key slots). */
-  notes: string[];
+  /**
+   * What the approver must know first: a maintenance window, a notice to give, how the old login
+   * ends, what the issuer makes the run do or wait for (quiet window, grace period, key slots).
+   */
+  notices: string[];
 }
 
 export function consumerAction(c: Consumer): ConsumerAction {
@@ -110,7 +114,7 @@ export function buildPlan({
   const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
   const touches: Record<(typeof SCHEDULED_STEPS)[number], string[]> = {
     'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],
-    generate: [`new key at ${spec.issuer.name}`],
+    generate: databaseTouches(spec)?.generate ?? [`new key at ${spec.issuer.name}`],
     'store-new': [`secret/${spec.store} (new version, previous kept)`],
     deploy: [
       ...[...new Set(syncs)].map((s) => `force-sync ExternalSecret ${s}`),
@@ -126,13 +130,14 @@ export function buildPlan({
       `new key active at ${spec.issuer.name}`,
     ],
     'revoke-old':
-      issuerPolicy(spec.issuer).deleteAfterMs !== undefined
+      databaseTouches(spec)?.revoke ??
+      (issuerPolicy(spec.issuer).deleteAfterMs !== undefined
         ? [
             `deactivate old key at ${spec.issuer.name} (after checking its last use)`,
             'old key rejected',
             'its deletion scheduled after the grace period',
           ]
-        : [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
+        : [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected']),
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
   };
@@ -150,6 +155,6 @@ export function buildPlan({
     ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
-    notes: [...policyNotes(spec), ...issuerNotes],
+    notices: [...databaseNotices(spec), ...policyNotes(spec), ...issuerNotes],
   };
 }

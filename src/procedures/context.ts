@@ -75,8 +75,11 @@ export interface EngineDeps {
 
 export type StepOutcome =
   | { kind: 'done'; detail?: string }
-  /** Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. */
-  | { kind: 'wait'; delayMs: number; detail: string }
+  /**
+   * Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. `wake` resolving
+   * true (a watch saw what was waited for) means look again now.
+   */
+  | { kind: 'wait'; delayMs: number; detail: string; wake?: Promise<boolean> }
   /** Go back to an earlier step (a crash lost what it produced). */
   | { kind: 'redo'; step: StepName; detail: string };
 

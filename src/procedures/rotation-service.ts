@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CredentialSpec } from '../domain/credential';
 import { parseCredentialName } from '../domain/credential';
 import { RotatorError, isRotatorError } from '../domain/errors';
+import { discoveryScope } from '../domain/consumer-drift';
 import { buildPlan, type Plan } from '../domain/plan';
 import { assessAge, emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
 import type { EmergencyScope } from '../domain/incident';
@@ -67,9 +68,12 @@ export class RotationService implements RotationRequests {
 
   async plan(name: string): Promise<Plan> {
     const spec = this.spec(name);
+    const scope = discoveryScope(spec);
     const [stored, discovered, channelProblem] = await Promise.all([
       this.deps.store.read(spec.store),
-      spec.kubernetesSecret ? this.deps.deployer.discover(spec.kubernetesSecret) : Promise.resolve(undefined),
+      spec.kubernetesSecret && scope
+        ? this.deps.deployer.discover(spec.kubernetesSecret, scope)
+        : Promise.resolve(undefined),
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
     const issuer = this.deps.issuerFor?.(spec);

@@ -109,8 +109,8 @@ describe('AWS IAM access key rotation, end to end', () => {
       await open();
       h.world.iam.seedKey(USER); // someone's second key, active
       const plan = await h.services.service.plan(NAME);
-      expect(plan.notes.join('\n')).toMatch(/the run will refuse — 2 of 2 keys exist/);
-      expect(plan.notes.join('\n')).toMatch(/Quiet window 0 s/);
+      expect(plan.notices.join('\n')).toMatch(/the run will refuse — 2 of 2 keys exist/);
+      expect(plan.notices.join('\n')).toMatch(/Quiet window 0 s/);
 
       const run = await h.waitForRun((await start(h)).id);
       expect(run.outcome).toBe('refused');
@@ -124,7 +124,7 @@ describe('AWS IAM access key rotation, end to end', () => {
       const foreign = h.world.iam.seedKey(USER);
       h.world.iam.setStatus(foreign.accessKeyId, 'Inactive');
       const plan = await h.services.service.plan(NAME);
-      expect(plan.notes.join('\n')).toContain(
+      expect(plan.notices.join('\n')).toContain(
         `inactive key ${foreign.accessKeyId}, which no rotation created, is deleted first`,
       );
 

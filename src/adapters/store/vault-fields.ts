@@ -22,11 +22,16 @@ export const AWS_ACCESS_KEY_FIELDS: FieldLayout = {
   previousKeyId: 'previous_access_key_id',
 };
 
-/** Webhook secrets keep the runbook's current_secret/previous_secret; everything else api_key/previous_key. */
+/**
+ * Webhook secrets keep the runbook's current_secret/previous_secret, database logins
+ * password/previous_password (with `username` beside); everything else api_key/previous_key.
+ */
 export function valueFields(path: string): FieldLayout {
-  return path.startsWith('webhooks/')
-    ? { value: 'current_secret', previous: 'previous_secret', ...KEY_IDS }
-    : { value: 'api_key', previous: 'previous_key', ...KEY_IDS };
+  if (path.startsWith('webhooks/'))
+    return { value: 'current_secret', previous: 'previous_secret', ...KEY_IDS };
+  if (path.startsWith('database-credentials/'))
+    return { value: 'password', previous: 'previous_password', ...KEY_IDS };
+  return { value: 'api_key', previous: 'previous_key', ...KEY_IDS };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -72,6 +77,7 @@ export function toKvData(
     [f.previous]: w.previousValue?.reveal() ?? '',
     [f.keyId]: w.keyId,
     [f.previousKeyId]: w.previousKeyId,
+    username: w.username,
     rotated_at: w.rotatedAt,
     rotated_by: w.rotatedBy,
     emergency_rotation: w.emergencyRotation === undefined ? undefined : String(w.emergencyRotation),
@@ -110,6 +116,7 @@ export function fromKv(
       previousValue: previous === undefined ? undefined : new Secret(previous),
       keyId: str(data[f.keyId]),
       previousKeyId: str(data[f.previousKeyId]),
+      username: str(data['username']),
       rotatedAt: str(data['rotated_at']),
       rotatedBy: str(data['rotated_by']),
       rotationVerifiedAt: str(data['rotation_verified_at']),

@@ -1,4 +1,4 @@
-import { consumerDrift } from '../../domain/consumer-drift';
+import { consumerDrift, discoveryScope } from '../../domain/consumer-drift';
 import { RotatorError } from '../../domain/errors';
 import { done, type StepContext, type StepOutcome } from '../context';
 import { makeRoom } from './key-room';
@@ -30,10 +30,11 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   const room = await makeRoom(ctx, current);
   if (room) notes.push(room);
 
-  if (spec.kubernetesSecret) {
+  const scope = discoveryScope(spec);
+  if (spec.kubernetesSecret && scope) {
     const { found, undeclared, missing } = consumerDrift(
       spec,
-      await deps.deployer.discover(spec.kubernetesSecret),
+      await deps.deployer.discover(spec.kubernetesSecret, scope),
     );
     if (undeclared.length > 0) {
       throw new RotatorError(

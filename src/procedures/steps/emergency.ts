@@ -2,7 +2,7 @@ import { RotatorError, safeMessage } from '../../domain/errors';
 import { formatIncidentRecord, type IncidentRecord } from '../../domain/incident';
 import { done, identityOf, since, wait, type StepContext, type StepOutcome } from '../context';
 import { revokeOrphans, revokeTwins } from './generate';
-import { holdsNewKey, readTruth, redoLostKey, waitForStore } from './store-truth';
+import { holdsNewKey, loginFields, readTruth, redoLostKey, waitForStore } from './store-truth';
 import { verify } from './verify';
 
 /**
@@ -59,6 +59,7 @@ export async function storeEmergency(ctx: StepContext): Promise<StepOutcome> {
       {
         value,
         ...(run.facts.newKeyId ? { keyId: run.facts.newKeyId } : {}),
+        ...loginFields(ctx, run.facts.newKeyId),
         rotatedAt: ctx.now().toISOString(),
         rotatedBy: identityOf(run),
         emergencyRotation: true,

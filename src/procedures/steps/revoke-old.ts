@@ -44,6 +44,17 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         { context: { hint: 'cannot_revoke_old' } },
       );
     }
+    const open = await issuer.openSessions?.(oldKeyId);
+    if (open && open.count > 0 && open.loginOpen) {
+      // Locking the login would not close them; a consumer still connected after every declared one
+      // was redeployed is one the catalog does not know, and it would fail at its next connection.
+      throw new RotatorError(
+        'old_key_in_use',
+        `${open.count} connection(s) still open as old login ${oldKeyId} (${open.source}) after every declared consumer was redeployed: find them, drain their connection pool, then lock ${oldKeyId}; it was not locked`,
+        { context: { hint: 'app_401_cached', keyId: oldKeyId, openSessions: open.count } },
+      );
+    }
+    if (open && open.count > 0) run.facts.oldSessionsOpen = `${open.count} (${open.source})`;
     const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
     const deployedAt = run.facts.deployedAt ? Date.parse(run.facts.deployedAt) : undefined;
@@ -78,7 +89,10 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
   if (run.facts.oldKeyDeactivatedAt && timing.deleteAfterMs !== undefined) {
     return scheduleDeletion(ctx, oldKeyId, timing.deleteAfterMs);
   }
-  return done(`old key ${oldKeyId} revoked and rejected`);
+  const drain = run.facts.oldSessionsOpen
+    ? `; connections still open on the old password: ${run.facts.oldSessionsOpen}, connection pools may require pool drain`
+    : '';
+  return done(`old key ${oldKeyId} revoked and rejected${drain}`);
 }
 
 /** The deactivated old key's deletion, a delayed job once its grace period is over (no worker waits). */

@@ -110,10 +110,8 @@ export function planView(input: PlanViewInput): View {
       `*Store*\n\`secret/${esc(plan.store)}\``,
     ),
     ...consumerBlocks(plan),
+    ...(plan.notices.length ? [section(plan.notices.map((n) => `⚠️ ${esc(n)}`).join('\n'))] : []),
     ...(plan.channelProblem ? [section(`⚠️ *Summary channel*: ${esc(plan.channelProblem)}`)] : []),
-    ...(plan.notes.length
-      ? [section(`*At ${esc(plan.issuer)}*\n${plan.notes.map((n) => `• ${esc(n)}`).join('\n')}`)]
-      : []),
     ...stepBlocks(plan),
     divider,
   ];

@@ -5,7 +5,10 @@ import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sa
 import { register } from '../../../commands';
 import type { AccessPolicy } from '../../../src/domain/access';
 import type { CredentialSpec } from '../../../src/domain/credential';
+import { catalogInventory } from '../../../src/inventory/source';
+import { SnoozeStore } from '../../../src/queue/snooze-store';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
+import { Reminders } from '../../../src/slack/reminders';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
 import { eventually } from '../../helpers/eventually';
@@ -86,6 +89,22 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     opts.specs ?? [spec('payment-gateway-api'), spec('crm-integration'), spec('monitoring-service')],
   );
   const audit = new MemoryAudit();
+  const appClock = { now: () => new Date(clock) };
+  // Every credential last rotated 97 days ago, as FakeRequests ages them: all overdue.
+  const rotatedAt = () => new Date(clock - 97 * 86_400_000).toISOString();
+  const reminders = new Reminders({
+    loadInventory: catalogInventory({
+      catalog: new Map(requests.credentialNames().map((n) => [n, requests.spec(n)])),
+      store: {
+        read: async (path) => ({ path, version: 1, createdTime: rotatedAt(), rotatedAt: rotatedAt() }),
+      },
+      clock: appClock,
+      dueSoonDays: 14,
+    }),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: 'C_SECURITY', dueSoonDays: 14 },
+    clock: appClock,
+  });
   const scheduledCloses: AppHarness['scheduledCloses'] = [];
   const slack = createSlackApp({
     register,
@@ -95,6 +114,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     port: 0,
     logger: pino({ level: 'silent' }),
     requests,
+    reminders,
     access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
     ...(opts.incidentChannelPattern ? { incidentChannelPattern: opts.incidentChannelPattern } : {}),
