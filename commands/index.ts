@@ -3,6 +3,7 @@ import {
   APPROVE_ACTION,
   EMERGENCY_REVIEWED_ACTION,
   EMERGENCY_START_ACTION,
+  REACTIVATE_OLD_KEY_ACTION,
   REJECT_ACTION,
   RESUME_ACTION,
   ROLLBACK_ACTION,
@@ -15,6 +16,7 @@ import type { CommandDeps } from './deps';
 import { emergencyMention } from './emergency-mention';
 import { emergencyReviewAction } from './emergency-review';
 import { emergencyStartAction } from './emergency-start';
+import { reactivateOldKeyAction } from './reactivate-old-key';
 import { recoverAction } from './recover';
 import { rejectAction } from './reject';
 import { ROTATE_COMMAND, rotateCommand } from './rotate';
@@ -32,6 +34,7 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(ROLLBACK_ACTION, recoverAction(deps, 'rollback'));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_START_ACTION, emergencyStartAction(deps));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_REVIEWED_ACTION, emergencyReviewAction(deps));
+  app.action<BlockAction<ButtonAction>>(REACTIVATE_OLD_KEY_ACTION, reactivateOldKeyAction(deps));
   app.action<BlockAction<ButtonAction>>(ROTATE_NOW_ACTION, rotateNowAction(deps));
   app.action<BlockAction<ButtonAction>>(SNOOZE_ACTION, snoozeAction(deps));
   app.event('app_mention', emergencyMention(deps));

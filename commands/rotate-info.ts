@@ -12,6 +12,7 @@ export async function statusOf(deps: CommandDeps, name: string): Promise<View> {
     ...(s.last ? { last: s.last } : {}),
     ...(s.drift?.length ? { drift: s.drift } : {}),
     ...(secret ? { secret } : {}),
+    ...(s.oldKey ? { oldKey: s.oldKey } : {}),
   });
 }
 

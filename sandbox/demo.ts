@@ -95,7 +95,8 @@ async function main(): Promise<void> {
     provider: world.provider.url,
     providerAdminTokens: Object.fromEntries(
       world.catalog.credentials
-        .filter((c) => !isDatabaseIssuer(c.issuer))
+        // Database and IAM issuers name no admin token (their admins log in otherwise).
+        .filter((c) => c.issuer.adminTokenEnv)
         .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
     ),
     databases: Object.fromEntries(
@@ -113,6 +114,13 @@ async function main(): Promise<void> {
           ];
         }),
     ),
+    // AWS IAM: what the AWS CLI needs (--endpoint-url, the admin key, region us-east-1).
+    iam: world.iam.url,
+    iamAdmin: {
+      AWS_ACCESS_KEY_ID: world.iam.admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: world.iam.admin.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+    },
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,
     redisStartedByDemo: redis.started,
@@ -125,6 +133,7 @@ async function main(): Promise<void> {
       'npm run rotate -- orders-db',
       'npm run rotate -- reporting-db',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
+      'npm run rotate -- integration-service-account',
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

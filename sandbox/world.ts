@@ -5,6 +5,8 @@ import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
+import { createIamDouble, type IamDouble } from './iam';
+import { isIamCredential, seedIamCredential } from './iam/seed';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
@@ -44,6 +46,7 @@ const SEEDED_ROTATION: Record<string, string> = {
   'payment-gateway-api': '2024-08-15T10:30:00Z',
   'crm-integration': '2024-09-22T14:15:00Z',
   'monitoring-service': '2024-07-01T09:00:00Z',
+  'integration-service-account': '2024-06-03T08:00:00Z',
 };
 
 export interface World {
@@ -51,6 +54,8 @@ export interface World {
   vault: VaultDouble;
   kubernetes: KubernetesDouble;
   provider: ProviderDouble;
+  /** AWS IAM (awsQuery, SigV4) for the catalog's aws_iam credentials. */
+  iam: IamDouble;
   apps: Map<string, AppsDouble>;
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
@@ -73,7 +78,7 @@ export interface WorldOptions {
   queuePrefix: string;
   catalogPath?: string;
   rolloutDelayMs?: number;
-  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
+  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack' | 'iam', number>>;
   userGroups?: Record<string, string[]>;
   /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
   cacheTtlSeconds?: number;
@@ -130,6 +135,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     resolveRemoteRef: vaultProvider({ address: vault.url, token: externalSecretsToken }),
     podStarted: (pod) => startupLines(pod),
   });
+  const iam = await createIamDouble(opts.ports?.iam ? { port: opts.ports.iam } : {});
   const slack = await createSlackDouble({
     botToken,
     ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
@@ -168,6 +174,13 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const env: Record<string, string> = {};
   const dropDatabases: Array<() => Promise<void>> = [];
   for (const cred of catalog.credentials) {
+    if (isIamCredential(cred)) {
+      const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
+      const seeded = await seedIamCredential(cred, { iam, vault, kubernetes, env }, rotatedAt);
+      apps.set(cred.name, seeded.app);
+      seededKeyIds.set(cred.name, seeded.keyId);
+      continue;
+    }
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
     const database = isDatabaseIssuer(cred.issuer) ? cred.issuer : undefined;
     const app = await createAppsDouble({
@@ -275,6 +288,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     KUBECONFIG: kubeconfigPath,
     CATALOG_PATH: catalogPath,
     SECURITY_CHANNEL: 'C_SECURITY',
+    AWS_ENDPOINT_URL_IAM: iam.url,
+    AWS_REGION: 'us-east-1',
     // The sandbox's Redis is a scratch one; the bot warns loudly instead of refusing.
     ALLOW_EPHEMERAL_REDIS: 'true',
   });
@@ -284,6 +299,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     vault,
     kubernetes,
     provider,
+    iam,
     apps,
     slack,
     env,
@@ -297,6 +313,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         vault.close(),
         kubernetes.close(),
         provider.close(),
+        iam.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);

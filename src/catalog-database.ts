@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { DATABASE_STRATEGIES, type DatabaseIssuerSpec } from './domain/credential';
+import { envName } from './catalog-env';
 import { Secret } from './domain/secret';
 
 /** PostgreSQL role and MariaDB user names the rotator manages: plain identifiers, nothing to quote. */
 const dbUser = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain database user name');
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/);
 
 /**
  * A database issuer in the catalog. The admin password is named, never written: an environment
@@ -43,8 +43,6 @@ export function buildDatabaseIssuer(
   env: Record<string, string | undefined>,
   at: string,
   problems: string[],
-  /** A read-only tool (the inventory) needs no admin login. */
-  adminOptional = false,
 ): DatabaseIssuerSpec {
   const want = raw.strategy === 'single_user' ? 1 : 2;
   if (raw.users.length !== want || new Set(raw.users).size !== raw.users.length)
@@ -55,7 +53,7 @@ export function buildDatabaseIssuer(
   if ((passwordEnv === undefined) === (passwordStore === undefined))
     problems.push(`${at}.issuer.admin: name exactly one of passwordEnv and passwordStore`);
   // An empty variable is a password too (trust or socket authentication); an unset one is a mistake.
-  if (passwordEnv !== undefined && env[passwordEnv] === undefined && !adminOptional)
+  if (passwordEnv !== undefined && env[passwordEnv] === undefined)
     problems.push(`${at}.issuer.admin.passwordEnv: environment variable ${passwordEnv} is not set`);
   const postgres = raw.kind === 'postgres';
   return {

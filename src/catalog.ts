@@ -11,9 +11,11 @@ import {
   type CredentialSpec,
   type IssuerSpec,
 } from './domain/credential';
+import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
+import { envName, requiredEnv } from './catalog-env';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -66,7 +68,7 @@ const restIssuerSchema = z
     name: z.string().min(1),
     baseUrl: z.url(),
     /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
-    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    adminTokenEnv: envName,
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
     /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
@@ -74,7 +76,11 @@ const restIssuerSchema = z
   })
   .strict();
 
-const issuerSchema = z.discriminatedUnion('kind', [restIssuerSchema, databaseIssuerSchema]);
+const issuerSchema = z.discriminatedUnion('kind', [
+  restIssuerSchema,
+  databaseIssuerSchema,
+  awsIamIssuerSchema,
+]);
 
 const credentialSchema = z
   .object({
@@ -203,11 +209,8 @@ function buildRestIssuer(
   env: Record<string, string | undefined>,
   at: string,
   problems: string[],
-  opts: CatalogOptions,
 ): IssuerSpec {
-  const token = env[raw.adminTokenEnv];
-  if (!token && opts.issuerTokens !== 'optional')
-    problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
   return {
     kind: raw.kind,
     name: raw.name,
@@ -217,6 +220,24 @@ function buildRestIssuer(
     keyName: raw.keyName ?? credential,
     ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
   };
+}
+
+/** One build function per issuer kind: each resolves its own secrets from `env`. */
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return buildRestIssuer(i, c.name, env, at, problems);
+    case 'aws_iam':
+      return buildAwsIamIssuer(i, env, at, problems);
+    default:
+      return buildDatabaseIssuer(i, env, at, problems);
+  }
 }
 
 function build(
@@ -230,10 +251,12 @@ function build(
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const issuer =
-      c.issuer.kind === 'rest_api_key'
-        ? buildRestIssuer(c.issuer, c.name, env, at, problems, opts)
-        : buildDatabaseIssuer(c.issuer, env, at, problems, opts.issuerTokens === 'optional');
+    // A read-only tool (the inventory) needs no admin secret: only those problems are let pass.
+    const issuerProblems: string[] = [];
+    const issuer = buildIssuer(c, env, at, issuerProblems);
+    problems.push(
+      ...issuerProblems.filter((p) => opts.issuerTokens !== 'optional' || !p.endsWith('is not set')),
+    );
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);

@@ -9,7 +9,7 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
 import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
@@ -73,6 +73,9 @@ export async function startRole(
           { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
       },
+      reactivateOldKey: async (runId, identity) => {
+        await services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, { runId, identity });
+      },
     });
     await slack.start();
   }
@@ -125,6 +128,13 @@ export async function startRole(
               client: services.slackClient,
               audit: services.audit,
               logger: logger.child({ component: 'reminders' }),
+            },
+            oldKeys: {
+              runs: services.runs,
+              catalog: config.catalog.credentials,
+              issuerFor: services.issuerFor,
+              audit: services.audit,
+              clock: { now: () => new Date() },
             },
           },
           notifications: { board: services.incidentBoard, outbox: services.outbox },

@@ -51,8 +51,9 @@ export interface Consumer {
   cacheTtlSeconds?: number;
 }
 
-export type IssuerSpec = RestApiKeyIssuerSpec | DatabaseIssuerSpec;
+export type IssuerSpec = RestApiKeyIssuerSpec | DatabaseIssuerSpec | AwsIamIssuerSpec;
 
+/** A generic REST API-key provider (the runbook's /v1/api-keys). */
 export interface RestApiKeyIssuerSpec {
   kind: 'rest_api_key';
   /** Display name the runbook uses, e.g. payment-provider.example.com. */
@@ -97,6 +98,51 @@ export interface DatabaseIssuerSpec {
 /** Where the admin's password is read when it is needed: never from the catalog itself. */
 export type DatabaseAdminPassword =
   { from: 'env'; value: import('./secret').Secret } | { from: 'store'; path: string };
+
+/**
+ * One IAM user's access keys. AWS's own procedure: create the second key, deploy, verify,
+ * deactivate the old key, delete it after a grace period.
+ */
+export interface AwsIamIssuerSpec {
+  kind: 'aws_iam';
+  name: string;
+  userName: string;
+  region: string;
+  /** IAM's endpoint when not AWS's own (the sandbox double, a proxy). */
+  endpoint?: string;
+  /** The admin's access key id and secret, resolved from the environment by config; never logged. */
+  accessKeyId: string;
+  secretAccessKey: import('./secret').Secret;
+  /** How long the old key must show no use before it is deactivated (GetAccessKeyLastUsed lags). */
+  quietWindowMs: number;
+  /** How long a deactivated old key is kept (and can be reactivated) before it is deleted. */
+  deleteAfterMs: number;
+  /** How long a new key may be refused (IAM is eventually consistent) before verification fails. */
+  newKeyConsistencyMs: number;
+  /** A user with two keys: may the run delete an inactive key that no run of ours created? */
+  deleteForeignInactiveKey: boolean;
+  maxConcurrent?: number;
+}
+
+/** Waits and key-slot rules an issuer sets for itself; undefined means the engine's defaults. */
+export interface IssuerPolicy {
+  /** A full issuer may make room by deleting an inactive key that no run of ours created. */
+  deleteForeignInactiveKey?: boolean;
+  quietWindowMs?: number;
+  /** Revocation deactivates the old key and deletes it this long after. */
+  deleteAfterMs?: number;
+  newKeyConsistencyMs?: number;
+}
+
+export function issuerPolicy(issuer: IssuerSpec): IssuerPolicy {
+  if (issuer.kind !== 'aws_iam') return {};
+  return {
+    quietWindowMs: issuer.quietWindowMs,
+    deleteAfterMs: issuer.deleteAfterMs,
+    newKeyConsistencyMs: issuer.newKeyConsistencyMs,
+    deleteForeignInactiveKey: issuer.deleteForeignInactiveKey,
+  };
+}
 
 export interface CredentialSpec {
   name: string;

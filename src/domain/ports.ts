@@ -95,8 +95,19 @@ export interface Issuer {
   revoke(keyId: string): Promise<void>;
   /** When the key was last used, if the issuer reports it; undefined when it never was or cannot tell. */
   lastUsed(keyId: string): Promise<Date | undefined>;
-  /** Whether the issuer accepts this value now (the runbook's "attempt to use old credential"). */
-  accepts(value: Secret): Promise<boolean>;
+  /**
+   * Whether the issuer accepts this value now (the runbook's "attempt to use old credential").
+   * Issuers whose keys are a pair (AWS: access key id + secret) need the key's id too.
+   */
+  accepts(value: Secret, keyId?: string): Promise<boolean>;
+  /** How many keys may exist at once (IAM: two per user, inactive ones count); unlimited when absent. */
+  readonly keyLimit?: number;
+  /**
+   * Issuers that can switch a key off without deleting it (AWS's UpdateAccessKey): revocation then
+   * deactivates the old key and deletes it after a grace period, so a forgotten consumer can be rescued.
+   */
+  deactivate?(keyId: string): Promise<void>;
+  reactivate?(keyId: string): Promise<void>;
   /** The issuer's access log for a key since a time, oldest first, where the issuer keeps one. */
   usage?(keyId: string, since: Date): Promise<KeyUse[]>;
   /**

@@ -18,6 +18,7 @@ import type {
   ChatNotifier,
   Clock,
   Deployer,
+  Issuer,
   SecretReferences,
   SecretStore,
   StoredCredential,
@@ -26,6 +27,7 @@ import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
 import { runHistory, type RunHistoryEntry } from './history';
+import { keySlotNote } from './steps/key-room';
 import type { RotationRequests } from './types';
 
 export interface RotationServiceDeps {
@@ -49,6 +51,8 @@ export interface RotationServiceDeps {
   cluster?: SecretReferences;
   /** Vault reads in flight while the inventory is built (INVENTORY_CONCURRENCY, default 16). */
   inventoryConcurrency?: number;
+  /** Issuers with a key limit (IAM) are asked how many keys exist, so the plan can say. */
+  issuerFor?: (spec: CredentialSpec) => Issuer;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -93,8 +97,11 @@ export class RotationService implements RotationRequests {
         : Promise.resolve(undefined),
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
+    const issuer = this.deps.issuerFor?.(spec);
+    const slots = issuer ? await keySlotNote(spec, issuer, stored) : undefined;
     return buildPlan({
       spec,
+      ...(slots ? { issuerNotes: [slots] } : {}),
       age: this.ageOf(spec, stored),
       ...(channelProblem ? { channelProblem } : {}),
       ...(discovered ? { discovered } : {}),
@@ -314,9 +321,13 @@ export class RotationService implements RotationRequests {
     }
   }
 
-  async status(
-    name: string,
-  ): Promise<{ active?: Run; last?: Run; age: AgeAssessment; drift: DriftFinding[] }> {
+  async status(name: string): Promise<{
+    active?: Run;
+    last?: Run;
+    oldKey?: Run;
+    age: AgeAssessment;
+    drift: DriftFinding[];
+  }> {
     const spec = this.spec(name);
     const [holder, history, stored, discovered] = await Promise.all([
       this.deps.runs.lockHolder(spec.name),
@@ -330,9 +341,12 @@ export class RotationService implements RotationRequests {
       ...(stored ? [] : [{ kind: 'catalog-only' as const, name: spec.name, path: spec.store }]),
       ...(discovered ? clusterDrift(spec, discovered) : []),
     ];
+    // An old key deactivated by a rotation (AWS), until its delayed deletion: shown with Reactivate.
+    const oldKey = history.find((r) => r.facts.oldKeyDeactivatedAt && !r.facts.oldKeyDeletedAt);
     return {
       ...(active ? { active } : {}),
       ...(last ? { last } : {}),
+      ...(oldKey ? { oldKey } : {}),
       age: this.ageOf(spec, stored),
       drift,
     };

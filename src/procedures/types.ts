@@ -60,10 +60,13 @@ export interface RotationRequests {
   /** Every run of an incident, oldest first (for `/rotate incident` and the incident message). */
   incidentRuns(ref: string): Promise<Run[]>;
   /**
-   * The run in progress for this credential, the last finished run, the age, and its drift
-   * (absent from Vault, declared consumers not found, undeclared deployments using its secret).
+   * The run in progress for this credential, the last finished run, the run whose deactivated old
+   * key awaits deletion (or was kept or reactivated), the age, and its drift (absent from Vault,
+   * declared consumers not found, undeclared deployments using its secret).
    */
-  status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment; drift?: DriftFinding[] }>;
+  status(
+    name: string,
+  ): Promise<{ active?: Run; last?: Run; oldKey?: Run; age: AgeAssessment; drift?: DriftFinding[] }>;
   /** Every catalog credential's age and whether a run holds it (`/rotate due`), bounded in memory. */
   due(): Promise<DueStatus[]>;
   /** The inventory: Vault under the prefix merged with the catalog, with drift. */

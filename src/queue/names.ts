@@ -93,3 +93,14 @@ export interface ChannelPostJobData {
 }
 
 export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData;
+
+/** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
+export const DELETE_OLD_KEY_JOB = 'delete-old-key';
+export const REACTIVATE_OLD_KEY_JOB = 'reactivate-old-key';
+export const deleteOldKeyJobId = (runId: string): string => `delete-old-key-${runId}`;
+
+export interface OldKeyJobData {
+  runId: string;
+  /** Reactivation: who asked (slack:U…), for the audit record. */
+  identity?: string;
+}

@@ -52,6 +52,8 @@ export interface SlackAppDeps {
   deliveries?: DeliveryLog;
   /** Retries closing an approved plan later when Slack refused the edit (a delayed job). */
   scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /** Enqueues an approver's reactivation of a deactivated old key (AWS). */
+  reactivateOldKey?: CommandDeps['reactivateOldKey'];
   /** The Web API client's retry policy (default SLACK_RETRY); tests shorten it. */
   slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
@@ -153,6 +155,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     pool: new WorkPool(deps.workConcurrency ?? 8),
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
+    ...(deps.reactivateOldKey ? { reactivateOldKey: deps.reactivateOldKey } : {}),
   });
 
   app.error(errorHandler(() => app.client, deps.logger));

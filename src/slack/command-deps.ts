@@ -30,4 +30,9 @@ export interface CommandDeps {
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;
   /** Retries closing an approved plan with `line` later (a delayed job), when Slack refused the edit. */
   scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /**
+   * Enqueues the reactivation of a run's deactivated old key (a maintenance job executes it:
+   * commands never call an issuer). `identity` is the approver, for the audit record.
+   */
+  reactivateOldKey?: (runId: string, identity: string) => Promise<void>;
 }

@@ -13,6 +13,7 @@ export async function findLeaks(
 ): Promise<string[]> {
   const secrets = [
     ...h.world.provider.issuedValues(),
+    ...h.world.iam.issuedSecrets(),
     ...extraSecrets,
     h.env.VAULT_TOKEN!,
     h.env.SLACK_BOT_TOKEN!,

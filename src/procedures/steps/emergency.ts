@@ -112,10 +112,9 @@ export async function revokeCompromised(ctx: StepContext): Promise<StepOutcome> 
     run.facts.revokedAt = ctx.now().toISOString();
     await ctx.checkpoint();
   }
-  const old = run.facts.baseVersion
-    ? (await deps.store.read(spec.store, run.facts.baseVersion))?.value
-    : undefined;
-  if (old && (await issuer.accepts(old))) {
+  const base = run.facts.baseVersion ? await deps.store.read(spec.store, run.facts.baseVersion) : undefined;
+  const old = base?.value;
+  if (old && (await issuer.accepts(old, base.keyId))) {
     if (since(ctx, run.facts.revokedAt) > deps.settings.propagationMs) {
       throw new RotatorError(
         'old_key_still_active',

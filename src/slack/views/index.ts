@@ -28,6 +28,7 @@ export {
   type DigestViewOptions,
 } from './digest-view';
 export { HOME_MAX_BLOCKS, homeView, type HomeView } from './home-view';
+export { oldKeyBlocks, REACTIVATE_OLD_KEY_ACTION } from './old-key-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */

@@ -7,11 +7,14 @@ import type { RunHistoryEntry } from '../../procedures/history';
 import { duration, esc, section, slackTime, type SlackBlock, type View } from './blocks';
 import { stepTitle } from '../../domain/step-titles';
 import { who } from './summary-view';
+import { oldKeyBlocks } from './old-key-view';
 
 export interface StatusInput {
   name: string;
   active?: Run;
   last?: Run;
+  /** A run whose deactivated old key awaits its delayed deletion (AWS), or was kept or reactivated. */
+  oldKey?: Run;
   age: AgeAssessment;
   /** Catalog, Vault and cluster disagreeing about this credential. */
   drift?: DriftFinding[];
@@ -51,6 +54,7 @@ export function statusView(input: StatusInput): View {
     blocks.push(section('No rotation run recorded yet.'));
   }
   if (input.drift?.length) blocks.push(driftSection(input.drift, input.secret));
+  if (input.oldKey) blocks.push(...oldKeyBlocks(input.oldKey));
   return { text: `${input.name}: ${describeAge(input.age)}`, blocks };
 }
 
