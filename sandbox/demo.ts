@@ -81,8 +81,11 @@ async function main(): Promise<void> {
     kubeconfig: world.files.kubeconfig,
     kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
+    oauth: world.oauth.url,
     providerAdminTokens: Object.fromEntries(
-      world.catalog.credentials.map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+      world.catalog.credentials
+        .filter((c) => c.issuer.adminTokenEnv)
+        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv!] ?? '']),
     ),
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,

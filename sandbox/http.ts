@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -62,3 +63,25 @@ export async function listen(
       }),
   };
 }
+
+/** The bearer token of a request, if it carries one. */
+export const bearerOf = (req: IncomingMessage): string | undefined => {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  return m?.[1];
+};
+
+/** Constant-time comparison of a presented token with the expected one. */
+export const sameToken = (given: string | undefined, expected: string): boolean => {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+export const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};

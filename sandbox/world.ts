@@ -5,6 +5,8 @@ import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
+import { credentialAuth, type CatalogIssuer, type CredentialAuth } from './credential-auth';
+import { createOAuthDouble, type OAuthDouble } from './oauth';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
@@ -13,7 +15,8 @@ import { createVaultDouble, type VaultDouble } from './vault/vault-double';
 interface CatalogConsumer {
   name: string;
   cacheTtlSeconds?: number;
-  reload: 'startup' | 'dynamic' | 'scheduled';
+  /** Absent where the credential type defaults to restart-required (OAuth client secrets). */
+  reload?: 'startup' | 'dynamic' | 'scheduled';
   kubernetes: { namespace: string; deployment: string; externalSecret: string };
   health?: { url: string; expect?: { field: string; equals: string } };
 }
@@ -21,7 +24,7 @@ export interface CatalogCredential {
   name: string;
   store: string;
   kubernetesSecret: string;
-  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string; name?: string; maxConcurrent?: number };
+  issuer: CatalogIssuer;
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
@@ -42,6 +45,8 @@ export interface World {
   vault: VaultDouble;
   kubernetes: KubernetesDouble;
   provider: ProviderDouble;
+  /** The identity provider's client-secret admin API and token endpoint (http_secret issuers). */
+  oauth: OAuthDouble;
   apps: Map<string, AppsDouble>;
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
@@ -110,6 +115,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     adminToken: providerToken,
     ...(opts.ports?.provider ? { port: opts.ports.provider } : {}),
   });
+  const oauthToken = token('idp_admin_');
+  const oauth = await createOAuthDouble({ adminToken: oauthToken });
   const kubernetes = await createKubernetesDouble({
     token: kubeToken,
     rolloutDelayMs: opts.rolloutDelayMs ?? 150,
@@ -126,6 +133,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
   const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();
   const byDeployment = new Map<string, CatalogCredential>();
+  const auths = new Map<string, CredentialAuth>();
   /** What a consumer logs when it authenticates at its credential's provider (the runbook greps these). */
   const authLine = (cred: CatalogCredential, ok: boolean) =>
     ok
@@ -134,14 +142,15 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const startupLines = (pod: StartedPod): string[] => {
     const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
     const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
-    return cred && value !== undefined ? [authLine(cred, provider.accepts(value))] : [];
+    const auth = cred ? auths.get(cred.name) : undefined;
+    return cred && auth && value !== undefined ? [authLine(cred, auth.accepts(value))] : [];
   };
   const consumerValue = (credential: string, name: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
     const { namespace, deployment } = entry.consumer.kubernetes;
     const secret = entry.credential.kubernetesSecret;
-    return entry.consumer.reload === 'startup'
+    return (entry.consumer.reload ?? 'startup') === 'startup'
       ? kubernetes.podValue(namespace, deployment, secret, 'api_key')
       : kubernetes.secret(namespace, secret)?.api_key;
   };
@@ -150,34 +159,33 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const seededKeyIds = new Map<string, string>();
   const env: Record<string, string> = {};
   for (const cred of catalog.credentials) {
+    const auth = credentialAuth(cred.issuer, { provider, providerToken, oauth, oauthToken }, env);
+    auths.set(cred.name, auth);
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
       check: async (value, consumer) => {
-        const ok = provider.use(value);
+        const ok = auth.use(value);
         const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
         if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
         return ok;
       },
     });
     apps.set(cred.name, app);
-    cred.issuer.baseUrl = provider.url;
-    env[cred.issuer.adminTokenEnv] = providerToken;
-
     const value = `pk_live_${randomBytes(20).toString('hex')}`;
-    const { id } = provider.seedKey({
-      name: cred.issuer.keyName ?? cred.name,
+    const { id } = auth.seed(
+      cred.issuer.keyName ?? cred.name,
       value,
-      createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
-    });
+      new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
+    );
     seededKeyIds.set(cred.name, id);
     const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
     vault.seed(
       cred.store,
       {
         api_key: value,
-        api_key_id: id,
+        ...(auth.storesKeyId ? { api_key_id: id } : {}),
         previous_key: '',
         rotated_at: rotatedAt,
         rotated_by: 'runbook',
@@ -209,7 +217,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         replicas: 2,
         // Startup consumers take the key as an env var; the others mount the secret and re-read it.
         secretRefs: [
-          { secret: cred.kubernetesSecret, key: 'api_key', via: c.reload === 'startup' ? 'env' : 'volume' },
+          { secret: cred.kubernetesSecret, key: 'api_key', via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume' },
         ],
       });
       if (c.health) c.health.url = app.healthUrl(c.name);
@@ -245,6 +253,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     vault,
     kubernetes,
     provider,
+    oauth,
     apps,
     slack,
     env,
@@ -258,6 +267,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         vault.close(),
         kubernetes.close(),
         provider.close(),
+        oauth.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);

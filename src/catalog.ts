@@ -8,8 +8,18 @@ import {
   DEFAULT_LOG_ERROR_PATTERN,
   RELOAD_MODES,
   RISKS,
+  type Consumer,
   type CredentialSpec,
+  type CredentialType,
+  type IssuerSpec,
+  type ReloadMode,
 } from './domain/credential';
+import {
+  buildHttpSecretIssuer,
+  buildManualIssuer,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
+} from './catalog-issuers';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 
@@ -28,7 +38,8 @@ const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernet
 const consumerSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-    reload: z.enum(RELOAD_MODES),
+    /** Optional only where the credential type has a default (DEFAULT_RELOAD). */
+    reload: z.enum(RELOAD_MODES).optional(),
     kubernetes: z
       .object({ namespace: k8sName, deployment: k8sName, externalSecret: k8sName.optional() })
       .strict()
@@ -58,7 +69,7 @@ const consumerSchema = z
   })
   .strict();
 
-const issuerSchema = z
+const restApiKeyIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
@@ -71,6 +82,15 @@ const issuerSchema = z
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
+
+const issuerSchema = z.discriminatedUnion('kind', [
+  restApiKeyIssuerSchema,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
+]);
+
+/** Restart-required is the default where the runbook says so: OAuth client secrets are held in memory. */
+const DEFAULT_RELOAD: Partial<Record<CredentialType, ReloadMode>> = { oauth_client_secret: 'startup' };
 
 const credentialSchema = z
   .object({
@@ -183,11 +203,17 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const token = env[c.issuer.adminTokenEnv];
-    if (!token)
-      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
+    const issuer = buildIssuer(c.issuer, env, at, problems);
     const names = new Set<string>();
-    c.consumers.forEach((k, j) => {
+    const consumers: Consumer[] = [];
+    c.consumers.forEach((raw, j) => {
+      const reload = raw.reload ?? DEFAULT_RELOAD[c.type];
+      if (!reload) {
+        problems.push(`${at}.consumers[${j}].reload: required for ${c.type} (startup, dynamic or scheduled)`);
+        return;
+      }
+      const k: Consumer = { ...raw, reload };
+      consumers.push(k);
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
       names.add(k.name);
       if (k.reload === 'startup' && !k.kubernetes)
@@ -201,16 +227,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       risk: c.risk,
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
-      issuer: {
-        kind: c.issuer.kind,
-        name: c.issuer.name,
-        baseUrl: c.issuer.baseUrl,
-        adminToken: new Secret(token ?? ''),
-        permissions: c.issuer.permissions,
-        keyName: c.issuer.keyName ?? c.name,
-        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
-      },
-      consumers: c.consumers,
+      issuer: issuer.kind === 'rest_api_key' ? { ...issuer, keyName: issuer.keyName || c.name } : issuer,
+      consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
       approvers: c.approvers,
@@ -224,6 +242,29 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
     );
   }
   return { access: data.access, credentials };
+}
+
+/** The domain's issuer spec: tokens resolved from the environment by name, problems collected. */
+function buildIssuer(
+  raw: RawCatalog['credentials'][number]['issuer'],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  if (raw.kind === 'http_secret') return buildHttpSecretIssuer(raw, env, at, problems);
+  if (raw.kind === 'manual') return buildManualIssuer(raw);
+  const token = env[raw.adminTokenEnv];
+  if (!token)
+    problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? '',
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
 }
 
 export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {

@@ -6,13 +6,15 @@ import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
+import { ManualIssuer } from './adapters/issuers/manual-issuer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { VaultSecretStore } from './adapters/store/vault-store';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
 import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
-import type { CredentialSpec } from './domain/credential';
+import type { CredentialSpec, IssuerSpec } from './domain/credential';
 import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationEngine } from './procedures/engine';
@@ -69,6 +71,22 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** The adapter that speaks to a credential's issuer, by the catalog's issuer kind. */
+function directIssuer(issuer: IssuerSpec): Issuer {
+  switch (issuer.kind) {
+    case 'rest_api_key':
+      return new RestApiKeyIssuer({
+        baseUrl: issuer.baseUrl,
+        adminToken: issuer.adminToken,
+        permissions: issuer.permissions,
+      });
+    case 'http_secret':
+      return new HttpSecretIssuer({ spec: issuer });
+    case 'manual':
+      return new ManualIssuer({ spec: issuer });
+  }
+}
+
 export interface WiringOverrides {
   clock?: Clock;
   chat?: ChatNotifier;
@@ -110,12 +128,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = new RestApiKeyIssuer({
-        baseUrl: spec.issuer.baseUrl,
-        adminToken: spec.issuer.adminToken,
-        permissions: spec.issuer.permissions,
-      });
-      const limit = spec.issuer.maxConcurrent;
+      const direct = directIssuer(spec.issuer);
+      const limit = spec.issuer.kind === 'manual' ? undefined : spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
     }

@@ -1,4 +1,9 @@
 import { RotatorError } from './errors';
+import type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+import type { ManualIssuerSpec } from './manual-issuer-spec';
+
+export type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+export type { ManualIssuerSpec } from './manual-issuer-spec';
 
 export const CREDENTIAL_TYPES = [
   'api_key',
@@ -51,7 +56,7 @@ export interface Consumer {
   cacheTtlSeconds?: number;
 }
 
-export interface IssuerSpec {
+export interface RestApiKeyIssuerSpec {
   kind: 'rest_api_key';
   /** Display name the runbook uses, e.g. payment-provider.example.com. */
   name: string;
@@ -63,6 +68,8 @@ export interface IssuerSpec {
   /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
   maxConcurrent?: number;
 }
+
+export type IssuerSpec = RestApiKeyIssuerSpec | HttpSecretIssuerSpec | ManualIssuerSpec;
 
 export interface CredentialSpec {
   name: string;
