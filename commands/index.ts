@@ -3,6 +3,8 @@ import {
   APPROVE_ACTION,
   EMERGENCY_REVIEWED_ACTION,
   EMERGENCY_START_ACTION,
+  MANUAL_REVOKED_ACTION,
+  MANUAL_STORED_ACTION,
   REJECT_ACTION,
   RESUME_ACTION,
   ROLLBACK_ACTION,
@@ -12,6 +14,7 @@ import type { CommandDeps } from './deps';
 import { emergencyMention } from './emergency-mention';
 import { emergencyReviewAction } from './emergency-review';
 import { emergencyStartAction } from './emergency-start';
+import { manualConfirmAction } from './manual-confirm';
 import { recoverAction } from './recover';
 import { rejectAction } from './reject';
 import { ROTATE_COMMAND, rotateCommand } from './rotate';
@@ -27,5 +30,7 @@ export function register(app: App, deps: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>(ROLLBACK_ACTION, recoverAction(deps, 'rollback'));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_START_ACTION, emergencyStartAction(deps));
   app.action<BlockAction<ButtonAction>>(EMERGENCY_REVIEWED_ACTION, emergencyReviewAction(deps));
+  app.action<BlockAction<ButtonAction>>(MANUAL_STORED_ACTION, manualConfirmAction(deps, 'stored'));
+  app.action<BlockAction<ButtonAction>>(MANUAL_REVOKED_ACTION, manualConfirmAction(deps, 'revoked'));
   app.event('app_mention', emergencyMention(deps));
 }

@@ -21,7 +21,9 @@ import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
+import { ManualGate } from './procedures/manual-gate';
 import { Reconciler } from './procedures/reconciler';
+import { ManualConfirmations } from './queue/manual-confirmations';
 import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
@@ -56,6 +58,8 @@ export interface Services {
   /** Emergency escalations and incident records, straight to the incident channel. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
+  /** Manual rotations: people's Stored / Revoked clicks reach parked runs through it. */
+  manualGate: ManualGate;
   runs: RunStore;
   store: SecretStore;
   issuerFor: (spec: CredentialSpec) => Issuer;
@@ -113,6 +117,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const runs = new RunStore(workerRedis, prefix);
+  const confirmations = new ManualConfirmations(workerRedis, prefix);
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
@@ -207,6 +212,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     logger: logger.child({ component: 'engine' }),
     settings,
     incidents,
+    confirmations,
     assess: async (run) => {
       await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
     },
@@ -256,9 +262,20 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     chat,
   });
+  // The request connection: a click answers fast, or fails, when Redis is in trouble.
+  const manualGate = new ManualGate({
+    catalog,
+    store,
+    runs: new RunStore(redis, prefix),
+    confirmations: new ManualConfirmations(redis, prefix),
+    queue,
+    audit: requestAudit,
+    clock,
+  });
   return {
     config,
     logger,
+    manualGate,
     redis,
     workerRedis,
     queue,

@@ -48,6 +48,8 @@ export interface SlackAppDeps {
   deliveries?: DeliveryLog;
   /** Retries closing an approved plan later when Slack refused the edit (a delayed job). */
   scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /** Manual rotations' Stored / Revoked clicks. */
+  manual?: CommandDeps['manual'];
   /** The Web API client's retry policy (default SLACK_RETRY); tests shorten it. */
   slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
@@ -145,6 +147,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     now,
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
+    ...(deps.manual ? { manual: deps.manual } : {}),
   });
 
   app.error(errorHandler(() => app.client, deps.logger));

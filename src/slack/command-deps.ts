@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { AuditLog } from '../domain/ports';
+import type { ManualGate } from '../procedures/manual-gate';
 import type { RotationRequests } from '../procedures/types';
 import type { ApprovalStore } from './approvals';
 import type { Authorization } from './authorization';
@@ -18,6 +19,8 @@ export interface CommandDeps {
   /** INCIDENT_CHANNEL_PATTERN: a channel whose name matches gives the incident reference. */
   incidentChannelPattern: RegExp;
   audit: AuditLog;
+  /** Manual rotations' Stored / Revoked clicks; absent where no worker wiring is given (tests). */
+  manual?: Pick<ManualGate, 'confirm'>;
   logger: PinoLogger;
   now: () => Date;
   /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
