@@ -277,7 +277,10 @@ describe('emergency rotation', () => {
       });
       h.world.provider.managementLatencyMs = 30;
       h.world.provider.resetInFlight();
-      const names = h.world.catalog.credentials.map((c) => c.name);
+      // Every credential of the shared REST provider (the others have issuers of their own).
+      const names = h.world.catalog.credentials
+        .filter((c) => c.issuer.kind === 'rest_api_key')
+        .map((c) => c.name);
       const { started } = await h.services.service.startEmergency({
         credentials: names,
         incident: INCIDENT,

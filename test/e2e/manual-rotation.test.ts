@@ -121,7 +121,15 @@ describe('a guided manual rotation', () => {
     expect(current.data.previous_key).toBe(oldValue); // rollback stays possible until the old key is revoked
     expect(current.data.rotated_by).toBe('slack:U0BOB');
 
-    // Revoked at the console, then clicked: the test URL must reject the old key.
+    // Revoked clicked while the console still has the old key: the test URL accepts it, so it is refused.
+    await click(MANUAL_REVOKED_ACTION, run.id, 'U0ALICE');
+    run = await h.waitForRun(
+      run.id,
+      (r) => r.manual?.refusal?.includes('still accepts the old key') === true,
+    );
+    expect(run.steps.find((s) => s.name === 'record')?.status).toBe('pending');
+
+    // Revoked at the console, then clicked: the test URL rejects the old key.
     const del = await fetch(`${h.world.provider.url}/v1/api-keys/${h.world.seededKeyIds.get(NAME)!}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${h.env.PAYMENT_PROVIDER_ADMIN_TOKEN!}` },
@@ -151,6 +159,7 @@ describe('a guided manual rotation', () => {
         ['manual.stored.clicked', 'info', 'slack:U0BOB'],
         ['manual.stored', 'refused', 'slack:U0MALLORY'],
         ['manual.stored', 'succeeded', 'slack:U0BOB'],
+        ['manual.revoked', 'refused', 'slack:U0ALICE'],
         ['manual.revoked', 'succeeded', 'slack:U0ALICE'],
       ]),
     );

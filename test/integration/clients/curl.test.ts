@@ -54,7 +54,9 @@ describe('curl against the Vault and provider doubles', () => {
         expect((JSON.parse(body!) as { data: { keys: string[] } }).data.keys).toEqual([
           'crm-integration',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       }
       // Both answered 200; the second request reused the first one's connection.

@@ -160,7 +160,9 @@ describe('the demo on a bare machine', () => {
         expect((JSON.parse(list.stdout) as { data: { keys: string[] } }).data.keys).toEqual([
           'crm-integration',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       } finally {
         d.interrupt();

@@ -9,6 +9,7 @@ const ENV = {
   PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin-token-value',
   CRM_ADMIN_TOKEN: 'crm-admin-token-value',
   MONITORING_ADMIN_TOKEN: 'monitoring-admin-token-value',
+  IDP_ADMIN_TOKEN: 'idp-admin-token-value',
 };
 
 /** Runs `fn` and returns the RotatorError it threw (failing the test if it threw nothing else). */
@@ -28,12 +29,22 @@ function refusal(fn: () => unknown): RotatorError {
 describe('the shipped credentials.yaml', () => {
   const catalog = loadCatalog(SHIPPED, ENV);
 
-  it('declares three credentials', () => {
+  it("declares the runbook's three credentials, an OAuth client secret and a manual one", () => {
     expect([...catalog.credentials.keys()]).toEqual([
       'payment-gateway-api',
       'crm-integration',
       'monitoring-service',
+      'reporting-sso-client',
+      'partner-portal-key',
     ]);
+    const sso = catalog.credentials.get('reporting-sso-client')!;
+    expect(sso.issuer.kind).toBe('http_secret');
+    // The catalog names no reload mode: an OAuth client secret is restart-required by default.
+    expect(sso.consumers.map((c) => c.reload)).toEqual(['startup']);
+    expect(catalog.credentials.get('partner-portal-key')!.issuer).toMatchObject({
+      kind: 'manual',
+      testUrl: 'https://api.partners.example.com/v1/test',
+    });
   });
 
   it('describes payment-gateway-api as the runbook does: high-risk api_key at payment-provider.example.com', () => {
