@@ -85,3 +85,23 @@ export const parseJson = (text: string): unknown => {
     return undefined;
   }
 };
+
+/**
+ * A double's server with its fault injection in front: faults apply first, then the control
+ * endpoint (/_faults), then `handler` with the request body read.
+ */
+export function listenWithFaults(
+  faults: {
+    apply(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+    control(req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean>;
+  },
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>,
+  port = 0,
+): Promise<Listening> {
+  return listen(async (req, res) => {
+    if (await faults.apply(req, res)) return;
+    const body = await readBody(req);
+    if (await faults.control(req, res, body)) return;
+    return handler(req, res, body);
+  }, port);
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Faults } from '../faults';
-import { bearerOf, listen, parseJson, readBody, sameToken, sendJson } from '../http';
+import { bearerOf, listenWithFaults, parseJson, sameToken, sendJson } from '../http';
 
 export interface ClientSecretSummary {
   id: string;
@@ -141,20 +141,22 @@ export async function createOAuthDouble(opts: { adminToken: string; port?: numbe
     );
   }
 
-  const server = await listen(async (req, res) => {
-    if (await faults.apply(req, res)) return;
-    const body = await readBody(req);
-    if (await faults.control(req, res, body)) return;
-    const path = new URL(req.url ?? '/', 'http://oauth.local').pathname.replace(/\/+$/, '');
-    if (path === '/oauth/token') return token(req, res, body);
-    if (path.startsWith('/clients/')) return admin(req, res, path, body);
-    return sendJson(res, 404, { error: 'not_found' });
-  }, opts.port ?? 0);
-
-  return {
-    url: server.url,
-    close: () => server.close(),
+  const server = await listenWithFaults(
     faults,
+    (req, res, body) => {
+      const path = new URL(req.url ?? '/', 'http://oauth.local').pathname.replace(/\/+$/, '');
+      if (path === '/oauth/token') return token(req, res, body);
+      if (path.startsWith('/clients/')) return admin(req, res, path, body);
+      return sendJson(res, 404, { error: 'not_found' });
+    },
+    opts.port ?? 0,
+  );
+
+  const { url } = server;
+  return {
+    url,
+    faults,
+    close: () => server.close(),
     seedSecret: (clientId, s) => ({ id: add(clientId, s).id }),
     secrets: (clientId) =>
       (clients.get(clientId) ?? []).map((s) => ({

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
-import { registerWorkers } from '../../jobs';
 import type { Run } from '../../src/domain/run';
 import { rotationJobId } from '../../src/queue/names';
 import { MANUAL_REVOKED_ACTION, MANUAL_STORED_ACTION } from '../../src/slack/views';
 import { eventually } from '../helpers/eventually';
-import { startHarness, type Harness } from '../helpers/harness';
+import { replacementWorkers, startHarness, type Harness } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
 import { blockActionBody, postSigned } from '../helpers/slack-signing';
 
@@ -83,14 +82,7 @@ describe('a guided manual rotation', () => {
 
     // The worker process goes away and another comes up: the parked run is still there.
     await Promise.all(h.workers.map((w) => w.close()));
-    replacement.push(
-      ...registerWorkers(h.services.engine, h.services.service, {
-        connection: h.services.workerRedis,
-        prefix: h.prefix,
-        concurrency: 1,
-        logger: h.services.logger,
-      }),
-    );
+    replacement.push(...replacementWorkers(h));
 
     // Stored before anything was written: refused, and the run does not move.
     expect((await click(MANUAL_STORED_ACTION, run.id, 'U0BOB')).status).toBe(200);

@@ -1,8 +1,7 @@
 import type { Worker } from 'bullmq';
-import { registerWorkers } from '../../jobs';
 import { kill, spawnWorker } from '../helpers/child-worker';
 import { eventually } from '../helpers/eventually';
-import { startHarness, type Harness } from '../helpers/harness';
+import { replacementWorkers, startHarness, type Harness } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
 
 const NAME = 'reporting-sso-client';
@@ -31,7 +30,9 @@ describe('an OAuth client secret rotated through the generic HTTP issuer', () =>
       const run = await h.waitForRun(id);
 
       expect(run.outcome).toBe('succeeded');
-      expect(run.steps.filter((s) => s.status !== 'done').map((s) => [s.name, s.status, s.detail])).toEqual([]);
+      expect(run.steps.filter((s) => s.status !== 'done').map((s) => [s.name, s.status, s.detail])).toEqual(
+        [],
+      );
       // The IdP: only the run's secret is left; it wins a client_credentials grant, the old one is refused.
       expect(h.world.oauth.secrets(CLIENT).map((s) => [s.id, s.description])).toEqual([
         [run.facts.newKeyId, `rotator/${NAME}/${run.id}`],
@@ -102,16 +103,7 @@ describe('an OAuth client secret rotated through the generic HTTP issuer', () =>
       childLogs.push(first.output());
       h.world.vault.faults.clear();
 
-      replacement.push(
-        ...registerWorkers(h.services.engine, h.services.service, {
-          connection: h.services.workerRedis,
-          prefix: h.prefix,
-          concurrency: 1,
-          logger: h.services.logger,
-          lockDurationMs: 2000,
-          stalledIntervalMs: 1000,
-        }),
-      );
+      replacement.push(...replacementWorkers(h));
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');

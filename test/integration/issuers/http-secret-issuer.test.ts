@@ -1,21 +1,12 @@
 import { HttpSecretIssuer } from '../../../src/adapters/issuers/http-secret-issuer';
 import { parseCatalog } from '../../../src/catalog';
 import type { HttpSecretIssuerSpec } from '../../../src/domain/credential';
-import { isRotatorError, type RotatorError } from '../../../src/domain/errors';
 import { Secret } from '../../../src/domain/secret';
+import { failure } from '../../helpers/failure';
 import { createOAuthDouble, type OAuthDouble } from '../../../sandbox/oauth';
 
 const ADMIN = 'idp-admin-token-1a2b3c4d5e';
 const CLIENT = 'reporting portal/1'; // a client id that must be URL-encoded in paths
-
-async function failure(p: Promise<unknown>): Promise<RotatorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isRotatorError(e)) throw new Error(`expected a RotatorError, got ${String(e)}`);
-  return e;
-}
 
 /** The issuer as the catalog builds it: a new provider is this entry, not code. */
 function specFor(baseUrl: string): HttpSecretIssuerSpec {
