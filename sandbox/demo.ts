@@ -97,6 +97,8 @@ async function main(): Promise<void> {
       'npm run rotate -- payment-gateway-api --dry-run',
       'npm run rotate -- payment-gateway-api',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
+      'npm run rotate -- reporting-sso-client',
+      'npm run rotate -- partner-portal-key   # a person stores the key; then npm run slack -- stored <run-id>',
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
