@@ -217,7 +217,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         replicas: 2,
         // Startup consumers take the key as an env var; the others mount the secret and re-read it.
         secretRefs: [
-          { secret: cred.kubernetesSecret, key: 'api_key', via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume' },
+          {
+            secret: cred.kubernetesSecret,
+            key: 'api_key',
+            via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume',
+          },
         ],
       });
       if (c.health) c.health.url = app.healthUrl(c.name);
