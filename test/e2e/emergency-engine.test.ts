@@ -262,7 +262,7 @@ describe('emergency rotation', () => {
         incidents,
         cacheTtlSeconds: 1,
         editCatalog: (c) => {
-          for (const cred of c.credentials) {
+          for (const cred of c.credentials.filter((x) => x.issuer.kind === 'rest_api_key')) {
             cred.issuer.name = 'shared-provider.example.com';
             cred.issuer.maxConcurrent = 1;
           }
