@@ -107,6 +107,11 @@ export const issuerLimitBench: Bench = {
       h.world.provider.managementLatencyMs = LATENCY_MS;
       const before = h.world.provider.managementCalls();
       const t0 = performance.now();
+      // Debug: how many of the limit's slots the provider had busy, sampled every 10 ms.
+      const busy: number[] = [];
+      const sampler = process.env.BENCH_DEBUG
+        ? setInterval(() => busy.push(h.world.provider.inFlight()), 10)
+        : undefined;
       const { started } = await h.services.service.startEmergency({
         credentials: h.world.catalog.credentials.map((c) => c.name),
         incident: INCIDENT,
@@ -118,6 +123,7 @@ export const issuerLimitBench: Bench = {
         r.steps.some((s) => s.name === 'verify' && s.status === 'done');
       await Promise.all(started.map((r) => h.waitForRun(r.id, verified, 300_000)));
       const wall = performance.now() - t0;
+      clearInterval(sampler);
       const runs = await Promise.all(started.map((r) => h.waitForRun(r.id, undefined, 300_000)));
       const calls = h.world.provider.managementCalls() - before;
       const bound = (calls * LATENCY_MS) / LIMIT;
@@ -131,6 +137,12 @@ export const issuerLimitBench: Bench = {
                 ...(per.get(st.name) ?? []),
                 Date.parse(st.endedAt) - Date.parse(st.startedAt),
               ]);
+        const tenth = Math.ceil(busy.length / 10);
+        const deciles = Array.from({ length: 10 }, (_, i) => busy.slice(i * tenth, (i + 1) * tenth));
+        console.error(
+          'slots busy per tenth of the wall:',
+          deciles.map((d) => (d.reduce((a, b) => a + b, 0) / Math.max(1, d.length)).toFixed(1)).join(' '),
+        );
         for (const [k, v] of per)
           console.error(k, Math.round(v.reduce((a, b) => a + b, 0) / v.length), Math.max(...v));
       }

@@ -4,9 +4,19 @@
  */
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { inventoryBench } from './inventory';
 import { waitsBench } from './waits';
+import { ackBurstBench, callsBench, concurrentBench } from './web';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench];
+const BENCHES: Bench[] = [
+  waitsBench,
+  clickToRejectedBench,
+  issuerLimitBench,
+  ackBurstBench,
+  callsBench,
+  concurrentBench,
+  inventoryBench,
+];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');

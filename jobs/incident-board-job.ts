@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import type { IncidentBoardJobData } from '../src/queue/names';
+import { CHANNEL_POST_JOB, type ChannelPostJobData, type IncidentBoardJobData } from '../src/queue/names';
+import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
 
 /**
@@ -8,4 +9,13 @@ import type { IncidentBoard } from '../src/slack/incident-board';
  */
 export function createIncidentBoardProcessor(board: IncidentBoard) {
   return async (job: Job<IncidentBoardJobData>): Promise<string> => board.render(job.data.ref);
+}
+
+/** The notifications queue: incident message renders and channel outbox drains. */
+export function createNotificationsProcessor(board: IncidentBoard, outbox: ChannelOutbox) {
+  const render = createIncidentBoardProcessor(board);
+  return async (job: Job<IncidentBoardJobData | ChannelPostJobData>): Promise<string> =>
+    job.name === CHANNEL_POST_JOB
+      ? outbox.drain((job.data as ChannelPostJobData).channel)
+      : render(job as Job<IncidentBoardJobData>);
 }

@@ -12,18 +12,21 @@ import {
   REQUESTS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
-  type IncidentBoardJobData,
+  type NotificationJobData,
   type RequestJobData,
   type RotationJobData,
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
+import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
+import type { ReminderJobDeps } from './reminder-job';
 import type { ScopeDeps } from '../src/procedures/scope';
-import { createIncidentBoardProcessor } from './incident-board-job';
+import type { OldKeyDeps } from '../src/procedures/old-key-deletion';
+import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
@@ -38,10 +41,16 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
-  /** When given, this process also renders incident messages (the notifications queue). */
-  incidentBoard?: IncidentBoard;
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines, reminders, old-key deletions. */
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    reminders: ReminderJobDeps;
+    oldKeys?: OldKeyDeps;
+  };
+  /** When given, this process also posts Slack notifications: incident messages and channel outboxes. */
+  notifications?: { board: IncidentBoard; outbox: ChannelOutbox };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -111,15 +120,15 @@ export function registerWorkers(
       }),
     );
   }
-  if (opts.incidentBoard) {
+  if (opts.notifications) {
     workers.push(
-      new Worker<IncidentBoardJobData>(
+      new Worker<NotificationJobData>(
         NOTIFICATIONS_QUEUE,
-        createIncidentBoardProcessor(opts.incidentBoard),
+        createNotificationsProcessor(opts.notifications.board, opts.notifications.outbox),
         {
           connection: opts.connection,
           prefix: opts.prefix,
-          // Renders of different incidents in parallel; one incident is serialised by its Redis slot.
+          // Different incidents and channels in parallel; each one is serialised by its Redis slot.
           concurrency: 4,
           ...timing,
         },

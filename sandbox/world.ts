@@ -6,6 +6,8 @@ import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
 import { credentialAuth, type CatalogIssuer, type CredentialAuth } from './credential-auth';
+import { createIamDouble, type IamDouble } from './iam';
+import { isIamCredential, seedIamCredential } from './iam/seed';
 import { createOAuthDouble, type OAuthDouble } from './oauth';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
@@ -38,6 +40,7 @@ const SEEDED_ROTATION: Record<string, string> = {
   'payment-gateway-api': '2024-08-15T10:30:00Z',
   'crm-integration': '2024-09-22T14:15:00Z',
   'monitoring-service': '2024-07-01T09:00:00Z',
+  'integration-service-account': '2024-06-03T08:00:00Z',
 };
 
 export interface World {
@@ -47,6 +50,8 @@ export interface World {
   provider: ProviderDouble;
   /** The identity provider's client-secret admin API and token endpoint (http_secret issuers). */
   oauth: OAuthDouble;
+  /** AWS IAM (awsQuery, SigV4) for the catalog's aws_iam credentials. */
+  iam: IamDouble;
   apps: Map<string, AppsDouble>;
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
@@ -69,7 +74,7 @@ export interface WorldOptions {
   queuePrefix: string;
   catalogPath?: string;
   rolloutDelayMs?: number;
-  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
+  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack' | 'iam', number>>;
   userGroups?: Record<string, string[]>;
   /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
   cacheTtlSeconds?: number;
@@ -106,7 +111,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         token: externalSecretsToken,
         displayName: 'token-external-secrets',
         policies: ['default', 'external-secrets'],
-        rules: [{ path: 'secret/data/api-credentials/*', capabilities: ['read'] }],
+        rules: [
+          { path: 'secret/data/api-credentials/*', capabilities: ['read'] },
+          { path: 'secret/data/database-credentials/*', capabilities: ['read'] },
+        ],
       },
     ],
     ...(opts.ports?.vault ? { port: opts.ports.vault } : {}),
@@ -125,6 +133,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     resolveRemoteRef: vaultProvider({ address: vault.url, token: externalSecretsToken }),
     podStarted: (pod) => startupLines(pod),
   });
+  const iam = await createIamDouble(opts.ports?.iam ? { port: opts.ports.iam } : {});
   const slack = await createSlackDouble({
     botToken,
     ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
@@ -141,52 +150,61 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       : `level=error msg="${cred.name}: authentication failed: 401 Unauthorized from ${cred.issuer.name ?? 'provider'}"`;
   const startupLines = (pod: StartedPod): string[] => {
     const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
-    const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
     const auth = cred ? auths.get(cred.name) : undefined;
-    return cred && auth && value !== undefined ? [authLine(cred, auth.accepts(value))] : [];
+    if (!cred || !auth?.accepts) return [];
+    const value = pod.values[cred.kubernetesSecret]?.[auth.valueKey];
+    return value !== undefined ? [authLine(cred, auth.accepts(value))] : [];
   };
-  const consumerValue = (credential: string, name: string): string | undefined => {
+  const consumerField = (credential: string, name: string, key?: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
     const { namespace, deployment } = entry.consumer.kubernetes;
     const secret = entry.credential.kubernetesSecret;
+    const field = key ?? auths.get(credential)?.valueKey ?? 'api_key';
     return (entry.consumer.reload ?? 'startup') === 'startup'
-      ? kubernetes.podValue(namespace, deployment, secret, 'api_key')
-      : kubernetes.secret(namespace, secret)?.api_key;
+      ? kubernetes.podValue(namespace, deployment, secret, field)
+      : kubernetes.secret(namespace, secret)?.[field];
   };
+  const consumerValue = (credential: string, name: string) => consumerField(credential, name);
 
   const apps = new Map<string, AppsDouble>();
   const seededKeyIds = new Map<string, string>();
   const env: Record<string, string> = {};
+  const drops: Array<() => Promise<void>> = [];
   for (const cred of catalog.credentials) {
-    const auth = credentialAuth(cred.issuer, { provider, providerToken, oauth, oauthToken }, env);
+    if (isIamCredential(cred)) {
+      const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
+      const seeded = await seedIamCredential(cred, { iam, vault, kubernetes, env }, rotatedAt);
+      apps.set(cred.name, seeded.app);
+      seededKeyIds.set(cred.name, seeded.keyId);
+      continue;
+    }
+    const held = (consumer: string, key: string) => consumerField(cred.name, consumer, key);
+    const auth = credentialAuth(cred.issuer, { provider, providerToken, oauth, oauthToken, held }, env);
     auths.set(cred.name, auth);
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
       check: async (value, consumer) => {
-        const ok = auth.use(value);
+        const ok = await auth.use(value, consumer);
         const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
         if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
         return ok;
       },
     });
     apps.set(cred.name, app);
-    const value = `pk_live_${randomBytes(20).toString('hex')}`;
-    const { id } = auth.seed(
+    const { stored, keyId } = await auth.seed(
       cred.issuer.keyName ?? cred.name,
-      value,
       new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
     );
-    seededKeyIds.set(cred.name, id);
+    if (auth.drop) drops.push(auth.drop);
+    seededKeyIds.set(cred.name, keyId);
     const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
     vault.seed(
       cred.store,
       {
-        api_key: value,
-        ...(auth.storesKeyId ? { api_key_id: id } : {}),
-        previous_key: '',
+        ...stored,
         rotated_at: rotatedAt,
         rotated_by: 'runbook',
         metadata: {
@@ -199,11 +217,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       { createdTime: rotatedAt },
     );
     const namespaces = new Set(cred.consumers.map((c) => c.kubernetes.namespace));
+    const fields = auth.secretFields;
     for (const ns of namespaces) {
-      kubernetes.addSecret(ns, cred.kubernetesSecret, { api_key: value });
+      kubernetes.addSecret(
+        ns,
+        cred.kubernetesSecret,
+        Object.fromEntries(fields.map((f) => [f.secretKey, stored[f.property]!])),
+      );
       kubernetes.addExternalSecret(ns, cred.kubernetesSecret, {
         target: cred.kubernetesSecret,
-        data: [{ secretKey: 'api_key', remoteRef: { key: `secret/${cred.store}`, property: 'api_key' } }],
+        data: fields.map((f) => ({
+          secretKey: f.secretKey,
+          remoteRef: { key: `secret/${cred.store}`, property: f.property },
+        })),
       });
     }
     for (const c of cred.consumers) {
@@ -219,7 +245,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         secretRefs: [
           {
             secret: cred.kubernetesSecret,
-            key: 'api_key',
+            key: auth.valueKey,
             via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume',
           },
         ],
@@ -248,6 +274,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     KUBECONFIG: kubeconfigPath,
     CATALOG_PATH: catalogPath,
     SECURITY_CHANNEL: 'C_SECURITY',
+    AWS_ENDPOINT_URL_IAM: iam.url,
+    AWS_REGION: 'us-east-1',
     // The sandbox's Redis is a scratch one; the bot warns loudly instead of refusing.
     ALLOW_EPHEMERAL_REDIS: 'true',
   });
@@ -258,6 +286,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     kubernetes,
     provider,
     oauth,
+    iam,
     apps,
     slack,
     env,
@@ -272,9 +301,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         kubernetes.close(),
         provider.close(),
         oauth.close(),
+        iam.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);
+      for (const drop of drops) await drop();
     },
   };
 }

@@ -4,9 +4,9 @@
  */
 import { z } from 'zod';
 import type { HttpSecretIssuerSpec, ManualIssuerSpec } from './domain/credential';
+import { envName, requiredEnv } from './catalog-env';
 import { Secret } from './domain/secret';
 
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/);
 /** A path below the base URL; `{var}` placeholders are filled at call time. */
 const apiPath = z.string().regex(/^\/[^\s]*$/, 'a path starting with /');
 const field = z.string().regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a field name or dot path');
@@ -92,9 +92,7 @@ export function buildHttpSecretIssuer(
   at: string,
   problems: string[],
 ): HttpSecretIssuerSpec {
-  const token = env[raw.adminTokenEnv];
-  if (!token)
-    problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
   for (const n of unknownPlaceholders(raw))
     problems.push(`${at}.issuer: placeholder {${n}} is not in issuer.vars`);
   return {

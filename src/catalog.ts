@@ -14,6 +14,7 @@ import {
   type IssuerSpec,
   type ReloadMode,
 } from './domain/credential';
+import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
 import {
   buildHttpSecretIssuer,
   buildManualIssuer,
@@ -22,6 +23,8 @@ import {
 } from './catalog-issuers';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
+import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
+import { envName, requiredEnv } from './catalog-env';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -69,13 +72,13 @@ const consumerSchema = z
   })
   .strict();
 
-const restApiKeyIssuerSchema = z
+const restIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
     baseUrl: z.url(),
     /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
-    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    adminTokenEnv: envName,
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
     /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
@@ -84,7 +87,9 @@ const restApiKeyIssuerSchema = z
   .strict();
 
 const issuerSchema = z.discriminatedUnion('kind', [
-  restApiKeyIssuerSchema,
+  restIssuerSchema,
+  databaseIssuerSchema,
+  awsIamIssuerSchema,
   httpSecretIssuerSchema,
   manualIssuerSchema,
 ]);
@@ -102,6 +107,16 @@ const credentialSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)+$/, 'a KV path such as api-credentials/<name>')
       .optional(),
     kubernetesSecret: k8sName.optional(),
+    /**
+     * A label selector (app.kubernetes.io/part-of=payments) that every deployment able to mount the
+     * secret carries, by the cluster's own policy: discovery then lists only those. Without it,
+     * discovery lists every deployment of the consumers' namespaces.
+     */
+    discoverySelector: z
+      .string()
+      .max(512)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/=!, ()-]*$/, 'a Kubernetes label selector such as team=payments')
+      .optional(),
     issuer: issuerSchema,
     consumers: z.array(consumerSchema).min(1),
     contact: z.string().min(1),
@@ -152,10 +167,16 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export interface CatalogOptions {
+  /** `optional`: a missing admin-token variable is no problem (read-only tools: the inventory). */
+  issuerTokens?: 'required' | 'optional';
+}
+
 export function parseCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = 'catalog',
+  opts: CatalogOptions = {},
 ): Catalog {
   let raw: unknown;
   try {
@@ -171,7 +192,7 @@ export function parseCatalog(
     const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
     throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
   }
-  return build(parsed.data, env, source);
+  return build(parsed.data, env, source, opts);
 }
 
 /**
@@ -197,13 +218,64 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+function buildRestIssuer(
+  raw: z.infer<typeof restIssuerSchema>,
+  credential: string,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? credential,
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
+}
+
+/** One build function per issuer kind: each resolves its own secrets from `env`. */
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return buildRestIssuer(i, c.name, env, at, problems);
+    case 'aws_iam':
+      return buildAwsIamIssuer(i, env, at, problems);
+    case 'http_secret':
+      return buildHttpSecretIssuer(i, env, at, problems);
+    case 'manual':
+      return buildManualIssuer(i);
+    default:
+      return buildDatabaseIssuer(i, env, at, problems);
+  }
+}
+
+function build(
+  data: RawCatalog,
+  env: Record<string, string | undefined>,
+  source: string,
+  opts: CatalogOptions,
+): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const issuer = buildIssuer(c.issuer, env, at, problems);
+    // A read-only tool (the inventory) needs no admin secret: only those problems are let pass.
+    const issuerProblems: string[] = [];
+    const issuer = buildIssuer(c, env, at, issuerProblems);
+    problems.push(
+      ...issuerProblems.filter((p) => opts.issuerTokens !== 'optional' || !p.endsWith('is not set')),
+    );
     const names = new Set<string>();
     const consumers: Consumer[] = [];
     c.consumers.forEach((raw, j) => {
@@ -227,7 +299,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       risk: c.risk,
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
-      issuer: issuer.kind === 'rest_api_key' ? { ...issuer, keyName: issuer.keyName || c.name } : issuer,
+      ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
+      issuer,
       consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
@@ -244,35 +317,16 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   return { access: data.access, credentials };
 }
 
-/** The domain's issuer spec: tokens resolved from the environment by name, problems collected. */
-function buildIssuer(
-  raw: RawCatalog['credentials'][number]['issuer'],
+export function loadCatalog(
+  path: string,
   env: Record<string, string | undefined>,
-  at: string,
-  problems: string[],
-): IssuerSpec {
-  if (raw.kind === 'http_secret') return buildHttpSecretIssuer(raw, env, at, problems);
-  if (raw.kind === 'manual') return buildManualIssuer(raw);
-  const token = env[raw.adminTokenEnv];
-  if (!token)
-    problems.push(`${at}.issuer.adminTokenEnv: environment variable ${raw.adminTokenEnv} is not set`);
-  return {
-    kind: raw.kind,
-    name: raw.name,
-    baseUrl: raw.baseUrl,
-    adminToken: new Secret(token ?? ''),
-    permissions: raw.permissions,
-    keyName: raw.keyName ?? '',
-    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
-  };
-}
-
-export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+  opts: CatalogOptions = {},
+): Catalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
   }
-  return parseCatalog(text, env, path);
+  return parseCatalog(text, env, path, opts);
 }

@@ -6,15 +6,18 @@ import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
+import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
 import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
 import { ManualIssuer } from './adapters/issuers/manual-issuer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
+import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
 import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
-import type { CredentialSpec, IssuerSpec } from './domain/credential';
+import type { CredentialSpec } from './domain/credential';
 import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationEngine } from './procedures/engine';
@@ -28,19 +31,25 @@ import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
   DEADLINE_JOB,
+  CHANNEL_POST_JOB,
+  DELETE_OLD_KEY_JOB,
+  deleteOldKeyJobId,
   INCIDENT_BOARD_JOB,
   MAINTENANCE_QUEUE,
   NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
   type ApprovalExpiryJobData,
-  type IncidentBoardJobData,
+  type NotificationJobData,
   type RotationJobData,
 } from './queue/names';
 import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
+import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import { SnoozeStore } from './queue/snooze-store';
+import { Reminders } from './slack/reminders';
 
 export interface Services {
   config: Config;
@@ -51,11 +60,13 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
-  /** Slack notifications paced across replicas: incident message renders. */
-  notificationQueue: Queue<IncidentBoardJobData>;
+  /** Slack notifications paced across replicas: incident message renders, channel outbox drains. */
+  notificationQueue: Queue<NotificationJobData>;
   /** Emergency incidents' one message each (rendered by the notifications worker). */
   incidentBoard: IncidentBoard;
-  /** Emergency escalations and incident records, straight to the incident channel. */
+  /** Messages queued per channel and posted by the notifications worker, paced across replicas. */
+  outbox: ChannelOutbox;
+  /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
   /** Manual rotations: people's Stored / Revoked clicks reach parked runs through it. */
@@ -72,23 +83,9 @@ export interface Services {
   engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
+  /** The weekly digests, `/rotate due` and Snooze. */
+  reminders: Reminders;
   close(): Promise<void>;
-}
-
-/** The adapter that speaks to a credential's issuer, by the catalog's issuer kind. */
-function directIssuer(issuer: IssuerSpec): Issuer {
-  switch (issuer.kind) {
-    case 'rest_api_key':
-      return new RestApiKeyIssuer({
-        baseUrl: issuer.baseUrl,
-        adminToken: issuer.adminToken,
-        permissions: issuer.permissions,
-      });
-    case 'http_secret':
-      return new HttpSecretIssuer({ spec: issuer });
-    case 'manual':
-      return new ManualIssuer({ spec: issuer });
-  }
 }
 
 export interface WiringOverrides {
@@ -96,6 +93,27 @@ export interface WiringOverrides {
   chat?: ChatNotifier;
   incidents?: IncidentChannel;
   settings?: Partial<EngineSettings>;
+}
+
+/** The issuer adapter a catalog entry names. */
+function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
+  const i = spec.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return new RestApiKeyIssuer({
+        baseUrl: i.baseUrl,
+        adminToken: i.adminToken,
+        permissions: i.permissions,
+      });
+    case 'aws_iam':
+      return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+    case 'http_secret':
+      return new HttpSecretIssuer({ spec: i });
+    case 'manual':
+      return new ManualIssuer({ spec: i });
+    default:
+      return createDatabaseIssuer({ ...spec, issuer: i }, store);
+  }
 }
 
 /** Builds every adapter from the configuration: the one place the ports meet their implementations. */
@@ -121,19 +139,31 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
+  // AWS access keys are kept as the pair AWS names them (access_key_id, secret_access_key).
+  const awsPaths = new Set(
+    [...config.catalog.credentials.values()].filter((c) => c.issuer.kind === 'aws_iam').map((c) => c.store),
+  );
   const store = new VaultSecretStore({
     endpoint: env.VAULT_ADDR,
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
+    layoutOf: (path) => (awsPaths.has(path) ? AWS_ACCESS_KEY_FIELDS : undefined),
   });
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig);
+  const deployer = new KubernetesDeployer(kubeConfig, {
+    onWatchError: (namespace, reason) =>
+      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
+  });
   const issuers = new Map<string, Issuer>();
-  const limiter = new IssuerLimiter(workerRedis, prefix);
+  // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
+  // by the first call that has to wait.
+  const limiter = new IssuerLimiter(workerRedis, prefix, {
+    subscriber: () => createRedis(env.REDIS_URL, 'worker'),
+  });
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = directIssuer(spec.issuer);
+      const direct = directIssuer(spec, store);
       const limit = spec.issuer.kind === 'manual' ? undefined : spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
@@ -145,7 +175,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
-  const notificationQueue = new Queue<IncidentBoardJobData>(NOTIFICATIONS_QUEUE, {
+  const notificationQueue = new Queue<NotificationJobData>(NOTIFICATIONS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -166,9 +196,18 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     logger: logger.child({ component: 'incident-board' }),
   });
+  const outbox = new ChannelOutbox({
+    redis,
+    prefix: `${prefix}:`,
+    client: slackClient,
+    enqueue: async (channel, delayMs) => {
+      await notificationQueue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs });
+    },
+    fallbackChannel: env.SECURITY_CHANNEL,
+    logger: logger.child({ component: 'outbox' }),
+  });
   const incidents =
-    overrides.incidents ??
-    createIncidentChannel({ client: slackClient, securityChannel: env.SECURITY_CHANNEL });
+    overrides.incidents ?? createIncidentChannel({ outbox, securityChannel: env.SECURITY_CHANNEL });
   const chat =
     overrides.chat ??
     new SlackNotifier({
@@ -216,6 +255,13 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     assess: async (run) => {
       await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
     },
+    scheduleOldKeyDeletion: async (run, delayMs) => {
+      await maintenanceQueue.add(
+        DELETE_OLD_KEY_JOB,
+        { runId: run.id },
+        { jobId: deleteOldKeyJobId(run.id), delay: delayMs },
+      );
+    },
   });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
@@ -251,6 +297,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
     immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    cluster: deployer,
+    inventoryConcurrency: env.INVENTORY_CONCURRENCY,
     scheduleDeadlines: async (run, deadlineMs) => {
       for (const kind of ['half', 'deadline'] as const) {
         await maintenanceQueue.add(
@@ -261,6 +309,14 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       }
     },
     chat,
+    issuerFor,
+  });
+  const reminders = new Reminders({
+    // Catalog, Vault and the cluster's drift, as `npm run inventory` shows them.
+    loadInventory: () => service.inventory(),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
+    clock,
   });
   // The request connection: a click answers fast, or fails, when Redis is in trouble.
   const manualGate = new ManualGate({
@@ -276,6 +332,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     config,
     logger,
     manualGate,
+    reminders,
     redis,
     workerRedis,
     queue,
@@ -283,6 +340,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     maintenanceQueue,
     notificationQueue,
     incidentBoard,
+    outbox,
     incidents,
     reconciler,
     runs,
@@ -296,12 +354,15 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     service,
     settings,
     close: async () => {
+      deployer.close();
+      await kubeConfig.destroyAgents();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
       await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
+      limiter.close();
     },
   };
 }

@@ -88,10 +88,18 @@ function asSeen(e: StoredEvent, match: (o: JsonObject) => boolean): StoredEvent[
   return before ? 'DELETED' : undefined;
 }
 
+/** How often a watch that asked for bookmarks gets one (the apiserver's cacher: about a minute). */
+const BOOKMARK_EVERY_MS = 60_000;
+/** The cacher also sends one this long before a watch's timeoutSeconds runs out. */
+const BOOKMARK_BEFORE_DEADLINE_MS = 2_000;
+
 /**
  * GET ?watch=true: one JSON object per line, {"type":"ADDED|MODIFIED|DELETED","object":…}. Without a
  * resourceVersion (or "0") it starts with an ADDED per current object; with one it replays every
- * change after it, or answers an ERROR event with a 410 Status when that history is gone.
+ * change after it, or answers an ERROR event with a 410 Status when that history is gone. With
+ * allowWatchBookmarks=true it also sends BOOKMARK events (an object with only kind, apiVersion and
+ * metadata.resourceVersion: everything up to that version was sent) every minute and shortly before
+ * timeoutSeconds ends the watch, as the apiserver's watch cache does.
  */
 export function serveWatch(
   store: ObjectStore,
@@ -131,16 +139,32 @@ export function serveWatch(
     if (type) send(type, present(def, version, e.object));
   });
   const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
-  const timer =
-    timeoutSeconds > 0
-      ? setTimeout(() => {
-          unsubscribe();
-          res.end();
-        }, timeoutSeconds * 1000)
-      : undefined;
-  timer?.unref();
+  const timers: NodeJS.Timeout[] = [];
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    timers.push(t);
+  };
+  if (query.get('allowWatchBookmarks') === 'true') {
+    const bookmark = () =>
+      send('BOOKMARK', {
+        kind: def.kind,
+        apiVersion: groupVersion(def.group, version),
+        metadata: { resourceVersion: String(store.resourceVersion()) },
+      });
+    const every = setInterval(bookmark, BOOKMARK_EVERY_MS);
+    every.unref();
+    timers.push(every);
+    if (timeoutSeconds > 0) later(Math.max(0, timeoutSeconds * 1000 - BOOKMARK_BEFORE_DEADLINE_MS), bookmark);
+  }
+  if (timeoutSeconds > 0) {
+    later(timeoutSeconds * 1000, () => {
+      unsubscribe();
+      res.end();
+    });
+  }
   res.on('close', () => {
     unsubscribe();
-    if (timer) clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
   });
 }

@@ -48,8 +48,13 @@ export interface KubernetesDouble {
   restarts(namespace: string, name: string): number;
   /** The next rollout of this deployment ends with Progressing=False, ProgressDeadlineExceeded. */
   failNextRollout(namespace: string, name: string): void;
-  /** Every authorized API request, oldest first: method, path (with query) and when it arrived. */
-  requests(): Array<{ method: string; path: string; at: number }>;
+  /**
+   * Every authorized API request, oldest first: method, path (with query), when it arrived, and
+   * the number of the TLS connection it came on (1 for the first connection accepted).
+   */
+  requests(): KubeRequest[];
+  /** How many TLS connections clients have opened to the double since it started. */
+  connections(): number;
   /** A line the application writes in every running pod of the deployment (`kubectl logs` shows it). */
   appendLog(namespace: string, deployment: string, line: string): void;
   /** Names of the deployment's pods, oldest first. */
@@ -59,6 +64,13 @@ export interface KubernetesDouble {
    * the context's default namespace when given (the runbook's commands name no namespace).
    */
   kubeconfig(namespace?: string): string;
+}
+
+export interface KubeRequest {
+  method: string;
+  path: string;
+  at: number;
+  connection: number;
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -85,7 +97,11 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
   });
   let address = '';
 
-  const requests: Array<{ method: string; path: string; at: number }> = [];
+  const requests: KubeRequest[] = [];
+  // Connections are numbered as the TLS handshake completes, so a client that reuses a keep-alive
+  // connection shows as many requests on one number.
+  const connectionOf = new WeakMap<object, number>();
+  let connections = 0;
   const server = await listen(
     async (req, res) => {
       const body = await readBody(req);
@@ -110,7 +126,12 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
         sendStatus(res, statusOf(401, 'Unauthorized', 'Unauthorized'));
         return;
       }
-      requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', at: Date.now() });
+      requests.push({
+        method: req.method ?? 'GET',
+        path: req.url ?? '/',
+        at: Date.now(),
+        connection: connectionOf.get(req.socket) ?? 0,
+      });
       if (!handleApi(cluster, req, res, body, address)) {
         sendStatus(res, {
           ...notFound('', '', ''),
@@ -123,6 +144,7 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
     { key: tls.keyPem, cert: tls.certPem },
   );
   address = `127.0.0.1:${server.port}`;
+  server.server.on('secureConnection', (socket: object) => connectionOf.set(socket, ++connections));
 
   const copy = (o: JsonObject | undefined) => (o ? structuredClone(o) : undefined);
   const get = (resource: string, ns: string, name: string) => cluster.store.get(resource, `${ns}/${name}`);
@@ -146,6 +168,7 @@ export async function createKubernetesDouble(opts: KubernetesDoubleOptions): Pro
     appendLog: (ns, d, line) => cluster.pods.appendToDeployment(`${ns}/${d}`, line),
     pods: (ns, d) => cluster.pods.of(`${ns}/${d}`).map((p) => p.key.slice(ns.length + 1)),
     requests: () => [...requests],
+    connections: () => connections,
     kubeconfig: (namespace) =>
       stringify({
         apiVersion: 'v1',

@@ -32,6 +32,8 @@ export interface ProviderDouble {
   revocationDelayMs: number;
   /** The most management calls (admin-token API) in flight at once since the last reset. */
   maxInFlight(): number;
+  /** Management calls in flight now. */
+  inFlight(): number;
   resetInFlight(): void;
   /** How many management calls (admin-token API) it has answered. */
   managementCalls(): number;
@@ -196,6 +198,7 @@ export async function createProviderDouble(opts: {
       limited = { remaining: n, resetSeconds };
     },
     maxInFlight: () => maxInFlight,
+    inFlight: () => inFlight,
     managementCalls: () => calls,
     resetInFlight: () => {
       maxInFlight = inFlight;

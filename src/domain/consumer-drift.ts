@@ -1,5 +1,5 @@
 import type { Consumer, CredentialSpec } from './credential';
-import type { DiscoveredConsumer } from './ports';
+import type { DiscoveredConsumer, DiscoveryScope } from './ports';
 
 /** Where a consumer runs in the cluster, e.g. payments/web-app; undefined outside Kubernetes. */
 export const consumerWhere = (c: Consumer): string | undefined =>
@@ -35,4 +35,22 @@ export function consumerDrift(
     })
     .map((c) => c.name);
   return { found, undeclared, missing };
+}
+
+/**
+ * Where discovery must look for a credential: the namespaces its Kubernetes consumers run in (the
+ * only ones consumerDrift counts), narrowed by the catalog's label selector. Undefined when no
+ * consumer runs in Kubernetes: there is nothing to compare, so nothing to list.
+ */
+export function discoveryScope(
+  spec: Pick<CredentialSpec, 'consumers' | 'discoverySelector'>,
+): DiscoveryScope | undefined {
+  const namespaces = [
+    ...new Set(spec.consumers.flatMap((c) => (c.kubernetes ? [c.kubernetes.namespace] : []))),
+  ];
+  if (namespaces.length === 0) return undefined;
+  return {
+    namespaces: namespaces.sort(),
+    ...(spec.discoverySelector ? { labelSelector: spec.discoverySelector } : {}),
+  };
 }

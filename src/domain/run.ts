@@ -106,8 +106,14 @@ export interface StepState {
 /** Where a deploy (forward or rollback) got to, so a re-queued step resumes instead of redoing. */
 export interface DeployProgress {
   syncRequestedAt?: string;
+  /** The force-sync annotation was accepted: it is never patched again. */
+  syncPatched?: boolean;
+  /** Looks that found the sync not done yet: each next look waits twice as long. */
+  syncChecks?: number;
   syncedAt?: string;
   restartRequestedAt?: string;
+  /** Consumers whose restart patch was accepted: they are never patched again. */
+  restarted?: string[];
   doneAt?: string;
 }
 
@@ -127,6 +133,18 @@ export interface RunFacts {
   consumersNextJob?: string[];
   orphansRevoked?: string[];
   oldKeyLastUsedAt?: string;
+  /** Issuers that deactivate before deleting (AWS): when the old key was switched off. */
+  oldKeyDeactivatedAt?: string;
+  /** When the deactivated old key's delayed deletion job runs. */
+  oldKeyDeleteAt?: string;
+  /** When that job deleted it. */
+  oldKeyDeletedAt?: string;
+  /** An approver switched the old key back on (a forgotten consumer): it is not deleted. */
+  oldKeyReactivated?: { at: string; by: string };
+  /** Why the deletion job kept the old key (a use after the deploy showed up late, as IAM's lag allows). */
+  oldKeyKept?: string;
+  /** Database logins: connections still open on the old password when it was revoked (count and source). */
+  oldSessionsOpen?: string;
   /**
    * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
    * be written yet: the reconciler retries it until it is done.

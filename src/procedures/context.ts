@@ -70,14 +70,22 @@ export interface EngineDeps {
   incidents?: IncidentChannel;
   /** Manual runs: the Stored / Revoked clicks people made in Slack. */
   confirmations?: ManualConfirmations;
+  /**
+   * Issuers that deactivate the old key (AWS): a delayed job deletes it after `delayMs`, the grace
+   * period. Idempotent per run.
+   */
+  scheduleOldKeyDeletion?: (run: Run, delayMs: number) => Promise<void>;
   /** Emergency runs: starts the scope assessment beside the run (a job; never awaited by it). */
   assess?: (run: Run) => Promise<void>;
 }
 
 export type StepOutcome =
   | { kind: 'done'; detail?: string }
-  /** Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. */
-  | { kind: 'wait'; delayMs: number; detail: string }
+  /**
+   * Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. `wake` resolving
+   * true (a watch saw what was waited for) means look again now.
+   */
+  | { kind: 'wait'; delayMs: number; detail: string; wake?: Promise<boolean> }
   /** Go back to an earlier step (a crash lost what it produced). */
   | { kind: 'redo'; step: StepName; detail: string };
 

@@ -7,7 +7,10 @@ import { failureOf, planAfterFailure } from './failure';
 import { stepFor } from './scheduled';
 import { holdsNewKey, readTruth } from './steps/store-truth';
 
-export type AdvanceResult = { kind: 'finished'; run: Run } | { kind: 'wait'; delayMs: number; run: Run };
+export type AdvanceResult =
+  | { kind: 'finished'; run: Run }
+  /** `wake` resolving true: what the run waits for happened, so its delayed job may run now. */
+  | { kind: 'wait'; delayMs: number; run: Run; wake?: Promise<boolean> };
 
 /** Errors that must not be turned into a run outcome: the job is retried and the run stays where it is. */
 const mustRetry = (e: unknown) => isRotatorError(e) && e.code === 'audit_unavailable';
@@ -80,7 +83,12 @@ export class RotationEngine {
         run.status = 'waiting';
         await this.save(run);
         await this.progress(run);
-        return { kind: 'wait', delayMs: outcome.delayMs, run };
+        return {
+          kind: 'wait',
+          delayMs: outcome.delayMs,
+          run,
+          ...('wake' in outcome && outcome.wake ? { wake: outcome.wake } : {}),
+        };
       }
       if (outcome.kind === 'redo') {
         this.reset(run, step, outcome.step, outcome.detail);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RotatorError } from '../domain/errors';
-import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse } from '../domain/ports';
+import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse, OpenSessions } from '../domain/ports';
 import type { Secret } from '../domain/secret';
 
 // A fair counting semaphore on Redis's clock (not a replica's). KEYS: leases (token → expiry),
@@ -45,6 +45,14 @@ export interface IssuerLimiterOptions {
   leaseMs?: number;
   /** How long a call may wait for a slot before it counts as rate limited (transient). */
   maxWaitMs?: number;
+  /**
+   * A connection this limiter may put in subscriber mode: a freed slot is announced on it, so the
+   * next waiter takes it at once instead of at its next poll (polls stay as the fallback).
+   */
+  subscriber?: () => Redis;
+  /** First and longest pause between two polls (default 5 ms, and 20 ms or 100 ms with announcements). */
+  pollMinMs?: number;
+  pollMaxMs?: number;
 }
 
 /**
@@ -55,6 +63,13 @@ export interface IssuerLimiterOptions {
 export class IssuerLimiter {
   private readonly leaseMs: number;
   private readonly maxWaitMs: number;
+  private readonly subscriber?: () => Redis;
+  private readonly pollMinMs: number;
+  private readonly pollMaxMs: number;
+  private events?: Redis;
+  /** This process's waiters per issuer, in arrival order: the first ones are woken when a slot frees. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private subscribed?: Promise<unknown>;
 
   constructor(
     private readonly redis: Redis,
@@ -63,6 +78,54 @@ export class IssuerLimiter {
   ) {
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxWaitMs = opts.maxWaitMs ?? 120_000;
+    if (opts.subscriber) this.subscriber = opts.subscriber;
+    this.pollMinMs = opts.pollMinMs ?? 5;
+    this.pollMaxMs = opts.pollMaxMs ?? (opts.subscriber ? 100 : 20);
+  }
+
+  /** Closes the announcement connection, when one was opened. */
+  close(): void {
+    this.events?.disconnect();
+  }
+
+  private get channel(): string {
+    return `${this.prefix}:issuer-free`;
+  }
+
+  private listen(): Promise<unknown> {
+    const connect = this.subscriber;
+    if (!connect) return Promise.resolve();
+    this.subscribed ??= (async () => {
+      const sub = (this.events = connect());
+      sub.on('message', (channel: string, issuer: string) => {
+        if (channel !== this.channel) return;
+        const waiting = this.waiters.get(issuer);
+        if (!waiting) return;
+        // The first in line here are the likeliest first in line overall; waking every waiter
+        // would only make the rest poll for a slot they cannot have.
+        let n = 0;
+        for (const wake of waiting) if (n++ < 4) wake();
+      });
+      await sub.subscribe(this.channel);
+    })().catch(() => undefined); // no announcements: the polls still find the slot
+    return this.subscribed;
+  }
+
+  /** Waits `ms`, or less when a slot of `issuer` is announced free. */
+  private pause(issuer: string, ms: number): Promise<void> {
+    let waiting = this.waiters.get(issuer);
+    if (!waiting) this.waiters.set(issuer, (waiting = new Set()));
+    const set = waiting;
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(issuer);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+    });
   }
 
   async run<T>(issuer: string, limit: number, fn: () => Promise<T>): Promise<T> {
@@ -71,8 +134,10 @@ export class IssuerLimiter {
     const keys = [`${base}:leases`, `${base}:queue`, `${base}:seen`];
     const token = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
-    // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured).
-    for (let delay = 5; ; delay = Math.min(delay * 2, 20)) {
+    await this.listen();
+    // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured);
+    // with announcements a freed slot is taken at once and the polls are only the fallback.
+    for (let delay = this.pollMinMs; ; delay = Math.min(delay * 2, this.pollMaxMs)) {
       const got = await this.redis.eval(ACQUIRE, 3, ...keys, limit, this.leaseMs, token, WAITER_TTL_MS);
       if (got === 1) break;
       if (Date.now() > deadline) {
@@ -83,12 +148,17 @@ export class IssuerLimiter {
           { transient: true, context: { issuer, limit } },
         );
       }
-      await new Promise((r) => setTimeout(r, delay + Math.floor(Math.random() * delay)));
+      await this.pause(issuer, delay + Math.floor(Math.random() * delay));
     }
     try {
       return await fn();
     } finally {
-      await this.redis.zrem(keys[0]!, token).catch(() => undefined);
+      await this.redis
+        .multi()
+        .zrem(keys[0]!, token)
+        .publish(this.channel, issuer)
+        .exec()
+        .catch(() => undefined);
     }
   }
 }
@@ -96,6 +166,12 @@ export class IssuerLimiter {
 /** An Issuer whose every call takes a slot of its issuer's shared limit first. */
 export class LimitedIssuer implements Issuer {
   readonly usage?: (keyId: string, since: Date) => Promise<KeyUse[]>;
+  readonly keyLimit?: number;
+  readonly deactivate?: (keyId: string) => Promise<void>;
+  readonly reactivate?: (keyId: string) => Promise<void>;
+  readonly openSessions?: (keyId: string) => Promise<OpenSessions>;
+  readonly reinstate?: (keyId: string, value: Secret) => Promise<void>;
+  readonly loginOf?: (keyId: string) => string | undefined;
 
   constructor(
     private readonly inner: Issuer,
@@ -105,6 +181,17 @@ export class LimitedIssuer implements Issuer {
   ) {
     const usage = inner.usage?.bind(inner);
     if (usage) this.usage = (keyId, since) => this.slot(() => usage(keyId, since));
+    if (inner.keyLimit !== undefined) this.keyLimit = inner.keyLimit;
+    const deactivate = inner.deactivate?.bind(inner);
+    const reactivate = inner.reactivate?.bind(inner);
+    if (deactivate) this.deactivate = (keyId) => this.slot(() => deactivate(keyId));
+    if (reactivate) this.reactivate = (keyId) => this.slot(() => reactivate(keyId));
+    const openSessions = inner.openSessions?.bind(inner);
+    if (openSessions) this.openSessions = (keyId) => this.slot(() => openSessions(keyId));
+    const reinstate = inner.reinstate?.bind(inner);
+    if (reinstate) this.reinstate = (keyId, value) => this.slot(() => reinstate(keyId, value));
+    // A pure function of the key id: no call, no slot.
+    if (inner.loginOf) this.loginOf = inner.loginOf.bind(inner);
   }
 
   private slot<T>(fn: () => Promise<T>): Promise<T> {
@@ -126,7 +213,7 @@ export class LimitedIssuer implements Issuer {
   lastUsed(keyId: string): Promise<Date | undefined> {
     return this.slot(() => this.inner.lastUsed(keyId));
   }
-  accepts(value: Secret): Promise<boolean> {
-    return this.slot(() => this.inner.accepts(value));
+  accepts(value: Secret, keyId?: string): Promise<boolean> {
+    return this.slot(() => this.inner.accepts(value, keyId));
   }
 }

@@ -1,22 +1,23 @@
-import type { WebClient } from '@slack/web-api';
 import { RotatorError } from '../domain/errors';
 import type { IncidentRecord } from '../domain/incident';
 import type { IncidentChannel } from '../domain/ports';
 import type { Run } from '../domain/run';
 import type { TroubleshootingKey } from '../domain/troubleshooting';
-import { slackFailureOf } from './slack-errors';
-import { escalationView, incidentRecordView, type View } from './views';
+import type { ChannelOutbox } from './channel-outbox';
+import { escalationView, incidentRecordView } from './views';
 
 export interface IncidentChannelOptions {
-  /** Built with createWebClient (explicit retry policy). */
-  client: WebClient;
+  /** The notifications queue's per-channel outbox: posting never holds a rotation's worker slot. */
+  outbox: ChannelOutbox;
   /** SECURITY_CHANNEL: escalations marked `security` go there too. */
   securityChannel?: string;
 }
 
 /**
- * IncidentChannel on Slack: escalations and the incident record are posted at once (never batched
- * behind the incident message's pacing) and throw when Slack refuses, so the engine knows.
+ * IncidentChannel on Slack: escalations and the incident record go to the incident channel's
+ * outbox, which posts them as soon as the channel's pacing allows, several as one message when
+ * many runs report at once. A call resolves once the message is safely queued in Redis and throws
+ * (transient) when Redis cannot take it, so the step retries.
  */
 export class SlackIncidentChannel implements IncidentChannel {
   constructor(private readonly opts: IncidentChannelOptions) {}
@@ -29,11 +30,12 @@ export class SlackIncidentChannel implements IncidentChannel {
     const security = this.opts.securityChannel;
     if (message.security && security && security !== channels[0]) channels.push(security);
     const view = escalationView(run, message);
-    for (const channel of channels) await this.post(channel, view, 'escalation');
+    for (const channel of channels) await this.queue(channel, () => this.opts.outbox.post(channel, view));
   }
 
   async record(run: Run, record: IncidentRecord): Promise<void> {
-    await this.post(this.incidentChannel(run), incidentRecordView(run, record), 'incident record');
+    const channel = this.incidentChannel(run);
+    await this.queue(channel, () => this.opts.outbox.post(channel, incidentRecordView(run, record)));
   }
 
   private incidentChannel(run: Run): string {
@@ -44,18 +46,16 @@ export class SlackIncidentChannel implements IncidentChannel {
     return run.incident.channel;
   }
 
-  private async post(channel: string, view: View, what: string): Promise<void> {
+  private async queue(channel: string, post: () => Promise<void>): Promise<void> {
     try {
-      await this.opts.client.chat.postMessage({ channel, text: view.text, blocks: view.blocks });
+      await post();
     } catch (e) {
-      const failure = slackFailureOf(e);
       throw new RotatorError(
-        'internal',
-        `Slack ${what} in ${channel} failed${failure ? `: ${failure.code}` : ''}`,
+        'queue_unavailable',
+        `could not queue a message for ${channel}: ${(e as Error).message}`,
         {
-          context: { channel, ...(failure ? { slackError: failure.code } : {}) },
-          // Slack down or limiting may pass; a channel the bot cannot post in will not.
-          transient: !failure || failure.code === 'ratelimited' || failure.code === 'unreachable',
+          context: { channel },
+          transient: true,
         },
       );
     }

@@ -262,7 +262,9 @@ describe('emergency rotation', () => {
         incidents,
         cacheTtlSeconds: 1,
         editCatalog: (c) => {
-          for (const cred of c.credentials.filter((x) => x.issuer.kind === 'rest_api_key')) {
+          // The three credentials of the REST provider (IAM, OAuth and manual ones have issuers of their own).
+          c.credentials = c.credentials.filter((cred) => cred.issuer.kind === 'rest_api_key');
+          for (const cred of c.credentials) {
             cred.issuer.name = 'shared-provider.example.com';
             cred.issuer.maxConcurrent = 1;
           }

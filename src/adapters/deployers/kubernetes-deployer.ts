@@ -5,19 +5,27 @@ import {
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
+  Watch,
   type ConfigurationOptions,
   type KubeConfig,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import type { KubernetesRef } from '../../domain/credential';
 import { RotatorError, isRotatorError } from '../../domain/errors';
-import type { Deployer, DiscoveredConsumer, RolloutState } from '../../domain/ports';
+import type {
+  Deployer,
+  DiscoveredConsumer,
+  DiscoveryScope,
+  RolloutState,
+  SecretReferences,
+} from '../../domain/ports';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { externalSecretSynced } from './external-secret-status';
 import { toDeployerError } from './kube-error';
 import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
-import { secretReferences } from './secret-references';
+import { RolloutWatcher } from './rollout-watcher';
+import { secretReferences, secretUses } from './secret-references';
 
 export interface KubernetesDeployerOptions {
   /** Recorded in managedFields for every patch, like kubectl's --field-manager. */
@@ -25,6 +33,10 @@ export interface KubernetesDeployerOptions {
   retry?: Partial<RetryOptions>;
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
+  /** How long one watch request of rollouts lasts before it is resumed (default 30 s). */
+  watchTimeoutSeconds?: number;
+  /** Told when a rollout watch broke and waiters fell back to reading the deployments. */
+  onWatchError?: (namespace: string, reason: string) => void;
 }
 
 const ES = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' } as const;
@@ -33,9 +45,13 @@ const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 /** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status, discovery. */
-export class KubernetesDeployer implements Deployer {
+/**
+ * The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status (read
+ * from a watch while one runs), discovery.
+ */
+export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly apps: AppsV1Api;
+  private readonly watcher: RolloutWatcher;
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly fieldManager: string;
@@ -53,6 +69,10 @@ export class KubernetesDeployer implements Deployer {
       ...opts.retry,
     };
     this.options = requestTimeout(opts.timeoutMs ?? 10_000);
+    this.watcher = new RolloutWatcher(new Watch(kc), {
+      ...(opts.watchTimeoutSeconds ? { timeoutSeconds: opts.watchTimeoutSeconds } : {}),
+      ...(opts.onWatchError ? { onError: opts.onWatchError } : {}),
+    });
   }
 
   /**
@@ -116,22 +136,68 @@ export class KubernetesDeployer implements Deployer {
       );
     }
     const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(at) } } } } };
-    await this.call('restart', what, () =>
+    const patched = await this.call('restart', what, () =>
       this.apps.patchNamespacedDeployment(
         { namespace: ref.namespace, name: ref.deployment, body, fieldManager: this.fieldManager },
         this.contentType(PatchStrategy.StrategicMergePatch),
       ),
     );
+    this.watcher.seen(patched);
   }
 
-  /** kubectl rollout status, one look. */
+  /** kubectl rollout status, one look: at what the running watch shows, else read. */
   async rolloutStatus(ref: KubernetesRef): Promise<RolloutState> {
-    return rolloutStatus(await this.readDeployment(ref, 'read rollout status of'));
+    return rolloutStatus(
+      this.watcher.current(ref) ?? (await this.readDeployment(ref, 'read rollout status of')),
+    );
   }
 
-  /** Deployments in any namespace whose pod template uses the Secret `secretName`. */
-  async discover(secretName: string): Promise<DiscoveredConsumer[]> {
+  /** Resolves true as soon as a watch shows every rollout finished or one failed (or the watch broke). */
+  rolloutsSettled(refs: KubernetesRef[], maxMs: number): Promise<boolean> {
+    return this.watcher.settled(refs, maxMs);
+  }
+
+  /**
+   * Deployments whose pod template uses the Secret `secretName`: in the given namespaces only (one
+   * list each) and matching the label selector when the scope has one, else in every namespace.
+   */
+  async discover(secretName: string, scope: DiscoveryScope = {}): Promise<DiscoveredConsumer[]> {
+    const selector = scope.labelSelector ? { labelSelector: scope.labelSelector } : {};
+    const lists =
+      scope.namespaces && scope.namespaces.length > 0
+        ? [...new Set(scope.namespaces)]
+            .sort()
+            .map(
+              (namespace) => (page: { limit: number; _continue?: string }) =>
+                this.call('list', `deployments in namespace ${namespace}`, () =>
+                  this.apps.listNamespacedDeployment({ namespace, ...selector, ...page }, this.options),
+                ),
+            )
+        : [
+            (page: { limit: number; _continue?: string }) =>
+              this.call('list', 'deployments in all namespaces', () =>
+                this.apps.listDeploymentForAllNamespaces({ ...selector, ...page }, this.options),
+              ),
+          ];
     const found: DiscoveredConsumer[] = [];
+    for (const list of lists) {
+      let continueToken: string | undefined;
+      do {
+        const page = await list({ limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
+        for (const d of page.items) {
+          const via = secretReferences(d, secretName);
+          if (via.length > 0)
+            found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        }
+        continueToken = page.metadata?._continue || undefined;
+      } while (continueToken);
+    }
+    return found;
+  }
+
+  /** Per Secret name, the deployments using it: one paged list of every namespace's deployments. */
+  async references(secretNames: string[]): Promise<Map<string, DiscoveredConsumer[]>> {
+    const found = new Map(secretNames.map((n): [string, DiscoveredConsumer[]] => [n, []]));
     let continueToken: string | undefined;
     do {
       const token = continueToken;
@@ -142,19 +208,28 @@ export class KubernetesDeployer implements Deployer {
         ),
       );
       for (const d of page.items) {
-        const via = secretReferences(d, secretName);
-        if (via.length > 0)
-          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        for (const [secret, via] of secretUses(d)) {
+          found
+            .get(secret)
+            ?.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        }
       }
       continueToken = page.metadata?._continue || undefined;
     } while (continueToken);
     return found;
   }
 
-  private readDeployment(ref: KubernetesRef, action: string): Promise<V1Deployment> {
-    return this.call(action, `deployment ${ref.namespace}/${ref.deployment}`, () =>
+  /** Stops the rollout watches (graceful shutdown). */
+  close(): void {
+    this.watcher.close();
+  }
+
+  private async readDeployment(ref: KubernetesRef, action: string): Promise<V1Deployment> {
+    const d = await this.call(action, `deployment ${ref.namespace}/${ref.deployment}`, () =>
       this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options),
     );
+    this.watcher.seen(d);
+    return d;
   }
 
   private contentType(strategy: PatchStrategy): ConfigurationOptions {

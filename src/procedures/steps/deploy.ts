@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Consumer } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { DeployProgress } from '../../domain/run';
-import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+import { done, since, type StepContext, type StepOutcome } from '../context';
 
 const startupConsumers = (cs: Consumer[]) => cs.filter((c) => c.reload === 'startup' && c.kubernetes);
 
@@ -49,6 +49,82 @@ function triggerTime(ctx: StepContext, other: string | undefined): string {
   return new Date(Math.max(now, floor)).toISOString();
 }
 
+/** The first look at a sync comes this soon after the force-sync, each next one twice as late. */
+const SYNC_BACKOFF_MS = 50;
+
+/** Force-syncs the ExternalSecrets once and waits (short backoff, then the poll) for the Secret. */
+async function syncSecrets(
+  ctx: StepContext,
+  progress: DeployProgress,
+  syncs: Array<{ namespace: string; name: string }>,
+): Promise<StepOutcome | undefined> {
+  const { spec, deps } = ctx;
+  if (!progress.syncRequestedAt) {
+    // The annotation has millisecond precision and the Secret's content is checked by digest, so
+    // a sync right after another one is told apart; restarts need the one-second gap below.
+    progress.syncRequestedAt = ctx.now().toISOString();
+    await ctx.checkpoint();
+  }
+  const syncAt = new Date(progress.syncRequestedAt);
+  if (syncs.length === 0) {
+    progress.syncedAt = ctx.now().toISOString();
+    return undefined;
+  }
+  if (!progress.syncPatched) {
+    // Same annotation value on a retry whose answer was lost, so a re-run triggers no other refresh.
+    await Promise.all(syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt)));
+    progress.syncPatched = true;
+    await ctx.checkpoint();
+    // The operator has not refreshed yet: looking now would only fail.
+    return backoff(ctx, progress, syncs);
+  }
+  // What the Secret must hold once synced: the store's current value, compared by digest only.
+  const value = (await deps.store.read(spec.store))?.value;
+  const digest = value ? createHash('sha256').update(value.reveal()).digest('hex') : undefined;
+  const synced = await Promise.all(
+    syncs.map((s) => deps.deployer.synced(s.namespace, s.name, syncAt, digest)),
+  );
+  if (synced.includes(false)) {
+    timedOut(ctx, progress.syncRequestedAt, 'ExternalSecret sync', 'app_401_after_rotation');
+    progress.syncChecks = (progress.syncChecks ?? 0) + 1;
+    return backoff(
+      ctx,
+      progress,
+      syncs.filter((_, i) => !synced[i]),
+    );
+  }
+  progress.syncedAt = ctx.now().toISOString();
+  await ctx.checkpoint();
+  return undefined;
+}
+
+const backoff = (
+  ctx: StepContext,
+  progress: DeployProgress,
+  pending: Array<{ name: string }>,
+): StepOutcome => ({
+  kind: 'wait',
+  delayMs: Math.min(ctx.deps.settings.pollIntervalMs, SYNC_BACKOFF_MS * 2 ** (progress.syncChecks ?? 0)),
+  detail: `waiting for ${pending.map((s) => s.name).join(', ')} to sync`,
+});
+
+/** Restarts each startup consumer once, recording each accepted patch; returns those patched now. */
+async function restartOnce(ctx: StepContext, progress: DeployProgress, restarts: Consumer[]) {
+  const restartAt = new Date(progress.restartRequestedAt!);
+  const done = new Set(progress.restarted ?? []);
+  const todo = restarts.filter((c) => !done.has(c.name));
+  if (todo.length === 0) return new Set<string>();
+  const results = await Promise.allSettled(
+    todo.map((c) => ctx.deps.deployer.restart(c.kubernetes!, restartAt)),
+  );
+  const patched = new Set(todo.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.name));
+  progress.restarted = restarts.map((c) => c.name).filter((n) => done.has(n) || patched.has(n));
+  await ctx.checkpoint();
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return patched;
+}
+
 export async function deployConsumers(
   ctx: StepContext,
   progress: DeployProgress,
@@ -58,34 +134,9 @@ export async function deployConsumers(
   const consumers = spec.consumers;
   const syncs = externalSecrets(consumers);
 
-  if (!progress.syncRequestedAt) {
-    // The annotation has millisecond precision and the Secret's content is checked by digest, so
-    // a sync right after another one is told apart; restarts need the one-second gap below.
-    progress.syncRequestedAt = ctx.now().toISOString();
-    await ctx.checkpoint();
-  }
-  const syncAt = new Date(progress.syncRequestedAt);
   if (!progress.syncedAt) {
-    // What the Secret must hold once synced: the store's current value, compared by digest only.
-    const value = (await deps.store.read(spec.store))?.value;
-    const digest = value ? createHash('sha256').update(value.reveal()).digest('hex') : undefined;
-    // Same annotation value on a retry, so a re-run does not trigger another refresh.
-    await Promise.all(syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt)));
-    const synced = await Promise.all(
-      syncs.map((s) => deps.deployer.synced(s.namespace, s.name, syncAt, digest)),
-    );
-    if (synced.includes(false)) {
-      timedOut(ctx, progress.syncRequestedAt, 'ExternalSecret sync', 'app_401_after_rotation');
-      return wait(
-        ctx,
-        `waiting for ${syncs
-          .filter((_, i) => !synced[i])
-          .map((s) => s.name)
-          .join(', ')} to sync`,
-      );
-    }
-    progress.syncedAt = ctx.now().toISOString();
-    await ctx.checkpoint();
+    const waiting = await syncSecrets(ctx, progress, syncs);
+    if (waiting) return waiting;
   }
 
   const restarts = startupConsumers(consumers);
@@ -93,20 +144,22 @@ export async function deployConsumers(
     progress.restartRequestedAt = triggerTime(ctx, other?.restartRequestedAt);
     await ctx.checkpoint();
   }
-  const restartAt = new Date(progress.restartRequestedAt);
-  // restartedAt is fixed by the checkpoint: patching it again is a no-op for the cluster.
-  await Promise.all(restarts.map((c) => deps.deployer.restart(c.kubernetes!, restartAt)));
-  const states = await Promise.all(restarts.map((c) => deps.deployer.rolloutStatus(c.kubernetes!)));
+  // Patched just now = not rolled out yet (the generation moved): no need to read them back.
+  const justPatched = await restartOnce(ctx, progress, restarts);
+  const looked = restarts.filter((c) => !justPatched.has(c.name));
+  const states = await Promise.all(looked.map((c) => deps.deployer.rolloutStatus(c.kubernetes!)));
   const failed = states.findIndex((s) => s.state === 'failed');
   if (failed >= 0) {
     const s = states[failed]!;
     throw new RotatorError(
       'deploy_failed',
-      `rollout of ${restarts[failed]!.name} failed: ${s.state === 'failed' ? s.reason : ''}`,
+      `rollout of ${looked[failed]!.name} failed: ${s.state === 'failed' ? s.reason : ''}`,
       { context: { hint: 'rollout_incomplete' } },
     );
   }
-  const pending = restarts.filter((_, i) => states[i]!.state !== 'done');
+  const pending = restarts.filter(
+    (c) => justPatched.has(c.name) || states[looked.indexOf(c)]?.state === 'waiting',
+  );
   if (pending.length > 0) {
     timedOut(
       ctx,
@@ -114,17 +167,28 @@ export async function deployConsumers(
       `rollout of ${pending.map((c) => c.name).join(', ')}`,
       'integration_timeout',
     );
-    return wait(ctx, `rolling out ${pending.map((c) => c.name).join(', ')}`);
+    const delayMs = deps.settings.pollIntervalMs;
+    const wake = deps.deployer.rolloutsSettled?.(
+      pending.map((c) => c.kubernetes!),
+      delayMs,
+    );
+    return {
+      kind: 'wait',
+      delayMs,
+      detail: `rolling out ${pending.map((c) => c.name).join(', ')}`,
+      ...(wake ? { wake } : {}),
+    };
   }
 
   const cacheMs = Math.max(
     0,
     ...consumers.filter((c) => c.reload === 'dynamic').map((c) => (c.cacheTtlSeconds ?? 0) * 1000),
   );
-  if (cacheMs > 0 && since(ctx, progress.syncedAt) < cacheMs) {
+  const syncedAt = progress.syncedAt!;
+  if (cacheMs > 0 && since(ctx, syncedAt) < cacheMs) {
     return {
       kind: 'wait',
-      delayMs: Math.min(cacheMs - since(ctx, progress.syncedAt), cacheMs),
+      delayMs: Math.min(cacheMs - since(ctx, syncedAt), cacheMs),
       detail: "waiting for dynamic consumers' cache to expire",
     };
   }

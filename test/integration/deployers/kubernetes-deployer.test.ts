@@ -43,6 +43,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
   });
 
   afterEach(async () => {
+    deployer.close();
     await k8s.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -156,6 +157,74 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
         ]),
       );
       expect(found).toHaveLength(3);
+    });
+  });
+
+  describe('when discovery is scoped to namespaces and a label selector', () => {
+    it('lists only those namespaces, one list each, and only the deployments the selector matches', async () => {
+      for (const [namespace, name] of [
+        ['mobile', 'mobile-backend'],
+        ['batch', 'batch-processor'],
+        ['staging', 'web-app'],
+      ] as const) {
+        k8s.addDeployment({ namespace, name, secretRefs: [{ secret: SECRET, via: 'env' }] });
+      }
+      const before = k8s.requests().length;
+
+      const found = await deployer.discover(SECRET, {
+        namespaces: [NS, 'batch', 'mobile'],
+        labelSelector: 'app in (web-app,batch-processor)',
+      });
+
+      expect(found).toEqual([
+        { namespace: 'batch', deployment: 'batch-processor', via: ['env'] },
+        { namespace: NS, deployment: 'web-app', via: ['env'] },
+      ]);
+      expect(
+        k8s
+          .requests()
+          .slice(before)
+          .map((r) => r.path.split('?')[0]),
+      ).toEqual([
+        '/apis/apps/v1/namespaces/batch/deployments',
+        '/apis/apps/v1/namespaces/mobile/deployments',
+        `/apis/apps/v1/namespaces/${NS}/deployments`,
+      ]);
+    });
+  });
+
+  describe('when a watch follows a rollout', () => {
+    it('says so as soon as it is done, and the status is then read from the watch', async () => {
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(true);
+      const before = k8s.requests().length;
+
+      expect(await deployer.rolloutStatus(web)).toEqual({ state: 'done' });
+      expect(k8s.restarts(NS, 'web-app')).toBe(1);
+      expect(k8s.requests().slice(before)).toEqual([]);
+    });
+
+    it('wakes its waiter when the watch breaks, and the next look reads the deployment', async () => {
+      k8s.faults.add({ path: 'watch=true', status: 500, body: { kind: 'Status', code: 500 }, times: 1 });
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(true);
+      const before = k8s.requests().length;
+
+      await deployer.rolloutStatus(web);
+      expect(
+        k8s
+          .requests()
+          .slice(before)
+          .map((r) => r.method + ' ' + r.path),
+      ).toEqual([`GET /apis/apps/v1/namespaces/${NS}/deployments/web-app`]);
+    });
+
+    it('answers false when nothing settles within the time given', async () => {
+      k8s.addDeployment({ namespace: NS, name: 'slow', paused: true, secretRefs: [] });
+      const slow = { namespace: NS, deployment: 'slow' };
+      await expect(deployer.restart(slow, new Date())).rejects.toMatchObject({ code: 'deploy_failed' });
+      await deployer.rolloutStatus(slow);
+      expect(await deployer.rolloutsSettled([{ namespace: NS, deployment: 'missing' }], 200)).toBe(false);
     });
   });
 

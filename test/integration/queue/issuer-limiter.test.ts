@@ -54,4 +54,26 @@ describe('IssuerLimiter', () => {
     const alive = new IssuerLimiter(b, prefix, { maxWaitMs: 2_000 });
     await expect(alive.run('p', 1, async () => 'after expiry')).resolves.toBe('after expiry');
   });
+
+  it('hands a freed slot to a waiter of another replica when it is announced, not at its next poll', async () => {
+    const holder = new IssuerLimiter(a, prefix, { subscriber: () => testRedis() });
+    // Polls 10 s apart: without the announcement the waiter would sleep through the release.
+    const waiter = new IssuerLimiter(b, prefix, {
+      subscriber: () => testRedis(),
+      pollMinMs: 10_000,
+      pollMaxMs: 10_000,
+    });
+    let released = 0;
+    const holding = holder.run('p', 1, async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      released = Date.now();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const acquiredAt = await waiter.run('p', 1, async () => Date.now());
+    await holding;
+    holder.close();
+    waiter.close();
+    // Its next poll would come at least 9.5 s after the release.
+    expect(acquiredAt - released).toBeLessThan(5_000);
+  }, 15_000);
 });

@@ -302,6 +302,36 @@ describe('Kubernetes double (raw HTTP)', () => {
     });
   });
 
+  describe('when a client keeps its connection alive', () => {
+    it('counts one TLS connection for all its requests, and a new one for a new client', async () => {
+      const { Agent } = await import('node:https');
+      const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: k8s.caPem });
+      const get = (a: InstanceType<typeof Agent>) =>
+        new Promise<void>((resolve, reject) => {
+          void import('node:https').then(({ request }) =>
+            request(
+              `${k8s.url}${deploymentPath}`,
+              { agent: a, headers: { authorization: `Bearer ${TOKEN}` } },
+              (res) => {
+                res.resume();
+                res.on('end', resolve);
+              },
+            )
+              .on('error', reject)
+              .end(),
+          );
+        });
+      for (let i = 0; i < 3; i++) await get(agent);
+      const other = new Agent({ keepAlive: true, ca: k8s.caPem });
+      await get(other);
+      agent.destroy();
+      other.destroy();
+
+      expect(k8s.connections()).toBe(2);
+      expect(k8s.requests().map((r) => r.connection)).toEqual([1, 1, 1, 2]);
+    });
+  });
+
   describe('when watching', () => {
     /** Reads watch events until `n` arrived (or the stream ends). */
     async function events(path: string, n: number, act?: () => Promise<unknown>) {
@@ -380,6 +410,27 @@ describe('Kubernetes double (raw HTTP)', () => {
           object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }),
         },
       ]);
+    });
+
+    it('sends a BOOKMARK at the current resourceVersion before timeoutSeconds ends a watch that asked for them', async () => {
+      const rv = k8s.deployment(NS, 'web-app')!.metadata as { resourceVersion: string };
+      const path = `/apis/apps/v1/namespaces/${NS}/deployments?watch=true&timeoutSeconds=1&resourceVersion=${rv.resourceVersion}`;
+      const marked = await events(`${path}&allowWatchBookmarks=true`, 1);
+      expect(marked).toEqual([
+        {
+          type: 'BOOKMARK',
+          object: {
+            kind: 'Deployment',
+            apiVersion: 'apps/v1',
+            metadata: { resourceVersion: expect.any(String) },
+          },
+        },
+      ]);
+      expect(Number(marked[0]!.object.metadata.resourceVersion)).toBeGreaterThanOrEqual(
+        Number(rv.resourceVersion),
+      );
+      // Without asking, the watch just ends at its timeout with nothing to say.
+      expect(await events(path, 1)).toEqual([]);
     });
 
     it('sends DELETED for the pods a rollout replaces, which belong to the new ReplicaSet', async () => {

@@ -1,28 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
+import { createNotificationsProcessor } from '../../../jobs/incident-board-job';
 import { createSlackDouble, type SlackDouble } from '../../../sandbox/slack';
 import { createWebClient } from '../../../src/adapters/chat/slack-notifier';
 import { isRotatorError } from '../../../src/domain/errors';
+import type { IncidentRecord } from '../../../src/domain/incident';
 import { newRun, type Run } from '../../../src/domain/run';
+import { CHANNEL_POST_JOB, NOTIFICATIONS_QUEUE, type NotificationJobData } from '../../../src/queue/names';
+import { ChannelOutbox } from '../../../src/slack/channel-outbox';
+import { IncidentBoard } from '../../../src/slack/incident-board';
 import { createIncidentChannel } from '../../../src/slack/incident-channel';
+import { eventually } from '../../helpers/eventually';
+import { deletePrefix, testRedis } from '../../helpers/redis';
 
 const TOKEN = 'xoxb-incident';
 let double: SlackDouble;
+let redis: Redis;
+let workerRedis: Redis;
+let prefix: string;
+let queue: Queue<NotificationJobData>;
+let worker: Worker | undefined;
+let outbox: ChannelOutbox;
 
 beforeEach(async () => {
   double = await createSlackDouble({ botToken: TOKEN });
-});
-afterEach(() => double.close());
-
-const channel = () =>
-  createIncidentChannel({
-    client: createWebClient({
-      token: TOKEN,
-      slackApiUrl: double.url,
-      logger: pino({ level: 'silent' }),
-      retryConfig: { retries: 0 },
-    }),
-    securityChannel: 'C_SECURITY',
+  redis = testRedis();
+  workerRedis = testRedis();
+  prefix = `test-${randomUUID()}`;
+  queue = new Queue(NOTIFICATIONS_QUEUE, { connection: redis, prefix });
+  const client = createWebClient({
+    token: TOKEN,
+    slackApiUrl: double.url,
+    logger: pino({ level: 'silent' }),
+    retryConfig: { retries: 0 },
   });
+  outbox = new ChannelOutbox({
+    redis,
+    prefix: `${prefix}:`,
+    client,
+    enqueue: async (channel, delayMs) => {
+      await queue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs, removeOnComplete: true });
+    },
+    fallbackChannel: 'C_SECURITY',
+    intervalMs: 200,
+  });
+  const board = new IncidentBoard({
+    redis,
+    prefix: `${prefix}:`,
+    client,
+    runs: async () => [],
+    enqueue: async () => undefined,
+  });
+  worker = new Worker(NOTIFICATIONS_QUEUE, createNotificationsProcessor(board, outbox), {
+    connection: workerRedis,
+    prefix,
+    concurrency: 4,
+  });
+});
+afterEach(async () => {
+  await worker?.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+  await workerRedis.quit();
+  await double.close();
+});
+
+const channel = () => createIncidentChannel({ outbox, securityChannel: 'C_SECURITY' });
 
 const run = (): Run =>
   newRun({
@@ -36,12 +83,26 @@ const run = (): Run =>
 
 const posts = () => double.calls().filter((c) => c.method === 'chat.postMessage');
 
-describe('IncidentChannel on Slack', () => {
-  it('escalates at once to the incident channel with the runbook row for the hint', async () => {
+const record = (credential: string): IncidentRecord => ({
+  incident: 'INC-2024-0042',
+  credential,
+  compromisedKeyIds: ['key_old'],
+  newKeyId: 'key_new',
+  revokedAt: '2026-11-27T08:40:00Z',
+  deployedAt: '2026-11-27T08:41:00Z',
+  verification: 'complete',
+  rotatedBy: 'slack:U_RESP',
+  earliestSuspicious: '2026-11-26T23:12:00Z',
+  scope: 'done',
+});
+
+describe('IncidentChannel on Slack, through the channel outbox', () => {
+  it('escalates to the incident channel with the runbook row for the hint', async () => {
     await channel().escalate(run(), {
       text: '⚠ `payment-gateway-api`: web-app still answers 401',
       hint: 'app_401_cached',
     });
+    await eventually(() => posts().length === 1);
     expect(posts().map((c) => c.args.channel)).toEqual(['C_INC_2024_0042']);
     const text = JSON.stringify(posts()[0]!.args.blocks);
     expect(text).toContain('web-app still answers 401');
@@ -51,22 +112,17 @@ describe('IncidentChannel on Slack', () => {
 
   it('copies a security escalation to the security channel', async () => {
     await channel().escalate(run(), { text: 'half the deadline has passed', security: true });
-    expect(posts().map((c) => c.args.channel)).toEqual(['C_INC_2024_0042', 'C_SECURITY']);
+    await eventually(() => posts().length === 2);
+    expect(
+      posts()
+        .map((c) => c.args.channel)
+        .sort(),
+    ).toEqual(['C_INC_2024_0042', 'C_SECURITY']);
   });
 
   it('posts the incident record in the runbook’s format', async () => {
-    await channel().record(run(), {
-      incident: 'INC-2024-0042',
-      credential: 'payment-gateway-api',
-      compromisedKeyIds: ['key_old'],
-      newKeyId: 'key_new',
-      revokedAt: '2026-11-27T08:40:00Z',
-      deployedAt: '2026-11-27T08:41:00Z',
-      verification: 'complete',
-      rotatedBy: 'slack:U_RESP',
-      earliestSuspicious: '2026-11-26T23:12:00Z',
-      scope: 'done',
-    });
+    await channel().record(run(), record('payment-gateway-api'));
+    await eventually(() => posts().length === 1);
     const text = JSON.stringify(posts()[0]!.args.blocks);
     expect(text).toContain('Emergency Credential Rotation');
     expect(text).toContain('Revoked: 2026-11-27T08:40:00Z');
@@ -74,7 +130,36 @@ describe('IncidentChannel on Slack', () => {
     expect(text).toContain('Earliest suspicious use: 2026-11-26T23:12:00Z');
   });
 
-  it('throws a coded error when Slack refuses, so the engine knows', async () => {
+  it('folds many records for one channel into a few messages, every record kept, in order', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `cred-${String(i).padStart(2, '0')}`);
+    // Reported at once, as a hundred runs of one incident do: none of them waits for Slack.
+    await Promise.all(names.map((n) => channel().record({ ...run(), id: `run-${n}` }, record(n))));
+    await eventually(() => names.every((n) => JSON.stringify(posts()).includes(`Credential: ${n}`)), 15_000);
+    const ok = posts().filter((c) => c.status === 200);
+    expect(ok.length).toBeLessThan(names.length / 5);
+    for (const c of ok) expect((c.args.blocks as unknown[]).length).toBeLessThanOrEqual(50);
+    const all = JSON.stringify(ok);
+    const at = names.map((n) => all.indexOf(`Credential: ${n}`));
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(names.filter((n) => all.split(`Credential: ${n}\\n`).length !== 2)).toEqual([]);
+  });
+
+  it('posts a rate-limited message later, once', async () => {
+    double.faults.add({
+      method: 'POST',
+      path: '/api/chat.postMessage',
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { ok: false, error: 'ratelimited' },
+      times: 1,
+    });
+    await channel().record(run(), record('payment-gateway-api'));
+    await eventually(() => posts().some((c) => c.status === 200), 10_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(posts().filter((c) => c.status === 200)).toHaveLength(1);
+  });
+
+  it('moves a message the incident channel refuses for good to the security channel, saying why', async () => {
     double.faults.add({
       method: 'POST',
       path: '/api/chat.postMessage',
@@ -82,13 +167,29 @@ describe('IncidentChannel on Slack', () => {
       body: { ok: false, error: 'not_in_channel' },
       times: 1,
     });
-    const e = await channel()
+    await channel().escalate(run(), { text: 'web-app still answers 401' });
+    await eventually(() => posts().some((c) => c.args.channel === 'C_SECURITY'));
+    const moved = JSON.stringify(posts().find((c) => c.args.channel === 'C_SECURITY')!.args.blocks);
+    expect(moved).toContain('Could not post this in <#C_INC_2024_0042> (`not_in_channel`)');
+    expect(moved).toContain('web-app still answers 401');
+  });
+
+  it('throws a transient coded error when the message cannot be queued, so the step retries', async () => {
+    const closed = testRedis();
+    await closed.quit();
+    const unqueued = new ChannelOutbox({
+      redis: closed,
+      prefix: `${prefix}:`,
+      client: createWebClient({ token: TOKEN, slackApiUrl: double.url }),
+      enqueue: async () => undefined,
+    });
+    const e = await createIncidentChannel({ outbox: unqueued })
       .escalate(run(), { text: 'x' })
       .then(
         () => undefined,
         (err: unknown) => err,
       );
-    expect(isRotatorError(e) && e.context.slackError).toBe('not_in_channel');
-    expect(isRotatorError(e) && e.transient).toBe(false);
+    expect(isRotatorError(e) && e.code).toBe('queue_unavailable');
+    expect(isRotatorError(e) && e.transient).toBe(true);
   });
 });

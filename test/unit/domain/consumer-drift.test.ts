@@ -1,4 +1,4 @@
-import { consumerDrift } from '../../../src/domain/consumer-drift';
+import { consumerDrift, discoveryScope } from '../../../src/domain/consumer-drift';
 import type { DiscoveredConsumer } from '../../../src/domain/ports';
 import { specFixture } from '../../helpers/fixtures';
 
@@ -49,5 +49,26 @@ describe('consumerDrift', () => {
       expect(d.missing).toEqual(['batch-processor']);
       expect(spec.consumers.some((c) => !c.kubernetes)).toBe(true);
     });
+  });
+});
+
+describe('discoveryScope', () => {
+  const consumer = (name: string, namespace?: string) => ({
+    name,
+    reload: 'startup' as const,
+    ...(namespace ? { kubernetes: { namespace, deployment: name } } : {}),
+  });
+
+  it("names each consumer namespace once, sorted, with the catalog's selector", () => {
+    expect(
+      discoveryScope({
+        consumers: [consumer('a', 'payments'), consumer('b', 'batch'), consumer('c', 'payments')],
+        discoverySelector: 'team=payments',
+      }),
+    ).toEqual({ namespaces: ['batch', 'payments'], labelSelector: 'team=payments' });
+  });
+
+  it('is undefined when no consumer runs in Kubernetes: nothing to list', () => {
+    expect(discoveryScope({ consumers: [consumer('a')] })).toBeUndefined();
   });
 });

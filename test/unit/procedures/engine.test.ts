@@ -80,7 +80,8 @@ describe('RotationEngine', () => {
       const { id } = await w.newRun();
       await expect(w.drive(id)).rejects.toMatchObject({ code: 'audit_unavailable' });
       const run = (await w.runs.get(id))!;
-      expect(stepStatus(run, 'deploy')).toBe('running');
+      // Still running, or waiting as it last was: never done.
+      expect(['running', 'waiting']).toContain(stepStatus(run, 'deploy'));
       expect(stepStatus(run, 'verify')).toBe('pending');
       expect(run.status).not.toBe('finished');
     });

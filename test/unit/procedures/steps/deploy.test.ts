@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { engineWorld, stepStatus, type EngineWorld } from '../../../helpers/engine-world';
 import { specFixture } from '../../../helpers/fixtures';
 import { testRedis } from '../../../helpers/redis';
+import { RotatorError } from '../../../../src/domain/errors';
 
 const MINUTE = 60_000;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -52,15 +53,16 @@ describe('deploy', () => {
   });
 
   describe('when the ExternalSecret has not synced yet', () => {
-    it('waits without restarting anything, asking again with the same sync time', async () => {
+    it('waits without restarting anything, patching once and asking again with the same sync time', async () => {
       w.deployer.syncsComplete = false;
       const { id } = await w.newRun();
       const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
-      await w.drive(id, () => w.deployer.syncs.length >= 3);
+      await w.drive(id, () => w.deployer.syncChecks.length >= 3);
 
       expect(deployStep(waiting)?.detail).toBe('waiting for payment-gateway-secret to sync');
       expect(w.deployer.restarts).toEqual([]);
-      expect(new Set(w.deployer.syncs.map((s) => s.at)).size).toBe(1);
+      expect(w.deployer.syncs).toHaveLength(1);
+      expect(new Set(w.deployer.syncChecks.map((s) => s.since))).toEqual(new Set([w.deployer.syncs[0]!.at]));
 
       w.deployer.syncsComplete = true;
       expect((await w.drive(id)).outcome).toBe('succeeded');
@@ -108,12 +110,51 @@ describe('deploy', () => {
     it('fails the deploy with the runbook’s timeout row', async () => {
       w.deployer.rollouts.set('payments/web-app', { state: 'waiting', reason: '1 of 2 updated' });
       const { id } = await w.newRun();
-      const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
-      expect(deployStep(waiting)?.detail).toBe('rolling out web-app');
+      const waiting = await w.drive(id, (r) => deployStep(r)?.detail === 'rolling out web-app');
+      expect(stepStatus(waiting, 'deploy')).toBe('waiting');
 
       const failed = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'failed');
       expect(failed.failure).toMatchObject({ code: 'deploy_failed', hint: 'integration_timeout' });
       expect(failed.failure!.message).toContain('rollout of web-app did not finish within 600s');
+      // Ten minutes of polls, one restart patch: the rollout is looked at, never re-triggered.
+      expect(
+        w.deployer.restarts.filter((r) => r.at === failed.facts.deploys!.forward!.restartRequestedAt),
+      ).toHaveLength(1);
+    });
+  });
+
+  describe('when a restart patch fails for one consumer', () => {
+    it('patches again only the one that failed', async () => {
+      await w.close();
+      const spec = specFixture();
+      spec.consumers = [
+        ...spec.consumers,
+        {
+          name: 'api-gateway',
+          reload: 'startup',
+          kubernetes: {
+            namespace: 'payments',
+            deployment: 'api-gateway',
+            externalSecret: 'payment-gateway-secret',
+          },
+        },
+      ];
+      w = await engineWorld(redis, { spec });
+      let refused = false;
+      const original = w.deployer.restart.bind(w.deployer);
+      w.deployer.restart = async (ref, at) => {
+        if (ref.deployment === 'api-gateway' && !refused) {
+          refused = true;
+          throw new RotatorError('deploy_unavailable', 'HTTP 503', { transient: true });
+        }
+        return original(ref, at);
+      };
+      const { id } = await w.newRun();
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(refused).toBe(true);
+      expect(w.deployer.restarts.map((r) => r.ref.deployment).sort()).toEqual(['api-gateway', 'web-app']);
     });
   });
 
@@ -127,17 +168,20 @@ describe('deploy', () => {
       w = await engineWorld(redis, { spec });
       const { id } = await w.newRun();
 
-      const waiting = await w.drive(id, (r) => stepStatus(r, 'deploy') === 'waiting');
-      expect(deployStep(waiting)?.detail).toBe("waiting for dynamic consumers' cache to expire");
+      const waiting = await w.drive(
+        id,
+        (r) => deployStep(r)?.detail === "waiting for dynamic consumers' cache to expire",
+      );
+      expect(stepStatus(waiting, 'deploy')).toBe('waiting');
       const run = await w.drive(id);
 
       expect(run.outcome).toBe('succeeded');
       const synced = Date.parse(run.facts.deploys!.forward!.syncedAt!);
       expect(Date.parse(run.facts.deployedAt!) - synced).toBeGreaterThanOrEqual(120_000);
-      // Re-checks patch the same restartedAt again (a no-op for the cluster): one restart, of web-app.
-      expect(new Set(w.deployer.restarts.map((r) => `${r.ref.deployment}@${r.at}`))).toEqual(
-        new Set([`web-app@${run.facts.deploys!.forward!.restartRequestedAt}`]),
-      );
+      // Re-checks never patch again: one restart, of web-app.
+      expect(w.deployer.restarts.map((r) => `${r.ref.deployment}@${r.at}`)).toEqual([
+        `web-app@${run.facts.deploys!.forward!.restartRequestedAt}`,
+      ]);
     });
   });
 });

@@ -1,0 +1,89 @@
+import { DEFAULT_MAX_SOCKETS } from '../../src/adapters/deployers/kubeconfig';
+import type { KubeRequest } from '../../sandbox/kubernetes';
+import { startHarness, type Harness } from '../helpers/harness';
+import { closeAndFindLeaks } from '../helpers/leaks';
+
+const NAME = 'payment-gateway-api';
+const NS = 'payments';
+const isWatch = (r: KubeRequest) => /[?&]watch=(true|1)\b/.test(r.path);
+const pathOf = (r: KubeRequest) => r.path.split('?')[0]!;
+
+async function rotate(h: Harness) {
+  const before = h.world.kubernetes.requests().length;
+  const started = await h.services.service.start({
+    credential: NAME,
+    requester: { kind: 'cli', id: 'alice', name: 'alice' },
+  });
+  const run = await h.waitForRun(started.id, undefined, 30_000);
+  return { run, requests: h.world.kubernetes.requests().slice(before) };
+}
+
+describe("a rotation's Kubernetes traffic", () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    if (h) expect(await closeAndFindLeaks(h)).toEqual([]);
+    h = undefined;
+  });
+
+  describe('when the cluster syncs and rolls out normally', () => {
+    it('patches each object once, learns of the rollouts from a watch, and reuses its connections', async () => {
+      // A poll a minute apart: the run can finish within the test's time only if the sync's short
+      // backoff and the rollout watch, not the poll, tell it when to go on.
+      h = await startHarness({ settings: { pollIntervalMs: 60_000, quietWindowMs: 0 }, rolloutDelayMs: 300 });
+      const { run, requests } = await rotate(h);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(h.world.kubernetes.restarts(NS, 'web-app')).toBe(1);
+      expect(h.world.kubernetes.restarts(NS, 'mobile-backend')).toBe(1);
+      const patches = requests.filter((r) => r.method === 'PATCH').map(pathOf);
+      expect(patches.sort()).toEqual([
+        `/apis/apps/v1/namespaces/${NS}/deployments/mobile-backend`,
+        `/apis/apps/v1/namespaces/${NS}/deployments/web-app`,
+        `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets/payment-gateway-secret`,
+      ]);
+      // Discovery: one list, of the consumers' namespace, never the whole cluster.
+      const lists = requests.filter((r) => !isWatch(r) && /\/deployments(\?|$)/.test(r.path));
+      expect(lists.map(pathOf)).toEqual([`/apis/apps/v1/namespaces/${NS}/deployments`]);
+      expect(requests.filter(isWatch).length).toBeGreaterThanOrEqual(1);
+      // One keep-alive pool for calls and one for watches, instead of a connection per request.
+      const callConnections = new Set(requests.filter((r) => !isWatch(r)).map((r) => r.connection));
+      expect(callConnections.size).toBeLessThanOrEqual(DEFAULT_MAX_SOCKETS);
+      expect(h.world.kubernetes.connections()).toBeLessThanOrEqual(2 * DEFAULT_MAX_SOCKETS);
+      expect(requests.length).toBeGreaterThan(h.world.kubernetes.connections());
+    });
+  });
+
+  describe('when the rollout watch answers 410 Expired', () => {
+    it('falls back to reading the deployments and still finishes the rotation', async () => {
+      h = await startHarness({ settings: { pollIntervalMs: 300, quietWindowMs: 0 }, rolloutDelayMs: 300 });
+      const expired = {
+        type: 'ERROR',
+        object: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'too old resource version: 1 (5)',
+          reason: 'Expired',
+          code: 410,
+        },
+      };
+      h.world.kubernetes.faults.add({
+        path: 'watch=true',
+        status: 200,
+        body: `${JSON.stringify(expired)}\n`,
+        headers: { 'content-type': 'application/json' },
+      });
+      const { run, requests } = await rotate(h);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(h.logs.text()).toContain('rollout watch broke');
+      // The fallback poll reads the deployments the watch could not report on.
+      const reads = requests.filter(
+        (r) => r.method === 'GET' && pathOf(r) === `/apis/apps/v1/namespaces/${NS}/deployments/web-app`,
+      );
+      expect(reads.length).toBeGreaterThanOrEqual(2);
+      expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(3);
+    });
+  });
+});
