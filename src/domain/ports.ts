@@ -245,6 +245,11 @@ export interface ChatNotifier {
    * again: the caller re-queues instead of holding a worker slot.
    */
   summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }>;
+  /**
+   * A new message in the run's thread that people are notified of (a manual run's reminder). Text
+   * is the bot's own, never a user's. Throws on failure.
+   */
+  remind?(run: Run, text: string): Promise<void>;
   /** Resolves once queued progress updates were sent (graceful shutdown). */
   idle?(): Promise<void>;
   /**

@@ -258,6 +258,19 @@ export class SlackNotifier implements ChatNotifier {
     if (pending) await pending.done;
   }
 
+  /** A reminder in the run's thread (under its progress message when the run has no thread). */
+  async remind(run: Run, text: string): Promise<void> {
+    const slack = run.slack;
+    if (!slack) return;
+    const thread = slack.threadTs ?? slack.progressTs ?? (await this.posted.get(run.id));
+    await this.pacer.acquire(slack.channel);
+    await this.client.chat.postMessage({
+      channel: slack.channel,
+      ...(thread ? { thread_ts: thread } : {}),
+      text,
+    });
+  }
+
   private async postProgress(run: Run, channel: string, threadTs?: string): Promise<string | undefined> {
     const message = this.views.progress(run);
     await this.pacer.acquire(channel);
