@@ -7,8 +7,8 @@ import { closeAndFindLeaks } from '../helpers/leaks';
 
 /** A tick every 2 seconds (BullMQ's cron takes a seconds field), so a test sees several. */
 const EVERY_2_S = '*/2 * * * * *';
-/** The seeded catalog: every credential overdue, one per channel. */
-const CHANNELS = ['C_PAYMENTS', 'C_SALES', 'C_SRE'];
+/** The runbook's three, all overdue in the seeded catalog, one per channel (other kinds add more). */
+const RUNBOOK_CHANNELS = ['C_PAYMENTS', 'C_SALES', 'C_SRE'];
 
 describe('reminder ticks with worker processes', () => {
   let h: Harness;
@@ -48,9 +48,10 @@ describe('reminder ticks with worker processes', () => {
     return n;
   };
   const expectOncePerChannelPerTick = () => {
-    for (const t of ticks()) for (const c of CHANNELS) expect(perChannelAndTick().get(`${c}@${t}`)).toBe(1);
+    const channels = new Set(posted().map((p) => p.channel));
+    for (const c of RUNBOOK_CHANNELS) expect(channels).toContain(c);
+    for (const t of ticks()) for (const c of channels) expect(perChannelAndTick().get(`${c}@${t}`)).toBe(1);
     expect([...perChannelAndTick().values()].every((n) => n === 1)).toBe(true);
-    expect(new Set(posted().map((p) => p.channel))).toEqual(new Set(CHANNELS));
   };
 
   it('posts each digest once per tick with two workers, and a tick missed while both were down once', async () => {
