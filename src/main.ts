@@ -116,7 +116,11 @@ export async function startRole(
               incidents: services.incidents,
             },
           },
-          notifications: { board: services.incidentBoard, outbox: services.outbox },
+          notifications: {
+            board: services.incidentBoard,
+            outbox: services.outbox,
+            progress: services.runProgress,
+          },
         });
   if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
   return {
@@ -126,7 +130,6 @@ export async function startRole(
     stop: async () => {
       await slack?.stop();
       await Promise.all(workers.map((w) => w.close()));
-      await services.chat.idle?.();
       await services.close();
     },
   };
