@@ -4,9 +4,10 @@
  */
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { notifyBench } from './notify';
 import { waitsBench } from './waits';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench];
+const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, notifyBench];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');
