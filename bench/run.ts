@@ -5,9 +5,20 @@
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { notifyBench } from './notify';
+import { inventoryBench } from './inventory';
 import { waitsBench } from './waits';
+import { ackBurstBench, callsBench, concurrentBench } from './web';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, notifyBench];
+const BENCHES: Bench[] = [
+  waitsBench,
+  clickToRejectedBench,
+  issuerLimitBench,
+  ackBurstBench,
+  callsBench,
+  concurrentBench,
+  inventoryBench,
+  notifyBench,
+];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');

@@ -24,7 +24,9 @@ import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
+import type { ReminderJobDeps } from './reminder-job';
 import type { ScopeDeps } from '../src/procedures/scope';
+import type { OldKeyDeps } from '../src/procedures/old-key-deletion';
 import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
@@ -40,8 +42,14 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines, reminders, old-key deletions. */
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    reminders: ReminderJobDeps;
+    oldKeys?: OldKeyDeps;
+  };
   /** When given, this process also posts Slack notifications: incident and run messages, channel outboxes. */
   notifications?: { board: IncidentBoard; outbox: ChannelOutbox; progress: RunProgress };
 }

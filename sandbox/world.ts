@@ -5,9 +5,13 @@ import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
+import { createIamDouble, type IamDouble } from './iam';
+import { isIamCredential, seedIamCredential } from './iam/seed';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
+import { loginWorks } from './databases/logins';
+import { DATABASE_SECRET_FIELDS, isDatabaseIssuer, seedDatabase } from './databases/seed';
 
 /** One consumer as the sandbox deploys it (mirrors the catalog's consumers). */
 interface CatalogConsumer {
@@ -21,7 +25,14 @@ export interface CatalogCredential {
   name: string;
   store: string;
   kubernetesSecret: string;
-  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string; name?: string; maxConcurrent?: number };
+  issuer: {
+    kind?: string;
+    baseUrl: string;
+    adminTokenEnv: string;
+    keyName?: string;
+    name?: string;
+    maxConcurrent?: number;
+  };
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
@@ -35,6 +46,7 @@ const SEEDED_ROTATION: Record<string, string> = {
   'payment-gateway-api': '2024-08-15T10:30:00Z',
   'crm-integration': '2024-09-22T14:15:00Z',
   'monitoring-service': '2024-07-01T09:00:00Z',
+  'integration-service-account': '2024-06-03T08:00:00Z',
 };
 
 export interface World {
@@ -42,6 +54,8 @@ export interface World {
   vault: VaultDouble;
   kubernetes: KubernetesDouble;
   provider: ProviderDouble;
+  /** AWS IAM (awsQuery, SigV4) for the catalog's aws_iam credentials. */
+  iam: IamDouble;
   apps: Map<string, AppsDouble>;
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
@@ -64,7 +78,7 @@ export interface WorldOptions {
   queuePrefix: string;
   catalogPath?: string;
   rolloutDelayMs?: number;
-  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
+  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack' | 'iam', number>>;
   userGroups?: Record<string, string[]>;
   /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
   cacheTtlSeconds?: number;
@@ -101,7 +115,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         token: externalSecretsToken,
         displayName: 'token-external-secrets',
         policies: ['default', 'external-secrets'],
-        rules: [{ path: 'secret/data/api-credentials/*', capabilities: ['read'] }],
+        rules: [
+          { path: 'secret/data/api-credentials/*', capabilities: ['read'] },
+          { path: 'secret/data/database-credentials/*', capabilities: ['read'] },
+        ],
       },
     ],
     ...(opts.ports?.vault ? { port: opts.ports.vault } : {}),
@@ -118,6 +135,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     resolveRemoteRef: vaultProvider({ address: vault.url, token: externalSecretsToken }),
     podStarted: (pod) => startupLines(pod),
   });
+  const iam = await createIamDouble(opts.ports?.iam ? { port: opts.ports.iam } : {});
   const slack = await createSlackDouble({
     botToken,
     ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
@@ -131,54 +149,76 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     ok
       ? `level=info msg="${cred.name}: authenticated with ${cred.issuer.name ?? 'provider'}"`
       : `level=error msg="${cred.name}: authentication failed: 401 Unauthorized from ${cred.issuer.name ?? 'provider'}"`;
+  /** The Secret key holding the value: a database login's password, or the API key. */
+  const valueKey = (cred: CatalogCredential) => (isDatabaseIssuer(cred.issuer) ? 'password' : 'api_key');
   const startupLines = (pod: StartedPod): string[] => {
     const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
+    if (cred && isDatabaseIssuer(cred.issuer)) return [];
     const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
     return cred && value !== undefined ? [authLine(cred, provider.accepts(value))] : [];
   };
-  const consumerValue = (credential: string, name: string): string | undefined => {
+  const consumerField = (credential: string, name: string, key?: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
     const { namespace, deployment } = entry.consumer.kubernetes;
     const secret = entry.credential.kubernetesSecret;
+    const field = key ?? valueKey(entry.credential);
     return entry.consumer.reload === 'startup'
-      ? kubernetes.podValue(namespace, deployment, secret, 'api_key')
-      : kubernetes.secret(namespace, secret)?.api_key;
+      ? kubernetes.podValue(namespace, deployment, secret, field)
+      : kubernetes.secret(namespace, secret)?.[field];
   };
+  const consumerValue = (credential: string, name: string) => consumerField(credential, name);
 
   const apps = new Map<string, AppsDouble>();
   const seededKeyIds = new Map<string, string>();
   const env: Record<string, string> = {};
+  const dropDatabases: Array<() => Promise<void>> = [];
   for (const cred of catalog.credentials) {
+    if (isIamCredential(cred)) {
+      const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
+      const seeded = await seedIamCredential(cred, { iam, vault, kubernetes, env }, rotatedAt);
+      apps.set(cred.name, seeded.app);
+      seededKeyIds.set(cred.name, seeded.keyId);
+      continue;
+    }
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
+    const database = isDatabaseIssuer(cred.issuer) ? cred.issuer : undefined;
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
       check: async (value, consumer) => {
-        const ok = provider.use(value);
+        // A database consumer is healthy while its login (user and password it holds) gets in.
+        const user = database ? consumerField(cred.name, consumer, 'username') : undefined;
+        const ok = database ? !!user && (await loginWorks(database.kind, user, value)) : provider.use(value);
         const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
         if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
         return ok;
       },
     });
     apps.set(cred.name, app);
-    cred.issuer.baseUrl = provider.url;
-    env[cred.issuer.adminTokenEnv] = providerToken;
-
-    const value = `pk_live_${randomBytes(20).toString('hex')}`;
-    const { id } = provider.seedKey({
-      name: cred.issuer.keyName ?? cred.name,
-      value,
-      createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
-    });
-    seededKeyIds.set(cred.name, id);
+    let stored: Record<string, string>;
+    if (database) {
+      const seeded = await seedDatabase(database);
+      dropDatabases.push(seeded.drop);
+      Object.assign(env, seeded.env);
+      stored = seeded.store;
+    } else {
+      cred.issuer.baseUrl = provider.url;
+      env[cred.issuer.adminTokenEnv] = providerToken;
+      const value = `pk_live_${randomBytes(20).toString('hex')}`;
+      const { id } = provider.seedKey({
+        name: cred.issuer.keyName ?? cred.name,
+        value,
+        createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
+      });
+      stored = { api_key: value, api_key_id: id, previous_key: '' };
+    }
+    seededKeyIds.set(cred.name, stored['api_key_id']!);
     const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
     vault.seed(
       cred.store,
       {
-        api_key: value,
-        api_key_id: id,
-        previous_key: '',
+        ...stored,
         rotated_at: rotatedAt,
         rotated_by: 'runbook',
         metadata: {
@@ -191,11 +231,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       { createdTime: rotatedAt },
     );
     const namespaces = new Set(cred.consumers.map((c) => c.kubernetes.namespace));
+    const fields = database ? DATABASE_SECRET_FIELDS : [{ secretKey: 'api_key', property: 'api_key' }];
     for (const ns of namespaces) {
-      kubernetes.addSecret(ns, cred.kubernetesSecret, { api_key: value });
+      kubernetes.addSecret(
+        ns,
+        cred.kubernetesSecret,
+        Object.fromEntries(fields.map((f) => [f.secretKey, stored[f.property]!])),
+      );
       kubernetes.addExternalSecret(ns, cred.kubernetesSecret, {
         target: cred.kubernetesSecret,
-        data: [{ secretKey: 'api_key', remoteRef: { key: `secret/${cred.store}`, property: 'api_key' } }],
+        data: fields.map((f) => ({
+          secretKey: f.secretKey,
+          remoteRef: { key: `secret/${cred.store}`, property: f.property },
+        })),
       });
     }
     for (const c of cred.consumers) {
@@ -209,7 +257,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         replicas: 2,
         // Startup consumers take the key as an env var; the others mount the secret and re-read it.
         secretRefs: [
-          { secret: cred.kubernetesSecret, key: 'api_key', via: c.reload === 'startup' ? 'env' : 'volume' },
+          {
+            secret: cred.kubernetesSecret,
+            key: valueKey(cred),
+            via: c.reload === 'startup' ? 'env' : 'volume',
+          },
         ],
       });
       if (c.health) c.health.url = app.healthUrl(c.name);
@@ -236,6 +288,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     KUBECONFIG: kubeconfigPath,
     CATALOG_PATH: catalogPath,
     SECURITY_CHANNEL: 'C_SECURITY',
+    AWS_ENDPOINT_URL_IAM: iam.url,
+    AWS_REGION: 'us-east-1',
     // The sandbox's Redis is a scratch one; the bot warns loudly instead of refusing.
     ALLOW_EPHEMERAL_REDIS: 'true',
   });
@@ -245,6 +299,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     vault,
     kubernetes,
     provider,
+    iam,
     apps,
     slack,
     env,
@@ -258,9 +313,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         vault.close(),
         kubernetes.close(),
         provider.close(),
+        iam.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);
+      for (const drop of dropDatabases) await drop();
     },
   };
 }

@@ -9,9 +9,13 @@ import {
   RELOAD_MODES,
   RISKS,
   type CredentialSpec,
+  type IssuerSpec,
 } from './domain/credential';
+import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
+import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
+import { envName, requiredEnv } from './catalog-env';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -58,19 +62,25 @@ const consumerSchema = z
   })
   .strict();
 
-const issuerSchema = z
+const restIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
     baseUrl: z.url(),
     /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
-    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    adminTokenEnv: envName,
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
     /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
+
+const issuerSchema = z.discriminatedUnion('kind', [
+  restIssuerSchema,
+  databaseIssuerSchema,
+  awsIamIssuerSchema,
+]);
 
 const credentialSchema = z
   .object({
@@ -142,10 +152,16 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export interface CatalogOptions {
+  /** `optional`: a missing admin-token variable is no problem (read-only tools: the inventory). */
+  issuerTokens?: 'required' | 'optional';
+}
+
 export function parseCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = 'catalog',
+  opts: CatalogOptions = {},
 ): Catalog {
   let raw: unknown;
   try {
@@ -161,7 +177,7 @@ export function parseCatalog(
     const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
     throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
   }
-  return build(parsed.data, env, source);
+  return build(parsed.data, env, source, opts);
 }
 
 /**
@@ -187,15 +203,60 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+function buildRestIssuer(
+  raw: z.infer<typeof restIssuerSchema>,
+  credential: string,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? credential,
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
+}
+
+/** One build function per issuer kind: each resolves its own secrets from `env`. */
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return buildRestIssuer(i, c.name, env, at, problems);
+    case 'aws_iam':
+      return buildAwsIamIssuer(i, env, at, problems);
+    default:
+      return buildDatabaseIssuer(i, env, at, problems);
+  }
+}
+
+function build(
+  data: RawCatalog,
+  env: Record<string, string | undefined>,
+  source: string,
+  opts: CatalogOptions,
+): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const token = env[c.issuer.adminTokenEnv];
-    if (!token)
-      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
+    // A read-only tool (the inventory) needs no admin secret: only those problems are let pass.
+    const issuerProblems: string[] = [];
+    const issuer = buildIssuer(c, env, at, issuerProblems);
+    problems.push(
+      ...issuerProblems.filter((p) => opts.issuerTokens !== 'optional' || !p.endsWith('is not set')),
+    );
     const names = new Set<string>();
     c.consumers.forEach((k, j) => {
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
@@ -212,15 +273,7 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
       ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
-      issuer: {
-        kind: c.issuer.kind,
-        name: c.issuer.name,
-        baseUrl: c.issuer.baseUrl,
-        adminToken: new Secret(token ?? ''),
-        permissions: c.issuer.permissions,
-        keyName: c.issuer.keyName ?? c.name,
-        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
-      },
+      issuer,
       consumers: c.consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
@@ -237,12 +290,16 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   return { access: data.access, credentials };
 }
 
-export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+export function loadCatalog(
+  path: string,
+  env: Record<string, string | undefined>,
+  opts: CatalogOptions = {},
+): Catalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
   }
-  return parseCatalog(text, env, path);
+  return parseCatalog(text, env, path, opts);
 }

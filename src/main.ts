@@ -9,7 +9,8 @@ import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
+import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -55,6 +56,8 @@ export async function startRole(
       audit: services.requestAudit,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
+      reminders: services.reminders,
+      workConcurrency: env.SLACK_WORK_CONCURRENCY,
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',
@@ -69,6 +72,9 @@ export async function startRole(
           { requestId, line },
           { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
+      },
+      reactivateOldKey: async (runId, identity) => {
+        await services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, { runId, identity });
       },
     });
     await slack.start();
@@ -115,6 +121,21 @@ export async function startRole(
               audit: services.audit,
               incidents: services.incidents,
             },
+            reminders: {
+              reminders: services.reminders,
+              redis: services.workerRedis,
+              prefix: env.QUEUE_PREFIX,
+              client: services.slackClient,
+              audit: services.audit,
+              logger: logger.child({ component: 'reminders' }),
+            },
+            oldKeys: {
+              runs: services.runs,
+              catalog: config.catalog.credentials,
+              issuerFor: services.issuerFor,
+              audit: services.audit,
+              clock: { now: () => new Date() },
+            },
           },
           notifications: {
             board: services.incidentBoard,
@@ -122,7 +143,18 @@ export async function startRole(
             progress: services.runProgress,
           },
         });
-  if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+  if (role !== 'web') {
+    await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
+      pattern: env.REMINDER_CRON,
+      tz: env.REMINDER_TZ,
+    });
+    if (missedTick !== undefined)
+      logger.info(
+        { tick: new Date(missedTick).toISOString() },
+        'reminder tick missed while no worker ran: posting it once',
+      );
+  }
   return {
     services,
     ...(slack ? { slack } : {}),

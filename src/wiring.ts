@@ -6,7 +6,10 @@ import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
+import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
+import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
@@ -25,6 +28,8 @@ import {
   ASSESS_JOB,
   DEADLINE_JOB,
   CHANNEL_POST_JOB,
+  DELETE_OLD_KEY_JOB,
+  deleteOldKeyJobId,
   INCIDENT_BOARD_JOB,
   RUN_PROGRESS_JOB,
   MAINTENANCE_QUEUE,
@@ -42,6 +47,8 @@ import { RunProgress } from './slack/run-progress';
 import { recordRefusal } from './slack/summary-refusal';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import { SnoozeStore } from './queue/snooze-store';
+import { Reminders } from './slack/reminders';
 
 export interface Services {
   config: Config;
@@ -75,6 +82,8 @@ export interface Services {
   engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
+  /** The weekly digests, `/rotate due` and Snooze. */
+  reminders: Reminders;
   close(): Promise<void>;
 }
 
@@ -83,6 +92,23 @@ export interface WiringOverrides {
   chat?: ChatNotifier;
   incidents?: IncidentChannel;
   settings?: Partial<EngineSettings>;
+}
+
+/** The issuer adapter a catalog entry names. */
+function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
+  const i = spec.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return new RestApiKeyIssuer({
+        baseUrl: i.baseUrl,
+        adminToken: i.adminToken,
+        permissions: i.permissions,
+      });
+    case 'aws_iam':
+      return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+    default:
+      return createDatabaseIssuer({ ...spec, issuer: i }, store);
+  }
 }
 
 /** Builds every adapter from the configuration: the one place the ports meet their implementations. */
@@ -107,10 +133,15 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
+  // AWS access keys are kept as the pair AWS names them (access_key_id, secret_access_key).
+  const awsPaths = new Set(
+    [...config.catalog.credentials.values()].filter((c) => c.issuer.kind === 'aws_iam').map((c) => c.store),
+  );
   const store = new VaultSecretStore({
     endpoint: env.VAULT_ADDR,
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
+    layoutOf: (path) => (awsPaths.has(path) ? AWS_ACCESS_KEY_FIELDS : undefined),
   });
   const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
   const deployer = new KubernetesDeployer(kubeConfig, {
@@ -126,11 +157,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = new RestApiKeyIssuer({
-        baseUrl: spec.issuer.baseUrl,
-        adminToken: spec.issuer.adminToken,
-        permissions: spec.issuer.permissions,
-      });
+      const direct = directIssuer(spec, store);
       const limit = spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
@@ -242,6 +269,13 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     assess: async (run) => {
       await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
     },
+    scheduleOldKeyDeletion: async (run, delayMs) => {
+      await maintenanceQueue.add(
+        DELETE_OLD_KEY_JOB,
+        { runId: run.id },
+        { jobId: deleteOldKeyJobId(run.id), delay: delayMs },
+      );
+    },
   });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
@@ -277,6 +311,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
     immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    cluster: deployer,
+    inventoryConcurrency: env.INVENTORY_CONCURRENCY,
     scheduleDeadlines: async (run, deadlineMs) => {
       for (const kind of ['half', 'deadline'] as const) {
         await maintenanceQueue.add(
@@ -287,10 +323,19 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       }
     },
     chat,
+    issuerFor,
+  });
+  const reminders = new Reminders({
+    // Catalog, Vault and the cluster's drift, as `npm run inventory` shows them.
+    loadInventory: () => service.inventory(),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
+    clock,
   });
   return {
     config,
     logger,
+    reminders,
     redis,
     workerRedis,
     queue,

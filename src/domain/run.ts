@@ -103,6 +103,18 @@ export interface RunFacts {
   consumersNextJob?: string[];
   orphansRevoked?: string[];
   oldKeyLastUsedAt?: string;
+  /** Issuers that deactivate before deleting (AWS): when the old key was switched off. */
+  oldKeyDeactivatedAt?: string;
+  /** When the deactivated old key's delayed deletion job runs. */
+  oldKeyDeleteAt?: string;
+  /** When that job deleted it. */
+  oldKeyDeletedAt?: string;
+  /** An approver switched the old key back on (a forgotten consumer): it is not deleted. */
+  oldKeyReactivated?: { at: string; by: string };
+  /** Why the deletion job kept the old key (a use after the deploy showed up late, as IAM's lag allows). */
+  oldKeyKept?: string;
+  /** Database logins: connections still open on the old password when it was revoked (count and source). */
+  oldSessionsOpen?: string;
   /**
    * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
    * be written yet: the reconciler retries it until it is done.

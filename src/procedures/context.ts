@@ -64,6 +64,11 @@ export interface EngineDeps {
   settings: EngineSettings;
   /** Emergency runs: escalations and the incident record, straight to the incident channel. */
   incidents?: IncidentChannel;
+  /**
+   * Issuers that deactivate the old key (AWS): a delayed job deletes it after `delayMs`, the grace
+   * period. Idempotent per run.
+   */
+  scheduleOldKeyDeletion?: (run: Run, delayMs: number) => Promise<void>;
   /** Emergency runs: starts the scope assessment beside the run (a job; never awaited by it). */
   assess?: (run: Run) => Promise<void>;
 }

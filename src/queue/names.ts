@@ -45,9 +45,19 @@ export interface ApprovalExpiryJobData {
 export const approvalExpiryJobId = (requestId: string): string => `expire-${requestId}`;
 export const planCloseJobId = (requestId: string): string => `close-${requestId}`;
 
-/** Housekeeping on a schedule: the reconciler (and, later, reminders). One job per tick across replicas. */
+/** Housekeeping on a schedule: the reconciler and the reminders. One job per tick across replicas. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RECONCILE_JOB = 'reconcile';
+/** The weekly digests: a job scheduler at REMINDER_CRON in REMINDER_TZ (also its jobs' name). */
+export const REMINDER_JOB = 'reminders';
+
+/** A tick every worker missed, posted once when one comes back (jobId from the tick: added once). */
+export interface ReminderJobData {
+  /** The missed tick (epoch ms); scheduled jobs carry theirs in their id. */
+  tick?: number;
+}
+
+export const missedReminderJobId = (tick: number): string => `reminders-missed-${tick}`;
 export const ASSESS_JOB = 'assess';
 export const DEADLINE_JOB = 'deadline';
 
@@ -89,3 +99,13 @@ export interface RunProgressJobData {
 }
 
 export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData | RunProgressJobData;
+/** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
+export const DELETE_OLD_KEY_JOB = 'delete-old-key';
+export const REACTIVATE_OLD_KEY_JOB = 'reactivate-old-key';
+export const deleteOldKeyJobId = (runId: string): string => `delete-old-key-${runId}`;
+
+export interface OldKeyJobData {
+  runId: string;
+  /** Reactivation: who asked (slack:U…), for the audit record. */
+  identity?: string;
+}

@@ -16,6 +16,7 @@ import { startWorld, type World, type WorldOptions } from '../../sandbox/world';
 import { eventually } from './eventually';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
+import { blockActionBody, postSigned, type SignedResponse } from './slack-signing';
 
 /** Engine timings that keep the suite fast while exercising every wait path. */
 export const FAST_SETTINGS: Partial<EngineSettings> = {
@@ -39,6 +40,8 @@ export interface Harness {
   /** POST /slack/events of that app. */
   slackEndpoint: string;
   env: Record<string, string>;
+  /** A signed click on a button of a message the bot posted (`ts`) in `channel`. */
+  click(actionId: string, value: string, user: string, channel: string, ts: string): Promise<SignedResponse>;
   /** Polls the run record until `done` holds (default: finished). */
   waitForRun(runId: string, done?: (r: Run) => boolean, timeoutMs?: number): Promise<Run>;
   close(): Promise<void>;
@@ -100,9 +103,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     );
   };
 
+  let clicks = 0;
+  const click = (actionId: string, value: string, user: string, channel: string, ts: string) =>
+    postSigned(
+      `http://127.0.0.1:${slack.port()}/slack/events`,
+      world.env.SLACK_SIGNING_SECRET!,
+      blockActionBody({
+        actionId,
+        value,
+        user,
+        channel,
+        messageTs: ts,
+        responseUrl: world.slack.responseUrl(`act-${user}-${(clicks += 1)}`),
+      }),
+    );
+
   return {
     prefix,
     world,
+    click,
     services,
     logs,
     redis,

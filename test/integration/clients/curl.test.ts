@@ -53,6 +53,7 @@ describe('curl against the Vault and provider doubles', () => {
       for (const body of [first, second]) {
         expect((JSON.parse(body!) as { data: { keys: string[] } }).data.keys).toEqual([
           'crm-integration',
+          'integration-service-account',
           'monitoring-service',
           'payment-gateway-api',
         ]);

@@ -67,7 +67,7 @@ describe('kubectl against the Kubernetes double', () => {
       ) as {
         items: Deployment[];
       };
-      expect(list.items).toHaveLength(6);
+      expect(list.items).toHaveLength(8); // seven seeded (two consume the IAM key) and legacy-worker
       const where = (d: Deployment) => `${d.metadata.namespace}\t${d.metadata.name}`;
       // .items[] | select(.spec.template.spec.containers[].env[]?.valueFrom.secretKeyRef.name == "$SECRET_NAME")
       const bySecretKeyRef = list.items.filter((d) =>
