@@ -93,11 +93,12 @@ async function main(): Promise<void> {
     kubeconfig: world.files.kubeconfig,
     kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
+    oauth: world.oauth.url,
     providerAdminTokens: Object.fromEntries(
       world.catalog.credentials
         // Database and IAM issuers name no admin token (their admins log in otherwise).
         .filter((c) => c.issuer.adminTokenEnv)
-        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv!] ?? '']),
     ),
     databases: Object.fromEntries(
       world.catalog.credentials
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
       'npm run rotate -- reporting-db',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
       'npm run rotate -- integration-service-account',
+      'npm run rotate -- reporting-sso-client',
+      'npm run rotate -- partner-portal-key   # a person stores the key; then npm run slack -- stored <run-id>',
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

@@ -5,19 +5,20 @@ import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
+import { credentialAuth, type CatalogIssuer, type CredentialAuth } from './credential-auth';
 import { createIamDouble, type IamDouble } from './iam';
 import { isIamCredential, seedIamCredential } from './iam/seed';
+import { createOAuthDouble, type OAuthDouble } from './oauth';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
-import { loginWorks } from './databases/logins';
-import { DATABASE_SECRET_FIELDS, isDatabaseIssuer, seedDatabase } from './databases/seed';
 
 /** One consumer as the sandbox deploys it (mirrors the catalog's consumers). */
 interface CatalogConsumer {
   name: string;
   cacheTtlSeconds?: number;
-  reload: 'startup' | 'dynamic' | 'scheduled';
+  /** Absent where the credential type defaults to restart-required (OAuth client secrets). */
+  reload?: 'startup' | 'dynamic' | 'scheduled';
   kubernetes: { namespace: string; deployment: string; externalSecret: string };
   health?: { url: string; expect?: { field: string; equals: string } };
 }
@@ -25,14 +26,7 @@ export interface CatalogCredential {
   name: string;
   store: string;
   kubernetesSecret: string;
-  issuer: {
-    kind?: string;
-    baseUrl: string;
-    adminTokenEnv: string;
-    keyName?: string;
-    name?: string;
-    maxConcurrent?: number;
-  };
+  issuer: CatalogIssuer;
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
@@ -54,6 +48,8 @@ export interface World {
   vault: VaultDouble;
   kubernetes: KubernetesDouble;
   provider: ProviderDouble;
+  /** The identity provider's client-secret admin API and token endpoint (http_secret issuers). */
+  oauth: OAuthDouble;
   /** AWS IAM (awsQuery, SigV4) for the catalog's aws_iam credentials. */
   iam: IamDouble;
   apps: Map<string, AppsDouble>;
@@ -127,6 +123,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     adminToken: providerToken,
     ...(opts.ports?.provider ? { port: opts.ports.provider } : {}),
   });
+  const oauthToken = token('idp_admin_');
+  const oauth = await createOAuthDouble({ adminToken: oauthToken });
   const kubernetes = await createKubernetesDouble({
     token: kubeToken,
     rolloutDelayMs: opts.rolloutDelayMs ?? 150,
@@ -144,26 +142,26 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
   const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();
   const byDeployment = new Map<string, CatalogCredential>();
+  const auths = new Map<string, CredentialAuth>();
   /** What a consumer logs when it authenticates at its credential's provider (the runbook greps these). */
   const authLine = (cred: CatalogCredential, ok: boolean) =>
     ok
       ? `level=info msg="${cred.name}: authenticated with ${cred.issuer.name ?? 'provider'}"`
       : `level=error msg="${cred.name}: authentication failed: 401 Unauthorized from ${cred.issuer.name ?? 'provider'}"`;
-  /** The Secret key holding the value: a database login's password, or the API key. */
-  const valueKey = (cred: CatalogCredential) => (isDatabaseIssuer(cred.issuer) ? 'password' : 'api_key');
   const startupLines = (pod: StartedPod): string[] => {
     const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
-    if (cred && isDatabaseIssuer(cred.issuer)) return [];
-    const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
-    return cred && value !== undefined ? [authLine(cred, provider.accepts(value))] : [];
+    const auth = cred ? auths.get(cred.name) : undefined;
+    if (!cred || !auth?.accepts) return [];
+    const value = pod.values[cred.kubernetesSecret]?.[auth.valueKey];
+    return value !== undefined ? [authLine(cred, auth.accepts(value))] : [];
   };
   const consumerField = (credential: string, name: string, key?: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
     const { namespace, deployment } = entry.consumer.kubernetes;
     const secret = entry.credential.kubernetesSecret;
-    const field = key ?? valueKey(entry.credential);
-    return entry.consumer.reload === 'startup'
+    const field = key ?? auths.get(credential)?.valueKey ?? 'api_key';
+    return (entry.consumer.reload ?? 'startup') === 'startup'
       ? kubernetes.podValue(namespace, deployment, secret, field)
       : kubernetes.secret(namespace, secret)?.[field];
   };
@@ -172,7 +170,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
   const apps = new Map<string, AppsDouble>();
   const seededKeyIds = new Map<string, string>();
   const env: Record<string, string> = {};
-  const dropDatabases: Array<() => Promise<void>> = [];
+  const drops: Array<() => Promise<void>> = [];
   for (const cred of catalog.credentials) {
     if (isIamCredential(cred)) {
       const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
@@ -181,39 +179,27 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       seededKeyIds.set(cred.name, seeded.keyId);
       continue;
     }
+    const held = (consumer: string, key: string) => consumerField(cred.name, consumer, key);
+    const auth = credentialAuth(cred.issuer, { provider, providerToken, oauth, oauthToken, held }, env);
+    auths.set(cred.name, auth);
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
-    const database = isDatabaseIssuer(cred.issuer) ? cred.issuer : undefined;
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
       check: async (value, consumer) => {
-        // A database consumer is healthy while its login (user and password it holds) gets in.
-        const user = database ? consumerField(cred.name, consumer, 'username') : undefined;
-        const ok = database ? !!user && (await loginWorks(database.kind, user, value)) : provider.use(value);
+        const ok = await auth.use(value, consumer);
         const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
         if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
         return ok;
       },
     });
     apps.set(cred.name, app);
-    let stored: Record<string, string>;
-    if (database) {
-      const seeded = await seedDatabase(database);
-      dropDatabases.push(seeded.drop);
-      Object.assign(env, seeded.env);
-      stored = seeded.store;
-    } else {
-      cred.issuer.baseUrl = provider.url;
-      env[cred.issuer.adminTokenEnv] = providerToken;
-      const value = `pk_live_${randomBytes(20).toString('hex')}`;
-      const { id } = provider.seedKey({
-        name: cred.issuer.keyName ?? cred.name,
-        value,
-        createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
-      });
-      stored = { api_key: value, api_key_id: id, previous_key: '' };
-    }
-    seededKeyIds.set(cred.name, stored['api_key_id']!);
+    const { stored, keyId } = await auth.seed(
+      cred.issuer.keyName ?? cred.name,
+      new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
+    );
+    if (auth.drop) drops.push(auth.drop);
+    seededKeyIds.set(cred.name, keyId);
     const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
     vault.seed(
       cred.store,
@@ -231,7 +217,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       { createdTime: rotatedAt },
     );
     const namespaces = new Set(cred.consumers.map((c) => c.kubernetes.namespace));
-    const fields = database ? DATABASE_SECRET_FIELDS : [{ secretKey: 'api_key', property: 'api_key' }];
+    const fields = auth.secretFields;
     for (const ns of namespaces) {
       kubernetes.addSecret(
         ns,
@@ -259,8 +245,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         secretRefs: [
           {
             secret: cred.kubernetesSecret,
-            key: valueKey(cred),
-            via: c.reload === 'startup' ? 'env' : 'volume',
+            key: auth.valueKey,
+            via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume',
           },
         ],
       });
@@ -299,6 +285,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     vault,
     kubernetes,
     provider,
+    oauth,
     iam,
     apps,
     slack,
@@ -313,11 +300,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         vault.close(),
         kubernetes.close(),
         provider.close(),
+        oauth.close(),
         iam.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);
-      for (const drop of dropDatabases) await drop();
+      for (const drop of drops) await drop();
     },
   };
 }

@@ -8,10 +8,19 @@ import {
   DEFAULT_LOG_ERROR_PATTERN,
   RELOAD_MODES,
   RISKS,
+  type Consumer,
   type CredentialSpec,
+  type CredentialType,
   type IssuerSpec,
+  type ReloadMode,
 } from './domain/credential';
 import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
+import {
+  buildHttpSecretIssuer,
+  buildManualIssuer,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
+} from './catalog-issuers';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
 import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
@@ -32,7 +41,8 @@ const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernet
 const consumerSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-    reload: z.enum(RELOAD_MODES),
+    /** Optional only where the credential type has a default (DEFAULT_RELOAD). */
+    reload: z.enum(RELOAD_MODES).optional(),
     kubernetes: z
       .object({ namespace: k8sName, deployment: k8sName, externalSecret: k8sName.optional() })
       .strict()
@@ -80,7 +90,12 @@ const issuerSchema = z.discriminatedUnion('kind', [
   restIssuerSchema,
   databaseIssuerSchema,
   awsIamIssuerSchema,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
 ]);
+
+/** Restart-required is the default where the runbook says so: OAuth client secrets are held in memory. */
+const DEFAULT_RELOAD: Partial<Record<CredentialType, ReloadMode>> = { oauth_client_secret: 'startup' };
 
 const credentialSchema = z
   .object({
@@ -235,6 +250,10 @@ function buildIssuer(
       return buildRestIssuer(i, c.name, env, at, problems);
     case 'aws_iam':
       return buildAwsIamIssuer(i, env, at, problems);
+    case 'http_secret':
+      return buildHttpSecretIssuer(i, env, at, problems);
+    case 'manual':
+      return buildManualIssuer(i);
     default:
       return buildDatabaseIssuer(i, env, at, problems);
   }
@@ -258,7 +277,15 @@ function build(
       ...issuerProblems.filter((p) => opts.issuerTokens !== 'optional' || !p.endsWith('is not set')),
     );
     const names = new Set<string>();
-    c.consumers.forEach((k, j) => {
+    const consumers: Consumer[] = [];
+    c.consumers.forEach((raw, j) => {
+      const reload = raw.reload ?? DEFAULT_RELOAD[c.type];
+      if (!reload) {
+        problems.push(`${at}.consumers[${j}].reload: required for ${c.type} (startup, dynamic or scheduled)`);
+        return;
+      }
+      const k: Consumer = { ...raw, reload };
+      consumers.push(k);
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
       names.add(k.name);
       if (k.reload === 'startup' && !k.kubernetes)
@@ -274,7 +301,7 @@ function build(
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
       ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
       issuer,
-      consumers: c.consumers,
+      consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
       approvers: c.approvers,

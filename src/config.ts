@@ -74,7 +74,7 @@ const envSchema = z.object({
   /** The web role's `/rotate` work after the ack (plans, status), run at once at most. */
   SLACK_WORK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** Vault reads in flight at once while the inventory is built (npm run inventory, App Home, due list). */
-  INVENTORY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  INVENTORY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often Vault is compared with the run records to find half-rotations nobody is finishing. */

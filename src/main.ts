@@ -54,6 +54,7 @@ export async function startRole(
       access: config.catalog.access,
       approvals: { redis: services.redis, prefix: `${env.QUEUE_PREFIX}:` },
       audit: services.requestAudit,
+      manual: services.manualGate,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
       reminders: services.reminders,

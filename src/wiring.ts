@@ -8,6 +8,8 @@ import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
 import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
 import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
+import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
+import { ManualIssuer } from './adapters/issuers/manual-issuer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
@@ -22,7 +24,9 @@ import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
+import { ManualGate } from './procedures/manual-gate';
 import { Reconciler } from './procedures/reconciler';
+import { ManualConfirmations } from './queue/manual-confirmations';
 import {
   APPROVALS_QUEUE,
   ASSESS_JOB,
@@ -70,6 +74,8 @@ export interface Services {
   /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
+  /** Manual rotations: people's Stored / Revoked clicks reach parked runs through it. */
+  manualGate: ManualGate;
   runs: RunStore;
   store: SecretStore;
   issuerFor: (spec: CredentialSpec) => Issuer;
@@ -106,6 +112,10 @@ function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
       });
     case 'aws_iam':
       return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+    case 'http_secret':
+      return new HttpSecretIssuer({ spec: i });
+    case 'manual':
+      return new ManualIssuer({ spec: i });
     default:
       return createDatabaseIssuer({ ...spec, issuer: i }, store);
   }
@@ -130,6 +140,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const runs = new RunStore(workerRedis, prefix);
+  const confirmations = new ManualConfirmations(workerRedis, prefix);
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
@@ -158,7 +169,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     let issuer = issuers.get(spec.name);
     if (!issuer) {
       const direct = directIssuer(spec, store);
-      const limit = spec.issuer.maxConcurrent;
+      const limit = spec.issuer.kind === 'manual' ? undefined : spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
     }
@@ -228,6 +239,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       views: runViews,
       summaries: outbox,
       runProgress: (run) => runProgress.touch(run.id),
+      progressAt: async (runId) => (await runProgress.message(runId))?.ts,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
       securityChannel: env.SECURITY_CHANNEL,
@@ -266,6 +278,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     logger: logger.child({ component: 'engine' }),
     settings,
     incidents,
+    confirmations,
     assess: async (run) => {
       await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
     },
@@ -332,9 +345,20 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
     clock,
   });
+  // The request connection: a click answers fast, or fails, when Redis is in trouble.
+  const manualGate = new ManualGate({
+    catalog,
+    store,
+    runs: new RunStore(redis, prefix),
+    confirmations: new ManualConfirmations(redis, prefix),
+    queue,
+    audit: requestAudit,
+    clock,
+  });
   return {
     config,
     logger,
+    manualGate,
     reminders,
     redis,
     workerRedis,

@@ -1,4 +1,9 @@
 import { RotatorError } from './errors';
+import type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+import type { ManualIssuerSpec } from './manual-issuer-spec';
+
+export type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+export type { ManualIssuerSpec } from './manual-issuer-spec';
 
 export const CREDENTIAL_TYPES = [
   'api_key',
@@ -51,7 +56,8 @@ export interface Consumer {
   cacheTtlSeconds?: number;
 }
 
-export type IssuerSpec = RestApiKeyIssuerSpec | DatabaseIssuerSpec | AwsIamIssuerSpec;
+export type IssuerSpec =
+  RestApiKeyIssuerSpec | DatabaseIssuerSpec | AwsIamIssuerSpec | HttpSecretIssuerSpec | ManualIssuerSpec;
 
 /** A generic REST API-key provider (the runbook's /v1/api-keys). */
 export interface RestApiKeyIssuerSpec {

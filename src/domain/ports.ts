@@ -246,6 +246,11 @@ export interface ChatNotifier {
    */
   summary(run: Run, spec: CredentialSpec): Promise<void>;
   /**
+   * A new message in the run's thread that people are notified of (a manual run's reminder). Text
+   * is the bot's own, never a user's. Throws when it can be neither posted nor queued.
+   */
+  remind?(run: Run, text: string): Promise<void>;
+  /**
    * Why the summary could not be posted in `channel` (the fallback channel when undefined): it does
    * not exist, is archived, or the bot may not post there. Undefined when it can. Never throws.
    */

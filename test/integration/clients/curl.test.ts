@@ -55,7 +55,9 @@ describe('curl against the Vault and provider doubles', () => {
           'crm-integration',
           'integration-service-account',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       }
       // Both answered 200; the second request reused the first one's connection.

@@ -163,7 +163,9 @@ describe('the demo on a bare machine', () => {
           'crm-integration',
           'integration-service-account',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       } finally {
         d.interrupt();

@@ -9,6 +9,7 @@ const ENV = {
   PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin',
   CRM_ADMIN_TOKEN: 'crm-admin',
   MONITORING_ADMIN_TOKEN: 'monitoring-admin',
+  IDP_ADMIN_TOKEN: 'idp-admin',
   IAM_ADMIN_ACCESS_KEY_ID: 'AKIAADMINADMINADMIN0',
   IAM_ADMIN_SECRET_ACCESS_KEY: 'iam-admin',
 };

@@ -9,6 +9,7 @@ const ENV = {
   PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin-token-value',
   CRM_ADMIN_TOKEN: 'crm-admin-token-value',
   MONITORING_ADMIN_TOKEN: 'monitoring-admin-token-value',
+  IDP_ADMIN_TOKEN: 'idp-admin-token-value',
   IAM_ADMIN_ACCESS_KEY_ID: 'AKIAADMINADMINADMIN0',
   IAM_ADMIN_SECRET_ACCESS_KEY: 'iam-admin-secret-value',
 };
@@ -30,13 +31,23 @@ function refusal(fn: () => unknown): RotatorError {
 describe('the shipped credentials.yaml', () => {
   const catalog = loadCatalog(SHIPPED, ENV);
 
-  it("declares the runbook's three credentials and an IAM user's access key", () => {
+  it("declares the runbook's three credentials, an OAuth client secret, a manual one and an IAM user's access key", () => {
     expect([...catalog.credentials.keys()]).toEqual([
       'payment-gateway-api',
       'crm-integration',
       'monitoring-service',
+      'reporting-sso-client',
+      'partner-portal-key',
       'integration-service-account',
     ]);
+    const sso = catalog.credentials.get('reporting-sso-client')!;
+    expect(sso.issuer.kind).toBe('http_secret');
+    // The catalog names no reload mode: an OAuth client secret is restart-required by default.
+    expect(sso.consumers.map((c) => c.reload)).toEqual(['startup']);
+    expect(catalog.credentials.get('partner-portal-key')!.issuer).toMatchObject({
+      kind: 'manual',
+      testUrl: 'https://api.partners.example.com/v1/test',
+    });
   });
 
   it('reads the IAM issuer: its user, its waits, and the admin key from the environment', () => {
