@@ -98,6 +98,17 @@ describe('SlackNotifier', () => {
     });
   });
 
+  describe('remind', () => {
+    beforeEach(() => start());
+
+    it("queues a manual run's reminder in its thread, a new message people are notified of", async () => {
+      await w.notifier.remind(run(), '⏰ still waiting for someone to click *Stored*');
+      const posted = await eventually(() => ok('chat.postMessage', 'C_PLATFORM')[0]);
+      expect(posted.args.thread_ts).toBe(THREAD);
+      expect(posted.args.text).toBe('⏰ still waiting for someone to click *Stored*');
+    });
+  });
+
   describe("under Slack's own limit of one message per second per channel", () => {
     beforeEach(() => start({ channelIntervalMs: 1_100 }));
 
