@@ -4,6 +4,7 @@
  */
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { notifyBench } from './notify';
 import { inventoryBench } from './inventory';
 import { waitsBench } from './waits';
 import { ackBurstBench, callsBench, concurrentBench } from './web';
@@ -16,6 +17,7 @@ const BENCHES: Bench[] = [
   callsBench,
   concurrentBench,
   inventoryBench,
+  notifyBench,
 ];
 
 async function main(argv: string[]): Promise<void> {

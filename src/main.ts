@@ -138,7 +138,11 @@ export async function startRole(
               clock: { now: () => new Date() },
             },
           },
-          notifications: { board: services.incidentBoard, outbox: services.outbox },
+          notifications: {
+            board: services.incidentBoard,
+            outbox: services.outbox,
+            progress: services.runProgress,
+          },
         });
   if (role !== 'web') {
     await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
@@ -159,7 +163,6 @@ export async function startRole(
     stop: async () => {
       await slack?.stop();
       await Promise.all(workers.map((w) => w.close()));
-      await services.chat.idle?.();
       await services.close();
     },
   };

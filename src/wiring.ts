@@ -35,6 +35,7 @@ import {
   DELETE_OLD_KEY_JOB,
   deleteOldKeyJobId,
   INCIDENT_BOARD_JOB,
+  RUN_PROGRESS_JOB,
   MAINTENANCE_QUEUE,
   NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
@@ -46,6 +47,8 @@ import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
+import { RunProgress } from './slack/run-progress';
+import { recordRefusal } from './slack/summary-refusal';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 import { SnoozeStore } from './queue/snooze-store';
@@ -66,6 +69,8 @@ export interface Services {
   incidentBoard: IncidentBoard;
   /** Messages queued per channel and posted by the notifications worker, paced across replicas. */
   outbox: ChannelOutbox;
+  /** Runs started from Slack: their progress message in the thread (rendered by the notifications worker). */
+  runProgress: RunProgress;
   /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
   reconciler: Reconciler;
@@ -196,15 +201,34 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     logger: logger.child({ component: 'incident-board' }),
   });
+  // Queued work answers a 429 by deferring its job (Retry-After), never by holding a worker slot.
+  const queuedSlackClient = createWebClient({
+    token: env.SLACK_BOT_TOKEN,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    logger,
+    rejectRateLimitedCalls: true,
+  });
   const outbox = new ChannelOutbox({
     redis,
     prefix: `${prefix}:`,
-    client: slackClient,
+    client: queuedSlackClient,
     enqueue: async (channel, delayMs) => {
       await notificationQueue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs });
     },
     fallbackChannel: env.SECURITY_CHANNEL,
+    onRefused: (refusal) => recordRefusal(runs, refusal),
     logger: logger.child({ component: 'outbox' }),
+  });
+  const runProgress = new RunProgress({
+    redis,
+    prefix: `${prefix}:`,
+    client: queuedSlackClient,
+    runs: (runId) => runs.get(runId),
+    enqueue: async (runId, delayMs) => {
+      await notificationQueue.add(RUN_PROGRESS_JOB, { runId }, { delay: delayMs });
+    },
+    outbox,
+    logger: logger.child({ component: 'run-progress' }),
   });
   const incidents =
     overrides.incidents ?? createIncidentChannel({ outbox, securityChannel: env.SECURITY_CHANNEL });
@@ -213,6 +237,9 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     new SlackNotifier({
       client: slackClient,
       views: runViews,
+      summaries: outbox,
+      runProgress: (run) => runProgress.touch(run.id),
+      progressAt: async (runId) => (await runProgress.message(runId))?.ts,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
       securityChannel: env.SECURITY_CHANNEL,
@@ -341,6 +368,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     notificationQueue,
     incidentBoard,
     outbox,
+    runProgress,
     incidents,
     reconciler,
     runs,

@@ -234,24 +234,22 @@ export interface AuditLog {
 /** How the engine tells chat about a run. Implemented by src/adapters/chat/. */
 export interface ChatNotifier {
   /**
-   * Called after every step transition: posts the run's progress message in its thread the first
-   * time (returning its ts) and updates it with chat.update afterwards. Best effort.
+   * Called after every step transition (the run saved first): the run's progress message in its
+   * thread is brought to its newest state. Best effort. `progressTs` when the call knows the
+   * message's ts (a notifier that posts in place); a queued notifier keeps it itself.
    */
   progress(run: Run): Promise<{ progressTs?: string }>;
   /**
-   * Final summary to the run's thread (if any) and the credential's channel. Throws on failure.
-   * When a channel must wait for Slack's per-channel pace, it posts what it can, records the
-   * channels done in `run.facts.summaryPostedTo`, and returns how long to wait before calling
-   * again: the caller re-queues instead of holding a worker slot.
+   * Final summary to the run's thread (if any) and the credential's channel. Never waits on
+   * Slack's pace: it may queue the summary, and then a channel's later refusal reaches the run as
+   * `notifyError`. Throws when the summary can be neither posted nor queued.
    */
-  summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }>;
+  summary(run: Run, spec: CredentialSpec): Promise<void>;
   /**
    * A new message in the run's thread that people are notified of (a manual run's reminder). Text
-   * is the bot's own, never a user's. Throws on failure.
+   * is the bot's own, never a user's. Throws when it can be neither posted nor queued.
    */
   remind?(run: Run, text: string): Promise<void>;
-  /** Resolves once queued progress updates were sent (graceful shutdown). */
-  idle?(): Promise<void>;
   /**
    * Why the summary could not be posted in `channel` (the fallback channel when undefined): it does
    * not exist, is archived, or the bot may not post there. Undefined when it can. Never throws.

@@ -154,10 +154,6 @@ export interface RunFacts {
   compromisedKeyIds?: string[];
   /** Emergency: when a refused revocation and an unhealthy consumer were escalated (once each). */
   escalatedAt?: { revoke?: string; verify?: string };
-  /** Channels the summary was already posted to (a paced summary resumes without repeating them). */
-  summaryPostedTo?: string[];
-  /** Per channel, the Slack pacing slot booked for a summary that had to wait for it (epoch ms). */
-  summarySlots?: Record<string, number>;
   /** Emergency: verification did not pass in time; the incident record says "pending". */
   verificationPending?: boolean;
 }

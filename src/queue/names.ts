@@ -74,13 +74,14 @@ export interface DeadlineJobData {
 }
 
 /**
- * Slack notifications shared by every replica: the incident message's renders and each channel's
- * outbox drains (one delayed job per incident or channel at a time, paced in Redis), so pacing never
- * holds a rotation's worker slot.
+ * Slack notifications shared by every replica: the incident message's renders, each run's progress
+ * message renders and each channel's outbox drains (one delayed job per incident, run or channel at
+ * a time, paced in Redis), so pacing never holds a rotation's worker slot.
  */
 export const NOTIFICATIONS_QUEUE = 'notifications';
 export const INCIDENT_BOARD_JOB = 'incident-board';
 export const CHANNEL_POST_JOB = 'channel-post';
+export const RUN_PROGRESS_JOB = 'run-progress';
 
 export interface IncidentBoardJobData {
   /** INC-…: the job renders whatever the incident's runs say when it runs. */
@@ -92,8 +93,12 @@ export interface ChannelPostJobData {
   channel: string;
 }
 
-export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData;
+export interface RunProgressJobData {
+  /** The job renders the run's newest saved state into its progress message. */
+  runId: string;
+}
 
+export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData | RunProgressJobData;
 /** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
 export const DELETE_OLD_KEY_JOB = 'delete-old-key';
 export const REACTIVATE_OLD_KEY_JOB = 'reactivate-old-key';

@@ -70,20 +70,31 @@ export class PacedDrain {
    * read its state.
    */
   async drain<T>(id: string, work: () => Promise<T>): Promise<T | 'deferred'> {
+    await this.opts.redis.del(`${this.opts.keyOf(id)}:due`);
+    const claimed = await this.claim(id, work);
+    if ('waitMs' in claimed) {
+      await this.schedule(id, claimed.waitMs);
+      return 'deferred';
+    }
+    return claimed.value;
+  }
+
+  /**
+   * Runs `work` in `id`'s slot when it is free now (nobody else inside it, none in the last
+   * interval), else answers how long until it frees. Leaves the due marker alone: for work that
+   * shares a slot without being its drain (a run's first progress post in its channel).
+   */
+  async claim<T>(id: string, work: () => Promise<T>): Promise<{ value: T } | { waitMs: number }> {
     const { redis } = this.opts;
     const base = this.opts.keyOf(id);
-    await redis.del(`${base}:due`);
     const token = randomBytes(8).toString('hex');
     const lock = `${base}:lock`;
     const wait = Number(
       await redis.eval(CLAIM, 2, `${base}:pace`, lock, token, this.opts.intervalMs, LOCK_MS),
     );
-    if (wait > 0) {
-      await this.schedule(id, wait);
-      return 'deferred';
-    }
+    if (wait > 0) return { waitMs: wait };
     try {
-      return await work();
+      return { value: await work() };
     } finally {
       await redis.eval(RELEASE, 1, lock, token);
     }

@@ -27,8 +27,9 @@ describe('a guided manual rotation', () => {
     r.manual?.awaiting === action &&
     r.steps.some((s) => s.name === `await-${action}` && s.status === 'waiting');
   /** The bot's latest rendering of the run's progress message in the channel. */
-  const progressText = (run: Run) => {
-    const m = h.world.slack.messages(CHANNEL).find((x) => x.ts === run.slack?.progressTs);
+  const progressText = async (run: Run) => {
+    const at = await h.services.runProgress.message(run.id);
+    const m = h.world.slack.messages(CHANNEL).find((x) => x.ts === at?.ts);
     return JSON.stringify(m?.blocks ?? []);
   };
   const click = (actionId: string, runId: string, user: string) =>
@@ -70,8 +71,8 @@ describe('a guided manual rotation', () => {
     });
     let run = await h.waitForRun(started.id, waitingFor('stored'));
     // The ask in Slack: the console steps, the exact command with a placeholder, a Stored button.
-    const asked = await eventually(() => {
-      const text = progressText(run);
+    const asked = await eventually(async () => {
+      const text = await progressText(run);
       return text.includes(MANUAL_STORED_ACTION) ? text : undefined;
     });
     expect(asked).toContain('Create a new API key');

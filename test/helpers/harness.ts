@@ -154,5 +154,11 @@ export function replacementWorkers(h: Harness, lockMs = 2000): Worker[] {
     logger: h.services.logger,
     lockDurationMs: lockMs,
     stalledIntervalMs: lockMs / 2,
+    // A worker process also renders Slack progress and drains the channel outboxes.
+    notifications: {
+      board: h.services.incidentBoard,
+      outbox: h.services.outbox,
+      progress: h.services.runProgress,
+    },
   });
 }

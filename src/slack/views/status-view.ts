@@ -50,6 +50,8 @@ export function statusView(input: StatusInput): View {
     blocks.push(section(`Run \`${esc(input.active.id)}\` is ${where}.`));
   } else if (input.last) {
     blocks.push(section(`Last run: ${runLine(input.last)}`));
+    // The summary never reached its channel: this is where someone asking finds out.
+    if (input.last.notifyError) blocks.push(section(`⚠ Summary not posted: ${esc(input.last.notifyError)}`));
   } else {
     blocks.push(section('No rotation run recorded yet.'));
   }
