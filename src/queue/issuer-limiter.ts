@@ -67,8 +67,11 @@ export class IssuerLimiter {
   private readonly pollMinMs: number;
   private readonly pollMaxMs: number;
   private events?: Redis;
-  /** This process's waiters per issuer, in arrival order: the first ones are woken when a slot frees. */
-  private readonly waiters = new Map<string, Set<() => void>>();
+  /**
+   * This process's waiters per issuer, by token, in arrival order (an entry keeps its place across
+   * its pauses, as its place in Redis's line does): the first ones are woken when a slot frees.
+   */
+  private readonly waiters = new Map<string, { limit: number; line: Map<string, () => void> }>();
   private subscribed?: Promise<unknown>;
 
   constructor(
@@ -101,10 +104,13 @@ export class IssuerLimiter {
         if (channel !== this.channel) return;
         const waiting = this.waiters.get(issuer);
         if (!waiting) return;
-        // The first in line here are the likeliest first in line overall; waking every waiter
-        // would only make the rest poll for a slot they cannot have.
+        // The first in line here include the first in line overall (Redis serves its line in
+        // arrival order); waking the rest would only make them poll for a slot they cannot have.
         let n = 0;
-        for (const wake of waiting) if (n++ < 4) wake();
+        for (const wake of waiting.line.values()) {
+          if (n++ >= waiting.limit) break;
+          wake();
+        }
       });
       await sub.subscribe(this.channel);
     })().catch(() => undefined); // no announcements: the polls still find the slot
@@ -112,20 +118,30 @@ export class IssuerLimiter {
   }
 
   /** Waits `ms`, or less when a slot of `issuer` is announced free. */
-  private pause(issuer: string, ms: number): Promise<void> {
-    let waiting = this.waiters.get(issuer);
-    if (!waiting) this.waiters.set(issuer, (waiting = new Set()));
-    const set = waiting;
+  private pause(issuer: string, token: string, ms: number): Promise<void> {
+    const line = this.waiters.get(issuer)!.line;
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
-        set.delete(wake);
-        if (set.size === 0) this.waiters.delete(issuer);
+        line.set(token, () => undefined); // keeps its place in line until it leaves
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      set.add(wake);
+      line.set(token, wake);
     });
+  }
+
+  private join(issuer: string, token: string, limit: number): void {
+    const waiting = this.waiters.get(issuer) ?? { limit, line: new Map<string, () => void>() };
+    waiting.limit = limit;
+    waiting.line.set(token, () => undefined);
+    this.waiters.set(issuer, waiting);
+  }
+
+  private leave(issuer: string, token: string): void {
+    const waiting = this.waiters.get(issuer);
+    waiting?.line.delete(token);
+    if (waiting?.line.size === 0) this.waiters.delete(issuer);
   }
 
   async run<T>(issuer: string, limit: number, fn: () => Promise<T>): Promise<T> {
@@ -135,20 +151,11 @@ export class IssuerLimiter {
     const token = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
     await this.listen();
-    // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured);
-    // with announcements a freed slot is taken at once and the polls are only the fallback.
-    for (let delay = this.pollMinMs; ; delay = Math.min(delay * 2, this.pollMaxMs)) {
-      const got = await this.redis.eval(ACQUIRE, 3, ...keys, limit, this.leaseMs, token, WAITER_TTL_MS);
-      if (got === 1) break;
-      if (Date.now() > deadline) {
-        await this.redis.zrem(keys[1]!, token).catch(() => undefined);
-        throw new RotatorError(
-          'issuer_rate_limited',
-          `${issuer}: no call slot free within ${Math.round(this.maxWaitMs / 1000)}s (limit ${limit} in flight)`,
-          { transient: true, context: { issuer, limit } },
-        );
-      }
-      await this.pause(issuer, delay + Math.floor(Math.random() * delay));
+    this.join(issuer, token, limit);
+    try {
+      await this.acquire(issuer, limit, token, keys, deadline);
+    } finally {
+      this.leave(issuer, token);
     }
     try {
       return await fn();
@@ -159,6 +166,30 @@ export class IssuerLimiter {
         .publish(this.channel, issuer)
         .exec()
         .catch(() => undefined);
+    }
+  }
+
+  private async acquire(
+    issuer: string,
+    limit: number,
+    token: string,
+    keys: string[],
+    deadline: number,
+  ): Promise<void> {
+    // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured);
+    // with announcements a freed slot is taken at once and the polls are only the fallback.
+    for (let delay = this.pollMinMs; ; delay = Math.min(delay * 2, this.pollMaxMs)) {
+      const got = await this.redis.eval(ACQUIRE, 3, ...keys, limit, this.leaseMs, token, WAITER_TTL_MS);
+      if (got === 1) return;
+      if (Date.now() > deadline) {
+        await this.redis.zrem(keys[1]!, token).catch(() => undefined);
+        throw new RotatorError(
+          'issuer_rate_limited',
+          `${issuer}: no call slot free within ${Math.round(this.maxWaitMs / 1000)}s (limit ${limit} in flight)`,
+          { transient: true, context: { issuer, limit } },
+        );
+      }
+      await this.pause(issuer, token, delay + Math.floor(Math.random() * delay));
     }
   }
 }

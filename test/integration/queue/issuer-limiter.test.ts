@@ -76,4 +76,38 @@ describe('IssuerLimiter', () => {
     // Its next poll would come at least 9.5 s after the release.
     expect(acquiredAt - released).toBeLessThan(5_000);
   }, 15_000);
+
+  it('wakes the waiters of one process in their order in line, however often they were woken for nothing', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const slow = { pollMinMs: 10_000, pollMaxMs: 10_000 };
+    const holder = new IssuerLimiter(a, prefix, { subscriber: () => testRedis() });
+    const elsewhere = new IssuerLimiter(b, prefix, { subscriber: () => testRedis(), ...slow });
+    const here = new IssuerLimiter(a, prefix, { subscriber: () => testRedis(), ...slow });
+    const order: string[] = [];
+    let releasedAt = 0;
+    const holding = holder.run('p', 1, () => sleep(300));
+    await sleep(50);
+    // Two ahead in line in another process: each release before A's turn wakes waiters here for nothing.
+    const ahead = [0, 1].map(async (i) => {
+      await sleep(i * 30);
+      return elsewhere.run('p', 1, async () => {
+        await sleep(200);
+        releasedAt = Date.now();
+      });
+    });
+    await sleep(100);
+    // Then six here, in this order.
+    const mine: Array<Promise<number>> = [];
+    for (const name of ['A', 'B', 'C', 'D', 'E', 'F']) {
+      mine.push(here.run('p', 1, async () => (order.push(name), Date.now())));
+      await sleep(20);
+    }
+    await Promise.all([holding, ...ahead]);
+    const aAt = await mine[0]!;
+    await Promise.all(mine);
+    for (const l of [holder, elsewhere, here]) l.close();
+    expect(order).toEqual(['A', 'B', 'C', 'D', 'E', 'F']);
+    // A was woken by X2's release, not by its own poll 10 s later.
+    expect(aAt - releasedAt).toBeLessThan(5_000);
+  }, 60_000);
 });
