@@ -4,9 +4,10 @@
  */
 import { median, type Bench } from './bench';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench];
+const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, runSavesBench];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');
