@@ -3,11 +3,12 @@
  * same run, several times; prints min, median and max of each ratio. Never run in CI.
  */
 import { median, type Bench } from './bench';
+import { cliBench } from './cli';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, runSavesBench];
+const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, runSavesBench, cliBench];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');
