@@ -4,25 +4,15 @@ import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
 import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
-import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
-import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
-import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { VaultSecretStore } from './adapters/store/vault-store';
-import { ConsumerHealth } from './adapters/verifiers/consumer-health';
-import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
-import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
-import type { CredentialSpec } from './domain/credential';
-import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
+import type { AuditLog, Clock, Deployer, IncidentChannel, SecretStore } from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
-import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
-import { Reconciler } from './procedures/reconciler';
 import {
   APPROVALS_QUEUE,
-  ASSESS_JOB,
   DEADLINE_JOB,
   CHANNEL_POST_JOB,
   INCIDENT_BOARD_JOB,
@@ -33,12 +23,12 @@ import {
   type NotificationJobData,
   type RotationJobData,
 } from './queue/names';
-import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import type { WorkerServices } from './wiring-worker';
 
 export interface Services {
   config: Config;
@@ -57,19 +47,21 @@ export interface Services {
   outbox: ChannelOutbox;
   /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
-  reconciler: Reconciler;
   runs: RunStore;
   store: SecretStore;
-  issuerFor: (spec: CredentialSpec) => Issuer;
   /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
   /** The request paths' audit log (Slack handlers, the service): fails fast when Redis is down. */
   requestAudit: AuditLog;
   slackClient: WebClient;
   chat: ChatNotifier;
-  engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
+  /**
+   * What only workers need (the engine, issuers, Kubernetes, the reconciler), built on first call:
+   * a web role that never asks never loads those modules.
+   */
+  worker(): Promise<WorkerServices>;
   close(): Promise<void>;
 }
 
@@ -107,31 +99,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
   });
-  const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig, {
-    onWatchError: (namespace, reason) =>
-      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
-  });
-  const issuers = new Map<string, Issuer>();
-  // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
-  // by the first call that has to wait.
-  const limiter = new IssuerLimiter(workerRedis, prefix, {
-    subscriber: () => createRedis(env.REDIS_URL, 'worker'),
-  });
-  const issuerFor = (spec: CredentialSpec): Issuer => {
-    let issuer = issuers.get(spec.name);
-    if (!issuer) {
-      const direct = new RestApiKeyIssuer({
-        baseUrl: spec.issuer.baseUrl,
-        adminToken: spec.issuer.adminToken,
-        permissions: spec.issuer.permissions,
-      });
-      const limit = spec.issuer.maxConcurrent;
-      issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
-      issuers.set(spec.name, issuer);
-    }
-    return issuer;
-  };
   const slackClient = createWebClient({
     token: env.SLACK_BOT_TOKEN,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
@@ -200,23 +167,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const catalog = config.catalog.credentials;
-  const engine = new RotationEngine({
-    runs,
-    catalog,
-    store,
-    issuerFor,
-    deployer,
-    health: new ConsumerHealth(new HttpHealthChecker(), new PodLogChecker(kubeConfig)),
-    audit,
-    chat,
-    clock,
-    logger: logger.child({ component: 'engine' }),
-    settings,
-    incidents,
-    assess: async (run) => {
-      await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
-    },
-  });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
     prefix,
@@ -227,22 +177,31 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       removeOnFail: { age: 7 * 86_400 },
     },
   });
-  const reconciler = new Reconciler({
-    catalog,
-    store,
-    runs,
-    issuerFor,
-    audit,
-    clock,
-    logger: logger.child({ component: 'reconciler' }),
-  });
   const requestAudit = new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
+  let workerParts: Promise<WorkerServices> | undefined;
+  const worker = () =>
+    (workerParts ??= import('./wiring-worker').then(({ buildWorkerServices }) =>
+      buildWorkerServices({
+        config,
+        logger,
+        clock,
+        runs,
+        audit,
+        store,
+        chat,
+        incidents,
+        settings,
+        workerRedis,
+        maintenanceQueue,
+      }),
+    ));
   const service = new RotationService({
     catalog,
     store,
-    deployer,
+    // Planning (until it moves to the workers) is the web role's only use of Kubernetes.
+    deployer: deployerFrom(async () => (await worker()).deployer),
     runs: new RunStore(redis, prefix),
     queue,
     audit: requestAudit,
@@ -274,27 +233,34 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     incidentBoard,
     outbox,
     incidents,
-    reconciler,
     runs,
     store,
-    issuerFor,
     audit,
     requestAudit,
     slackClient,
     chat,
-    engine,
     service,
     settings,
+    worker,
     close: async () => {
-      deployer.close();
-      await kubeConfig.destroyAgents();
+      await (await workerParts)?.close();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
       await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
-      limiter.close();
     },
+  };
+}
+
+/** A Deployer whose implementation is loaded by its first call. */
+function deployerFrom(load: () => Promise<Deployer>): Deployer {
+  return {
+    forceSync: async (...a) => (await load()).forceSync(...a),
+    synced: async (...a) => (await load()).synced(...a),
+    restart: async (...a) => (await load()).restart(...a),
+    rolloutStatus: async (...a) => (await load()).rolloutStatus(...a),
+    discover: async (...a) => (await load()).discover(...a),
   };
 }

@@ -26,9 +26,10 @@ describe('when the worker process dies in the middle of a run', () => {
     expect(await closeAndFindLeaks(h, childLogs.splice(0))).toEqual([]);
   });
 
-  const startReplacement = () => {
+  const startReplacement = async () => {
+    const { engine } = await h.services.worker();
     replacement.push(
-      ...registerWorkers(h.services.engine, h.services.service, {
+      ...registerWorkers(engine, h.services.service, {
         connection: h.services.workerRedis,
         prefix: h.prefix,
         concurrency: 1,
@@ -69,7 +70,7 @@ describe('when the worker process dies in the middle of a run', () => {
       childLogs.push(first.output());
       h.world.kubernetes.faults.clear();
 
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');
@@ -87,7 +88,7 @@ describe('when the worker process dies in the middle of a run', () => {
       });
       // The credential disappears from the catalog before a worker takes the run: nothing can fix that.
       h.services.config.catalog.credentials.delete(NAME);
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 15_000);
       expect(run.outcome).toBe('failed');
       expect(run.failure).toMatchObject({ code: 'abandoned' });
@@ -117,7 +118,7 @@ describe('when the worker process dies in the middle of a run', () => {
       childLogs.push(first.output());
       h.world.vault.faults.clear();
 
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');
