@@ -7,8 +7,17 @@ import { cliBench } from './cli';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
+import { webRssBench, webStartBench } from './web-role';
 
-const BENCHES: Bench[] = [waitsBench, clickToRejectedBench, issuerLimitBench, runSavesBench, cliBench];
+const BENCHES: Bench[] = [
+  waitsBench,
+  clickToRejectedBench,
+  issuerLimitBench,
+  runSavesBench,
+  cliBench,
+  webRssBench,
+  webStartBench,
+];
 
 async function main(argv: string[]): Promise<void> {
   const runsAt = argv.indexOf('--runs');
