@@ -16,6 +16,10 @@ import { startWorld, type World, type WorldOptions } from '../../sandbox/world';
 import { eventually } from './eventually';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
+// The worker side is imported by startRole on demand; loaded here, with the test file, its compile
+// time (the Kubernetes client goes through Babel) stays out of the hooks' timeouts, as before.
+import '../../jobs';
+import '../../src/wiring-worker';
 
 /** Engine timings that keep the suite fast while exercising every wait path. */
 export const FAST_SETTINGS: Partial<EngineSettings> = {
