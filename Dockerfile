@@ -6,7 +6,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY commands ./commands
 COPY jobs ./jobs
-# npm ci runs `prepare`, which bundles the break-glass CLI (dist/cli/rotate.js): sources come first.
+# npm ci runs `prepare`, which bundles the CLIs (dist/cli/rotate.js, dist/cli/inventory.js): sources come first.
 RUN npm ci --no-audit --no-fund
 RUN npm run build
 
@@ -15,7 +15,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: `prepare` needs the dev dependencies; the CLI bundle comes from the build stage.
+# --ignore-scripts: `prepare` needs the dev dependencies; the CLI bundles come from the build stage.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY credentials.yaml ./credentials.yaml

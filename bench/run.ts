@@ -5,14 +5,22 @@
 import { median, type Bench } from './bench';
 import { cliBench } from './cli';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
+import { inventoryBench } from './inventory';
+import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
+import { ackBurstBench, callsBench, concurrentBench } from './web';
 import { webRssBench, webStartBench } from './web-role';
 
 const BENCHES: Bench[] = [
   waitsBench,
   clickToRejectedBench,
   issuerLimitBench,
+  ackBurstBench,
+  callsBench,
+  concurrentBench,
+  inventoryBench,
+  notifyBench,
   runSavesBench,
   cliBench,
   webRssBench,

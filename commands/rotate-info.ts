@@ -4,17 +4,21 @@ import type { CommandDeps } from './deps';
 /** `/rotate status <name>`. */
 export async function statusOf(deps: CommandDeps, name: string): Promise<View> {
   const s = await deps.requests.status(name);
+  const secret = deps.requests.spec(name).kubernetesSecret;
   return statusView({
     name,
     age: s.age,
     ...(s.active ? { active: s.active } : {}),
     ...(s.last ? { last: s.last } : {}),
+    ...(s.drift?.length ? { drift: s.drift } : {}),
+    ...(secret ? { secret } : {}),
+    ...(s.oldKey ? { oldKey: s.oldKey } : {}),
   });
 }
 
 /** `/rotate history <name>`. */
 export async function historyOf(deps: CommandDeps, name: string): Promise<View> {
-  return historyView(name, await deps.requests.history(name, 10));
+  return historyView(name, await deps.requests.pastRuns(name, 10));
 }
 
 /** `/rotate due [all [page]]` and `/rotate status`: credentials by urgency, summarised or paged. */

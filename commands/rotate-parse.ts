@@ -32,6 +32,7 @@ const SHAPES = {
   help: z.tuple([z.literal('help')]),
   due: z.union([
     z.tuple([z.literal('due')]),
+    z.tuple([z.literal('due'), Page]),
     z.tuple([z.literal('due'), All]),
     z.tuple([z.literal('due'), All, Page]),
   ]),
@@ -50,15 +51,17 @@ function withName<K extends 'plan' | 'history' | 'rotate' | 'status'>(kind: K, r
 }
 
 function usageOf(sub: keyof typeof SHAPES): string {
-  if (sub === 'due') return '`due` takes `all` and then an optional page number: `/rotate due all 2`.';
+  if (sub === 'due')
+    return '`due` takes an optional `all` and then an optional page number: `/rotate due 2`, `/rotate due all 2`.';
   const takes = sub === 'status' ? 'at most one' : sub === 'help' ? 'no' : 'exactly one';
   return `\`${sub}\` takes ${takes} credential name.`;
 }
 
-/** `due`, `due all`, `due all <page>`. */
-function dueInput([, all, page]: string[]): RotateInput {
-  if (all === undefined) return { kind: 'due' };
-  return { kind: 'due', all: true, ...(page !== undefined ? { page: Number(page) } : {}) };
+/** `due`, `due <page>`, `due all`, `due all <page>`. */
+function dueInput([, first, second]: string[]): RotateInput {
+  if (first === undefined) return { kind: 'due' };
+  if (first.toLowerCase() !== 'all') return { kind: 'due', page: Number(first) };
+  return { kind: 'due', all: true, ...(second !== undefined ? { page: Number(second) } : {}) };
 }
 
 /** `incident <INC-…>`: the incident's timeline again. */

@@ -4,6 +4,7 @@ import { helpView, noticeView, type View } from '../src/slack/views';
 import { closestNames } from './closest';
 import type { CommandDeps } from './deps';
 import { requestEmergency } from './emergency-request';
+import { dueDigest } from './rotate-due';
 import { dueList, historyOf, statusOf } from './rotate-info';
 import { incidentTimeline } from './rotate-incident';
 import { parseRotateText } from './rotate-parse';
@@ -26,9 +27,6 @@ export function rotateCommand(deps: CommandDeps) {
 
     if (input.kind === 'usage') return reply(helpView(input.problem));
     if (input.kind === 'help') return reply(helpView());
-    if (input.kind === 'due') return reply(await dueList(deps, input));
-    if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
-    if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
     if (input.kind === 'emergency') {
       const who = {
         user: command.user_id,
@@ -37,26 +35,33 @@ export function rotateCommand(deps: CommandDeps) {
         example: '`/rotate emergency <name> INC-2024-0042`',
         reply,
       };
+      // A leak does not queue behind plans: its request is a few Redis writes.
       return requestEmergency(deps, client, who, input);
     }
+    const slow = <T>(fn: () => Promise<T>): Promise<T> => (deps.pool ? deps.pool.run(fn) : fn());
+    return slow(async () => {
+      if (input.kind === 'due') return reply(await dueDigest(deps, command.channel_id, input));
+      if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
+      if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
 
-    const name = input.name!;
-    const known = deps.requests.credentialNames();
-    if (!known.includes(name)) {
-      const close = closestNames(name, known);
-      const hint = close.length ? ` Closest: ${close.map((n) => `\`${n}\``).join(', ')}.` : '';
-      return reply(noticeView(`No credential named \`${name}\` in the catalog.${hint}`));
-    }
-    const who = { user: command.user_id, channel: command.channel_id, reply };
-    switch (input.kind) {
-      case 'status':
-        return reply(await statusOf(deps, name));
-      case 'history':
-        return reply(await historyOf(deps, name));
-      case 'plan':
-        return dryRun(deps, who, name);
-      case 'rotate':
-        return requestRotation(deps, client, who, name);
-    }
+      const name = input.name!;
+      const known = deps.requests.credentialNames();
+      if (!known.includes(name)) {
+        const close = closestNames(name, known);
+        const hint = close.length ? ` Closest: ${close.map((n) => `\`${n}\``).join(', ')}.` : '';
+        return reply(noticeView(`No credential named \`${name}\` in the catalog.${hint}`));
+      }
+      const who = { user: command.user_id, channel: command.channel_id, reply };
+      switch (input.kind) {
+        case 'status':
+          return reply(await statusOf(deps, name));
+        case 'history':
+          return reply(await historyOf(deps, name));
+        case 'plan':
+          return dryRun(deps, who, name);
+        case 'rotate':
+          return requestRotation(deps, client, who, name);
+      }
+    });
   };
 }

@@ -1,7 +1,15 @@
 import type { Job } from 'bullmq';
-import { CHANNEL_POST_JOB, type ChannelPostJobData, type IncidentBoardJobData } from '../src/queue/names';
+import {
+  CHANNEL_POST_JOB,
+  RUN_PROGRESS_JOB,
+  type ChannelPostJobData,
+  type IncidentBoardJobData,
+  type NotificationJobData,
+  type RunProgressJobData,
+} from '../src/queue/names';
 import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
+import type { RunProgress } from '../src/slack/run-progress';
 
 /**
  * Renders an incident's message. A Slack failure throws, so BullMQ retries the job (a render
@@ -11,11 +19,22 @@ export function createIncidentBoardProcessor(board: IncidentBoard) {
   return async (job: Job<IncidentBoardJobData>): Promise<string> => board.render(job.data.ref);
 }
 
-/** The notifications queue: incident message renders and channel outbox drains. */
-export function createNotificationsProcessor(board: IncidentBoard, outbox: ChannelOutbox) {
+/**
+ * The notifications queue: incident message renders, run progress renders and channel outbox
+ * drains. None of them sleeps: a busy slot defers the job (a BullMQ delay).
+ */
+export function createNotificationsProcessor(
+  board: IncidentBoard,
+  outbox: ChannelOutbox,
+  progress?: RunProgress,
+) {
   const render = createIncidentBoardProcessor(board);
-  return async (job: Job<IncidentBoardJobData | ChannelPostJobData>): Promise<string> =>
-    job.name === CHANNEL_POST_JOB
-      ? outbox.drain((job.data as ChannelPostJobData).channel)
-      : render(job as Job<IncidentBoardJobData>);
+  return async (job: Job<NotificationJobData>): Promise<string> => {
+    if (job.name === CHANNEL_POST_JOB) return outbox.drain((job.data as ChannelPostJobData).channel);
+    if (job.name === RUN_PROGRESS_JOB) {
+      if (!progress) throw new Error('this worker renders no run progress');
+      return progress.render((job.data as RunProgressJobData).runId);
+    }
+    return render(job as Job<IncidentBoardJobData>);
+  };
 }

@@ -19,11 +19,14 @@ import {
 import type { ApprovalStore } from '../src/slack/approvals';
 import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
+import type { RunProgress } from '../src/slack/run-progress';
 import { createApprovalExpiryProcessor } from './approval-expiry-job';
 import { createMaintenanceProcessor } from './maintenance-job';
 import type { DeadlineJobDeps } from './deadline-job';
 import type { ReconcileJobDeps } from './reconcile-job';
+import type { ReminderJobDeps } from './reminder-job';
 import type { ScopeDeps } from '../src/procedures/scope';
+import type { OldKeyDeps } from '../src/procedures/old-key-deletion';
 import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
@@ -39,10 +42,16 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** When given, this process also closes expired approval requests. */
   approvals?: { store: ApprovalStore; client: WebClient; audit: AuditLog };
-  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines. */
-  maintenance?: { reconcile: ReconcileJobDeps; scope: ScopeDeps; deadlines: DeadlineJobDeps };
-  /** When given, this process also posts Slack notifications: incident messages and channel outboxes. */
-  notifications?: { board: IncidentBoard; outbox: ChannelOutbox };
+  /** When given, this process also runs housekeeping: reconciler ticks, scope assessments, deadlines, reminders, old-key deletions. */
+  maintenance?: {
+    reconcile: ReconcileJobDeps;
+    scope: ScopeDeps;
+    deadlines: DeadlineJobDeps;
+    reminders: ReminderJobDeps;
+    oldKeys?: OldKeyDeps;
+  };
+  /** When given, this process also posts Slack notifications: incident and run messages, channel outboxes. */
+  notifications?: { board: IncidentBoard; outbox: ChannelOutbox; progress: RunProgress };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -116,12 +125,17 @@ export function registerWorkers(
     workers.push(
       new Worker<NotificationJobData>(
         NOTIFICATIONS_QUEUE,
-        createNotificationsProcessor(opts.notifications.board, opts.notifications.outbox),
+        createNotificationsProcessor(
+          opts.notifications.board,
+          opts.notifications.outbox,
+          opts.notifications.progress,
+        ),
         {
           connection: opts.connection,
           prefix: opts.prefix,
-          // Different incidents and channels in parallel; each one is serialised by its Redis slot.
-          concurrency: 4,
+          // Different incidents, runs and channels in parallel; each one is serialised by its Redis slot,
+          // and none sleeps (a busy slot or a 429 defers the job), so a slot is never held waiting.
+          concurrency: 8,
           ...timing,
         },
       ),

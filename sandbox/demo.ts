@@ -13,6 +13,8 @@ import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startRole } from '../src/main';
 import { DemoSetupError, ensureRedis } from './demo-redis';
+import { SERVERS } from './databases/logins';
+import { demoDatabaseCredentials, isDatabaseIssuer } from './databases/seed';
 import { startWorld } from './world';
 
 const PREFIX = 'rotator';
@@ -53,7 +55,14 @@ async function main(): Promise<void> {
     await stopRedis();
     throw e;
   });
-  const world = await startWorld({ dir, redisUrl, queuePrefix: PREFIX, rolloutDelayMs: 1500 });
+  const world = await startWorld({
+    dir,
+    redisUrl,
+    queuePrefix: PREFIX,
+    rolloutDelayMs: 1500,
+    // A PostgreSQL single-user password and a MariaDB alternating-users pair, in the local servers.
+    editCatalog: (c) => c.credentials.push(...(demoDatabaseCredentials() as never[])),
+  });
   const env: Record<string, string> = {
     ...world.env,
     PORT: process.env.PORT || '3000',
@@ -61,6 +70,9 @@ async function main(): Promise<void> {
     POLL_INTERVAL_MS: '1000',
     REVOCATION_PROPAGATION_SECONDS: '60',
     OLD_KEY_QUIET_SECONDS: '5',
+    // REMINDER_CRON='* * * * *' npm run demo: a digest per channel within a minute.
+    ...(process.env.REMINDER_CRON ? { REMINDER_CRON: process.env.REMINDER_CRON } : {}),
+    ...(process.env.REMINDER_TZ ? { REMINDER_TZ: process.env.REMINDER_TZ } : {}),
   };
   const config = loadConfig(env);
   // Logs go to stderr so stdout carries just the ready line.
@@ -81,9 +93,35 @@ async function main(): Promise<void> {
     kubeconfig: world.files.kubeconfig,
     kubernetesCa: world.files.kubernetesCa,
     provider: world.provider.url,
+    oauth: world.oauth.url,
     providerAdminTokens: Object.fromEntries(
-      world.catalog.credentials.map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv] ?? '']),
+      world.catalog.credentials
+        // Database and IAM issuers name no admin token (their admins log in otherwise).
+        .filter((c) => c.issuer.adminTokenEnv)
+        .map((c) => [c.issuer.adminTokenEnv, world.env[c.issuer.adminTokenEnv!] ?? '']),
     ),
+    databases: Object.fromEntries(
+      world.catalog.credentials
+        .filter((c) => isDatabaseIssuer(c.issuer))
+        .map((c) => {
+          const i = c.issuer as unknown as {
+            kind: 'postgres' | 'mariadb';
+            strategy: string;
+            users: string[];
+          };
+          return [
+            c.name,
+            { server: i.kind, ...SERVERS[i.kind], strategy: i.strategy, users: i.users, store: c.store },
+          ];
+        }),
+    ),
+    // AWS IAM: what the AWS CLI needs (--endpoint-url, the admin key, region us-east-1).
+    iam: world.iam.url,
+    iamAdmin: {
+      AWS_ACCESS_KEY_ID: world.iam.admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: world.iam.admin.secretAccessKey,
+      AWS_DEFAULT_REGION: 'us-east-1',
+    },
     apps: Object.fromEntries([...world.apps].map(([name, app]) => [name, app.url])),
     redis: redisUrl,
     redisStartedByDemo: redis.started,
@@ -93,7 +131,12 @@ async function main(): Promise<void> {
     try: [
       'npm run rotate -- payment-gateway-api --dry-run',
       'npm run rotate -- payment-gateway-api',
+      'npm run rotate -- orders-db',
+      'npm run rotate -- reporting-db',
       "npm run slack -- '/rotate payment-gateway-api' --user U0ALICE",
+      'npm run rotate -- integration-service-account',
+      'npm run rotate -- reporting-sso-client',
+      'npm run rotate -- partner-portal-key   # a person stores the key; then npm run slack -- stored <run-id>',
     ],
   };
   writeFileSync(join(dir, 'sandbox.json'), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

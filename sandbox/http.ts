@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -61,4 +62,46 @@ export async function listen(
         server.close(() => resolve());
       }),
   };
+}
+
+/** The bearer token of a request, if it carries one. */
+export const bearerOf = (req: IncomingMessage): string | undefined => {
+  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  return m?.[1];
+};
+
+/** Constant-time comparison of a presented token with the expected one. */
+export const sameToken = (given: string | undefined, expected: string): boolean => {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+export const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A double's server with its fault injection in front: faults apply first, then the control
+ * endpoint (/_faults), then `handler` with the request body read.
+ */
+export function listenWithFaults(
+  faults: {
+    apply(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+    control(req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean>;
+  },
+  handler: (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>,
+  port = 0,
+): Promise<Listening> {
+  return listen(async (req, res) => {
+    if (await faults.apply(req, res)) return;
+    const body = await readBody(req);
+    if (await faults.control(req, res, body)) return;
+    return handler(req, res, body);
+  }, port);
 }

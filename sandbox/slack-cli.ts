@@ -4,6 +4,7 @@
  *
  *   npm run slack -- '/rotate payment-gateway-api' --user U0ALICE
  *   npm run slack -- approve <request-id> --user U0BOB      (also: reject <request-id>)
+ *   npm run slack -- stored <run-id> --user U0BOB           (a manual run's buttons; also: revoked)
  */
 import { readFileSync } from 'node:fs';
 import type { SlackCall, SlackMessage } from './slack';
@@ -15,11 +16,20 @@ interface DemoInfo {
   slackApi: string;
 }
 
+/** The buttons this CLI can click, by verb. */
+const BUTTONS: Record<string, string> = {
+  approve: 'rotation_approve',
+  reject: 'rotation_reject',
+  stored: 'manual_stored',
+  revoked: 'manual_revoked',
+};
+
 function usage(problem?: string): never {
   if (problem) console.error(problem);
   console.error(
     "usage: npm run slack -- '/rotate <text>' --user U0ALICE [--channel C_PLATFORM]\n" +
-      '       npm run slack -- approve|reject <request-id> --user U0BOB',
+      '       npm run slack -- approve|reject <request-id> --user U0BOB\n' +
+      '       npm run slack -- stored|revoked <run-id> --user U0BOB',
   );
   process.exit(2);
 }
@@ -96,12 +106,12 @@ async function main(): Promise<void> {
   const since = Date.now();
   const [first, id] = rest;
   let body: string;
-  if (first === 'approve' || first === 'reject') {
-    if (!id) usage(`${first} needs a request id (the value printed on the plan's buttons)`);
+  const actionId = first ? BUTTONS[first] : undefined;
+  if (actionId) {
+    if (!id) usage(`${first!} needs the id printed on the message's buttons (request id, or run id)`);
     const messages = await getJson<SlackMessage[]>(`${origin}/_messages`);
     const plan = messages.find((m) => JSON.stringify(m.blocks ?? []).includes(`"value":"${id}"`));
-    if (!plan) usage(`no plan message with request id ${id} on the Slack double`);
-    const actionId = first === 'approve' ? 'rotation_approve' : 'rotation_reject';
+    if (!plan) usage(`no message with a button for ${id} on the Slack double`);
     body = blockActionBody({
       actionId,
       value: id,

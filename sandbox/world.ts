@@ -5,6 +5,10 @@ import { parse, stringify } from 'yaml';
 import { createAppsDouble, type AppsDouble } from './apps';
 import { createKubernetesDouble, type KubernetesDouble, type StartedPod } from './kubernetes';
 import { vaultProvider } from './kubernetes/vault-provider';
+import { credentialAuth, type CatalogIssuer, type CredentialAuth } from './credential-auth';
+import { createIamDouble, type IamDouble } from './iam';
+import { isIamCredential, seedIamCredential } from './iam/seed';
+import { createOAuthDouble, type OAuthDouble } from './oauth';
 import { createProviderDouble, type ProviderDouble } from './provider';
 import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
@@ -13,7 +17,8 @@ import { createVaultDouble, type VaultDouble } from './vault/vault-double';
 interface CatalogConsumer {
   name: string;
   cacheTtlSeconds?: number;
-  reload: 'startup' | 'dynamic' | 'scheduled';
+  /** Absent where the credential type defaults to restart-required (OAuth client secrets). */
+  reload?: 'startup' | 'dynamic' | 'scheduled';
   kubernetes: { namespace: string; deployment: string; externalSecret: string };
   health?: { url: string; expect?: { field: string; equals: string } };
 }
@@ -21,7 +26,7 @@ export interface CatalogCredential {
   name: string;
   store: string;
   kubernetesSecret: string;
-  issuer: { baseUrl: string; adminTokenEnv: string; keyName?: string; name?: string; maxConcurrent?: number };
+  issuer: CatalogIssuer;
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
@@ -35,6 +40,7 @@ const SEEDED_ROTATION: Record<string, string> = {
   'payment-gateway-api': '2024-08-15T10:30:00Z',
   'crm-integration': '2024-09-22T14:15:00Z',
   'monitoring-service': '2024-07-01T09:00:00Z',
+  'integration-service-account': '2024-06-03T08:00:00Z',
 };
 
 export interface World {
@@ -42,6 +48,10 @@ export interface World {
   vault: VaultDouble;
   kubernetes: KubernetesDouble;
   provider: ProviderDouble;
+  /** The identity provider's client-secret admin API and token endpoint (http_secret issuers). */
+  oauth: OAuthDouble;
+  /** AWS IAM (awsQuery, SigV4) for the catalog's aws_iam credentials. */
+  iam: IamDouble;
   apps: Map<string, AppsDouble>;
   slack: SlackDouble;
   /** The bot's environment: everything config.ts needs to reach the doubles. */
@@ -64,7 +74,7 @@ export interface WorldOptions {
   queuePrefix: string;
   catalogPath?: string;
   rolloutDelayMs?: number;
-  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack', number>>;
+  ports?: Partial<Record<'vault' | 'kubernetes' | 'provider' | 'slack' | 'iam', number>>;
   userGroups?: Record<string, string[]>;
   /** Overrides the catalog's cache TTL of dynamic consumers (tests keep it short). */
   cacheTtlSeconds?: number;
@@ -101,7 +111,10 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         token: externalSecretsToken,
         displayName: 'token-external-secrets',
         policies: ['default', 'external-secrets'],
-        rules: [{ path: 'secret/data/api-credentials/*', capabilities: ['read'] }],
+        rules: [
+          { path: 'secret/data/api-credentials/*', capabilities: ['read'] },
+          { path: 'secret/data/database-credentials/*', capabilities: ['read'] },
+        ],
       },
     ],
     ...(opts.ports?.vault ? { port: opts.ports.vault } : {}),
@@ -110,6 +123,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     adminToken: providerToken,
     ...(opts.ports?.provider ? { port: opts.ports.provider } : {}),
   });
+  const oauthToken = token('idp_admin_');
+  const oauth = await createOAuthDouble({ adminToken: oauthToken });
   const kubernetes = await createKubernetesDouble({
     token: kubeToken,
     rolloutDelayMs: opts.rolloutDelayMs ?? 150,
@@ -118,6 +133,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     resolveRemoteRef: vaultProvider({ address: vault.url, token: externalSecretsToken }),
     podStarted: (pod) => startupLines(pod),
   });
+  const iam = await createIamDouble(opts.ports?.iam ? { port: opts.ports.iam } : {});
   const slack = await createSlackDouble({
     botToken,
     ...(opts.ports?.slack ? { port: opts.ports.slack } : {}),
@@ -126,6 +142,7 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
 
   const consumers = new Map<string, { credential: CatalogCredential; consumer: CatalogConsumer }>();
   const byDeployment = new Map<string, CatalogCredential>();
+  const auths = new Map<string, CredentialAuth>();
   /** What a consumer logs when it authenticates at its credential's provider (the runbook greps these). */
   const authLine = (cred: CatalogCredential, ok: boolean) =>
     ok
@@ -133,52 +150,61 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       : `level=error msg="${cred.name}: authentication failed: 401 Unauthorized from ${cred.issuer.name ?? 'provider'}"`;
   const startupLines = (pod: StartedPod): string[] => {
     const cred = byDeployment.get(`${pod.namespace}/${pod.deployment}`);
-    const value = cred ? pod.values[cred.kubernetesSecret]?.api_key : undefined;
-    return cred && value !== undefined ? [authLine(cred, provider.accepts(value))] : [];
+    const auth = cred ? auths.get(cred.name) : undefined;
+    if (!cred || !auth?.accepts) return [];
+    const value = pod.values[cred.kubernetesSecret]?.[auth.valueKey];
+    return value !== undefined ? [authLine(cred, auth.accepts(value))] : [];
   };
-  const consumerValue = (credential: string, name: string): string | undefined => {
+  const consumerField = (credential: string, name: string, key?: string): string | undefined => {
     const entry = consumers.get(`${credential}/${name}`);
     if (!entry) return undefined;
     const { namespace, deployment } = entry.consumer.kubernetes;
     const secret = entry.credential.kubernetesSecret;
-    return entry.consumer.reload === 'startup'
-      ? kubernetes.podValue(namespace, deployment, secret, 'api_key')
-      : kubernetes.secret(namespace, secret)?.api_key;
+    const field = key ?? auths.get(credential)?.valueKey ?? 'api_key';
+    return (entry.consumer.reload ?? 'startup') === 'startup'
+      ? kubernetes.podValue(namespace, deployment, secret, field)
+      : kubernetes.secret(namespace, secret)?.[field];
   };
+  const consumerValue = (credential: string, name: string) => consumerField(credential, name);
 
   const apps = new Map<string, AppsDouble>();
   const seededKeyIds = new Map<string, string>();
   const env: Record<string, string> = {};
+  const drops: Array<() => Promise<void>> = [];
   for (const cred of catalog.credentials) {
+    if (isIamCredential(cred)) {
+      const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
+      const seeded = await seedIamCredential(cred, { iam, vault, kubernetes, env }, rotatedAt);
+      apps.set(cred.name, seeded.app);
+      seededKeyIds.set(cred.name, seeded.keyId);
+      continue;
+    }
+    const held = (consumer: string, key: string) => consumerField(cred.name, consumer, key);
+    const auth = credentialAuth(cred.issuer, { provider, providerToken, oauth, oauthToken, held }, env);
+    auths.set(cred.name, auth);
     const field = cred.consumers.find((c) => c.health?.expect)?.health?.expect?.field ?? 'status';
     const app = await createAppsDouble({
       field,
       credentialOf: async (consumer) => consumerValue(cred.name, consumer),
       check: async (value, consumer) => {
-        const ok = provider.use(value);
+        const ok = await auth.use(value, consumer);
         const where = consumers.get(`${cred.name}/${consumer}`)?.consumer.kubernetes;
         if (where) kubernetes.appendLog(where.namespace, where.deployment, authLine(cred, ok));
         return ok;
       },
     });
     apps.set(cred.name, app);
-    cred.issuer.baseUrl = provider.url;
-    env[cred.issuer.adminTokenEnv] = providerToken;
-
-    const value = `pk_live_${randomBytes(20).toString('hex')}`;
-    const { id } = provider.seedKey({
-      name: cred.issuer.keyName ?? cred.name,
-      value,
-      createdAt: new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
-    });
-    seededKeyIds.set(cred.name, id);
+    const { stored, keyId } = await auth.seed(
+      cred.issuer.keyName ?? cred.name,
+      new Date(SEEDED_ROTATION[cred.name] ?? Date.now()),
+    );
+    if (auth.drop) drops.push(auth.drop);
+    seededKeyIds.set(cred.name, keyId);
     const rotatedAt = SEEDED_ROTATION[cred.name] ?? new Date().toISOString();
     vault.seed(
       cred.store,
       {
-        api_key: value,
-        api_key_id: id,
-        previous_key: '',
+        ...stored,
         rotated_at: rotatedAt,
         rotated_by: 'runbook',
         metadata: {
@@ -191,11 +217,19 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
       { createdTime: rotatedAt },
     );
     const namespaces = new Set(cred.consumers.map((c) => c.kubernetes.namespace));
+    const fields = auth.secretFields;
     for (const ns of namespaces) {
-      kubernetes.addSecret(ns, cred.kubernetesSecret, { api_key: value });
+      kubernetes.addSecret(
+        ns,
+        cred.kubernetesSecret,
+        Object.fromEntries(fields.map((f) => [f.secretKey, stored[f.property]!])),
+      );
       kubernetes.addExternalSecret(ns, cred.kubernetesSecret, {
         target: cred.kubernetesSecret,
-        data: [{ secretKey: 'api_key', remoteRef: { key: `secret/${cred.store}`, property: 'api_key' } }],
+        data: fields.map((f) => ({
+          secretKey: f.secretKey,
+          remoteRef: { key: `secret/${cred.store}`, property: f.property },
+        })),
       });
     }
     for (const c of cred.consumers) {
@@ -209,7 +243,11 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         replicas: 2,
         // Startup consumers take the key as an env var; the others mount the secret and re-read it.
         secretRefs: [
-          { secret: cred.kubernetesSecret, key: 'api_key', via: c.reload === 'startup' ? 'env' : 'volume' },
+          {
+            secret: cred.kubernetesSecret,
+            key: auth.valueKey,
+            via: (c.reload ?? 'startup') === 'startup' ? 'env' : 'volume',
+          },
         ],
       });
       if (c.health) c.health.url = app.healthUrl(c.name);
@@ -236,6 +274,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     KUBECONFIG: kubeconfigPath,
     CATALOG_PATH: catalogPath,
     SECURITY_CHANNEL: 'C_SECURITY',
+    AWS_ENDPOINT_URL_IAM: iam.url,
+    AWS_REGION: 'us-east-1',
     // The sandbox's Redis is a scratch one; the bot warns loudly instead of refusing.
     ALLOW_EPHEMERAL_REDIS: 'true',
   });
@@ -245,6 +285,8 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
     vault,
     kubernetes,
     provider,
+    oauth,
+    iam,
     apps,
     slack,
     env,
@@ -258,9 +300,12 @@ export async function startWorld(opts: WorldOptions): Promise<World> {
         vault.close(),
         kubernetes.close(),
         provider.close(),
+        oauth.close(),
+        iam.close(),
         slack.close(),
         ...[...apps.values()].map((a) => a.close()),
       ]);
+      for (const drop of drops) await drop();
     },
   };
 }

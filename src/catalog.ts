@@ -8,10 +8,23 @@ import {
   DEFAULT_LOG_ERROR_PATTERN,
   RELOAD_MODES,
   RISKS,
+  type Consumer,
   type CredentialSpec,
+  type CredentialType,
+  type IssuerSpec,
+  type ReloadMode,
 } from './domain/credential';
+import { awsIamIssuerSchema, buildAwsIamIssuer } from './catalog-aws-iam';
+import {
+  buildHttpSecretIssuer,
+  buildManualIssuer,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
+} from './catalog-issuers';
 import { RotatorError } from './domain/errors';
 import { Secret } from './domain/secret';
+import { buildDatabaseIssuer, databaseIssuerSchema } from './catalog-database';
+import { envName, requiredEnv } from './catalog-env';
 
 const slackId = z.string().regex(SLACK_ID, SLACK_ID_DESCRIPTION);
 
@@ -28,7 +41,8 @@ const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernet
 const consumerSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
-    reload: z.enum(RELOAD_MODES),
+    /** Optional only where the credential type has a default (DEFAULT_RELOAD). */
+    reload: z.enum(RELOAD_MODES).optional(),
     kubernetes: z
       .object({ namespace: k8sName, deployment: k8sName, externalSecret: k8sName.optional() })
       .strict()
@@ -58,19 +72,30 @@ const consumerSchema = z
   })
   .strict();
 
-const issuerSchema = z
+const restIssuerSchema = z
   .object({
     kind: z.literal('rest_api_key'),
     name: z.string().min(1),
     baseUrl: z.url(),
     /** Name of the environment variable holding the admin token; the token never sits in the catalog. */
-    adminTokenEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/),
+    adminTokenEnv: envName,
     permissions: z.array(z.string().min(1)).default([]),
     keyName: z.string().min(1).optional(),
     /** Calls to this issuer in flight at once, across every worker (an incident rotates many keys). */
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
+
+const issuerSchema = z.discriminatedUnion('kind', [
+  restIssuerSchema,
+  databaseIssuerSchema,
+  awsIamIssuerSchema,
+  httpSecretIssuerSchema,
+  manualIssuerSchema,
+]);
+
+/** Restart-required is the default where the runbook says so: OAuth client secrets are held in memory. */
+const DEFAULT_RELOAD: Partial<Record<CredentialType, ReloadMode>> = { oauth_client_secret: 'startup' };
 
 const credentialSchema = z
   .object({
@@ -142,10 +167,16 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 /** Parses and validates catalog text; env supplies the issuers' admin tokens by variable name. */
+export interface CatalogOptions {
+  /** `optional`: a missing admin-token variable is no problem (read-only tools: the inventory). */
+  issuerTokens?: 'required' | 'optional';
+}
+
 export function parseCatalog(
   text: string,
   env: Record<string, string | undefined>,
   source = 'catalog',
+  opts: CatalogOptions = {},
 ): Catalog {
   let raw: unknown;
   try {
@@ -161,7 +192,7 @@ export function parseCatalog(
     const lines = parsed.error.issues.map((i) => `  - ${describeIssue(raw, i)}`);
     throw new RotatorError('catalog_invalid', `${source} is invalid:\n${lines.join('\n')}`);
   }
-  return build(parsed.data, env, source);
+  return build(parsed.data, env, source, opts);
 }
 
 /**
@@ -187,17 +218,74 @@ function crossCheck(data: RawCatalog): string[] {
   return problems;
 }
 
-function build(data: RawCatalog, env: Record<string, string | undefined>, source: string): Catalog {
+function buildRestIssuer(
+  raw: z.infer<typeof restIssuerSchema>,
+  credential: string,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const token = requiredEnv(env, raw.adminTokenEnv, `${at}.issuer.adminTokenEnv`, problems);
+  return {
+    kind: raw.kind,
+    name: raw.name,
+    baseUrl: raw.baseUrl,
+    adminToken: new Secret(token ?? ''),
+    permissions: raw.permissions,
+    keyName: raw.keyName ?? credential,
+    ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
+  };
+}
+
+/** One build function per issuer kind: each resolves its own secrets from `env`. */
+function buildIssuer(
+  c: RawCatalog['credentials'][number],
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+): IssuerSpec {
+  const i = c.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return buildRestIssuer(i, c.name, env, at, problems);
+    case 'aws_iam':
+      return buildAwsIamIssuer(i, env, at, problems);
+    case 'http_secret':
+      return buildHttpSecretIssuer(i, env, at, problems);
+    case 'manual':
+      return buildManualIssuer(i);
+    default:
+      return buildDatabaseIssuer(i, env, at, problems);
+  }
+}
+
+function build(
+  data: RawCatalog,
+  env: Record<string, string | undefined>,
+  source: string,
+  opts: CatalogOptions,
+): Catalog {
   const problems: string[] = crossCheck(data);
   const credentials = new Map<string, CredentialSpec>();
   data.credentials.forEach((c, i) => {
     const at = `credentials[${i}] (${c.name})`;
     if (credentials.has(c.name)) problems.push(`${at}.name: duplicate credential name`);
-    const token = env[c.issuer.adminTokenEnv];
-    if (!token)
-      problems.push(`${at}.issuer.adminTokenEnv: environment variable ${c.issuer.adminTokenEnv} is not set`);
+    // A read-only tool (the inventory) needs no admin secret: only those problems are let pass.
+    const issuerProblems: string[] = [];
+    const issuer = buildIssuer(c, env, at, issuerProblems);
+    problems.push(
+      ...issuerProblems.filter((p) => opts.issuerTokens !== 'optional' || !p.endsWith('is not set')),
+    );
     const names = new Set<string>();
-    c.consumers.forEach((k, j) => {
+    const consumers: Consumer[] = [];
+    c.consumers.forEach((raw, j) => {
+      const reload = raw.reload ?? DEFAULT_RELOAD[c.type];
+      if (!reload) {
+        problems.push(`${at}.consumers[${j}].reload: required for ${c.type} (startup, dynamic or scheduled)`);
+        return;
+      }
+      const k: Consumer = { ...raw, reload };
+      consumers.push(k);
       if (names.has(k.name)) problems.push(`${at}.consumers[${j}].name: duplicate consumer ${k.name}`);
       names.add(k.name);
       if (k.reload === 'startup' && !k.kubernetes)
@@ -212,16 +300,8 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
       store: c.store ?? `api-credentials/${c.name}`,
       ...(c.kubernetesSecret ? { kubernetesSecret: c.kubernetesSecret } : {}),
       ...(c.discoverySelector ? { discoverySelector: c.discoverySelector } : {}),
-      issuer: {
-        kind: c.issuer.kind,
-        name: c.issuer.name,
-        baseUrl: c.issuer.baseUrl,
-        adminToken: new Secret(token ?? ''),
-        permissions: c.issuer.permissions,
-        keyName: c.issuer.keyName ?? c.name,
-        ...(c.issuer.maxConcurrent ? { maxConcurrent: c.issuer.maxConcurrent } : {}),
-      },
-      consumers: c.consumers,
+      issuer,
+      consumers,
       contact: c.contact,
       ...(c.channel ? { channel: c.channel } : {}),
       approvers: c.approvers,
@@ -237,12 +317,16 @@ function build(data: RawCatalog, env: Record<string, string | undefined>, source
   return { access: data.access, credentials };
 }
 
-export function loadCatalog(path: string, env: Record<string, string | undefined>): Catalog {
+export function loadCatalog(
+  path: string,
+  env: Record<string, string | undefined>,
+  opts: CatalogOptions = {},
+): Catalog {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     throw new RotatorError('catalog_invalid', `catalog ${path} cannot be read`);
   }
-  return parseCatalog(text, env, path);
+  return parseCatalog(text, env, path, opts);
 }

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { loadCatalog, type Catalog } from './catalog';
 import { RotatorError } from './domain/errors';
+import { cronProblem, timeZoneProblem } from './queue/reminder-schedule';
+
+/** A string field checked by `problem` (undefined when fine), reported under the variable's name. */
+const checked = (problem: (s: string) => string | undefined) =>
+  z.string().superRefine((s, ctx) => {
+    const p = problem(s);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
 
 /** The only place that reads process.env (DESIGN: src/config.ts). */
 const envSchema = z.object({
@@ -34,8 +42,9 @@ const envSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   CATALOG_PATH: z.string().min(1).default('credentials.yaml'),
-  REMINDER_CRON: z.string().min(9).default('0 9 * * 1'),
-  REMINDER_TZ: z.string().default('UTC'),
+  /** The weekly digest's schedule, checked by the cron parser BullMQ schedules with. */
+  REMINDER_CRON: checked(cronProblem).default('0 9 * * 1'),
+  REMINDER_TZ: checked(timeZoneProblem).default('UTC'),
   SECURITY_CHANNEL: z.string().min(1).default('security-notifications'),
   INCIDENT_CHANNEL_PATTERN: z
     .string()
@@ -62,6 +71,10 @@ const envSchema = z.object({
   ROLLBACK_BUDGET_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** The web role's `/rotate` work after the ack (plans, status), run at once at most. */
+  SLACK_WORK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** Vault reads in flight at once while the inventory is built (npm run inventory, App Home, due list). */
+  INVENTORY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(64),
   /** BullMQ lock duration and stalled-check interval: how soon a dead worker's run is resumed. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** How often Vault is compared with the run records to find half-rotations nobody is finishing. */
@@ -85,14 +98,39 @@ export interface Config {
 
 /** Validates the environment; every problem in one RotatorError('config_invalid'). */
 export function parseEnv(env: Record<string, string | undefined>): Env {
+  return validated(envSchema, env);
+}
+
+function validated<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   // Empty strings count as unset, as in most shells' `VAR=` usage.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
     throw new RotatorError('config_invalid', `configuration is invalid:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** What `npm run inventory` needs: Vault, the catalog and (optionally) the cluster. No Slack, no Redis. */
+const inventoryEnvSchema = envSchema.pick({
+  VAULT_ADDR: true,
+  VAULT_TOKEN: true,
+  VAULT_KV_MOUNT: true,
+  KUBECONFIG: true,
+  CATALOG_PATH: true,
+  DUE_SOON_DAYS: true,
+  INVENTORY_CONCURRENCY: true,
+});
+export type InventoryEnv = z.infer<typeof inventoryEnvSchema>;
+
+/** The inventory CLI's configuration; the catalog is loaded without the issuers' admin tokens. */
+export function loadInventoryConfig(env: Record<string, string | undefined> = process.env): {
+  env: InventoryEnv;
+  catalog: Catalog;
+} {
+  const parsed = validated(inventoryEnvSchema, env);
+  return { env: parsed, catalog: loadCatalog(parsed.CATALOG_PATH, env, { issuerTokens: 'optional' }) };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

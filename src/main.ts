@@ -8,7 +8,8 @@ import { register } from '../commands';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, RECONCILE_JOB } from './queue/names';
+import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
+import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
@@ -52,8 +53,11 @@ export async function startRole(
       access: config.catalog.access,
       approvals: { redis: services.redis, prefix: `${env.QUEUE_PREFIX}:` },
       audit: services.requestAudit,
+      manual: services.manualGate,
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
+      reminders: services.reminders,
+      workConcurrency: env.SLACK_WORK_CONCURRENCY,
       scheduleExpiry: async (requestId, atMs) => {
         await services.approvalQueue.add(
           'expire',
@@ -69,11 +73,25 @@ export async function startRole(
           { jobId: planCloseJobId(requestId), delay: 30_000 },
         );
       },
+      reactivateOldKey: async (runId, identity) => {
+        await services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, { runId, identity });
+      },
     });
     await slack.start();
   }
   const workers = role === 'web' ? [] : await startWorkers(services, config, logger);
-  if (role !== 'web') await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+  if (role !== 'web') {
+    await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
+      pattern: env.REMINDER_CRON,
+      tz: env.REMINDER_TZ,
+    });
+    if (missedTick !== undefined)
+      logger.info(
+        { tick: new Date(missedTick).toISOString() },
+        'reminder tick missed while no worker ran: posting it once',
+      );
+  }
   return {
     services,
     ...(slack ? { slack } : {}),
@@ -81,7 +99,6 @@ export async function startRole(
     stop: async () => {
       await slack?.stop();
       await Promise.all(workers.map((w) => w.close()));
-      await services.chat.idle?.();
       await services.close();
     },
   };
@@ -130,8 +147,27 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
         audit: services.audit,
         incidents: services.incidents,
       },
+      reminders: {
+        reminders: services.reminders,
+        redis: services.workerRedis,
+        prefix: env.QUEUE_PREFIX,
+        client: services.slackClient,
+        audit: services.audit,
+        logger: logger.child({ component: 'reminders' }),
+      },
+      oldKeys: {
+        runs: services.runs,
+        catalog: config.catalog.credentials,
+        issuerFor: parts.issuerFor,
+        audit: services.audit,
+        clock: { now: () => new Date() },
+      },
     },
-    notifications: { board: services.incidentBoard, outbox: services.outbox },
+    notifications: {
+      board: services.incidentBoard,
+      outbox: services.outbox,
+      progress: services.runProgress,
+    },
   });
 }
 

@@ -3,6 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
+import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
+import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
+import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
+import { ManualIssuer } from './adapters/issuers/manual-issuer';
 import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
@@ -16,6 +20,7 @@ import type {
   Deployer,
   IncidentChannel,
   Issuer,
+  SecretReferences,
   SecretStore,
 } from './domain/ports';
 import type { EngineSettings } from './procedures/context';
@@ -23,14 +28,16 @@ import { RotationEngine } from './procedures/engine';
 import { Reconciler } from './procedures/reconciler';
 import { createRedis } from './queue/connection';
 import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
-import { ASSESS_JOB } from './queue/names';
+import { ManualConfirmations } from './queue/manual-confirmations';
+import { ASSESS_JOB, DELETE_OLD_KEY_JOB, deleteOldKeyJobId } from './queue/names';
 import type { RunStore } from './queue/run-store';
 
 /** The adapters and procedures only a worker uses: loaded by the worker and all roles alone. */
 export interface WorkerServices {
   engine: RotationEngine;
   reconciler: Reconciler;
-  deployer: Deployer;
+  /** The Kubernetes deployer, which also answers the inventory's Secret references. */
+  deployer: Deployer & SecretReferences;
   issuerFor: (spec: CredentialSpec) => Issuer;
   close(): Promise<void>;
 }
@@ -50,6 +57,27 @@ export interface WorkerWiring {
   maintenanceQueue: Queue;
 }
 
+/** The issuer adapter a catalog entry names. */
+function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
+  const i = spec.issuer;
+  switch (i.kind) {
+    case 'rest_api_key':
+      return new RestApiKeyIssuer({
+        baseUrl: i.baseUrl,
+        adminToken: i.adminToken,
+        permissions: i.permissions,
+      });
+    case 'aws_iam':
+      return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
+    case 'http_secret':
+      return new HttpSecretIssuer({ spec: i });
+    case 'manual':
+      return new ManualIssuer({ spec: i });
+    default:
+      return createDatabaseIssuer({ ...spec, issuer: i }, store);
+  }
+}
+
 export function buildWorkerServices(w: WorkerWiring): WorkerServices {
   const env = w.config.env;
   const catalog = w.config.catalog.credentials;
@@ -67,12 +95,8 @@ export function buildWorkerServices(w: WorkerWiring): WorkerServices {
   const issuerFor = (spec: CredentialSpec): Issuer => {
     let issuer = issuers.get(spec.name);
     if (!issuer) {
-      const direct = new RestApiKeyIssuer({
-        baseUrl: spec.issuer.baseUrl,
-        adminToken: spec.issuer.adminToken,
-        permissions: spec.issuer.permissions,
-      });
-      const limit = spec.issuer.maxConcurrent;
+      const direct = directIssuer(spec, w.store);
+      const limit = spec.issuer.kind === 'manual' ? undefined : spec.issuer.maxConcurrent;
       issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
       issuers.set(spec.name, issuer);
     }
@@ -91,8 +115,16 @@ export function buildWorkerServices(w: WorkerWiring): WorkerServices {
     logger: w.logger.child({ component: 'engine' }),
     settings: w.settings,
     incidents: w.incidents,
+    confirmations: new ManualConfirmations(w.workerRedis, env.QUEUE_PREFIX),
     assess: async (run) => {
       await w.maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
+    },
+    scheduleOldKeyDeletion: async (run, delayMs) => {
+      await w.maintenanceQueue.add(
+        DELETE_OLD_KEY_JOB,
+        { runId: run.id },
+        { jobId: deleteOldKeyJobId(run.id), delay: delayMs },
+      );
     },
   });
   const reconciler = new Reconciler({

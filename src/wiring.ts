@@ -4,18 +4,29 @@ import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
 import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
+import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
 import type { Config } from './config';
-import type { AuditLog, Clock, Deployer, IncidentChannel, SecretStore } from './domain/ports';
+import type {
+  AuditLog,
+  Clock,
+  Deployer,
+  IncidentChannel,
+  SecretReferences,
+  SecretStore,
+} from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
+import { ManualGate } from './procedures/manual-gate';
+import { ManualConfirmations } from './queue/manual-confirmations';
 import {
   APPROVALS_QUEUE,
   DEADLINE_JOB,
   CHANNEL_POST_JOB,
   INCIDENT_BOARD_JOB,
+  RUN_PROGRESS_JOB,
   MAINTENANCE_QUEUE,
   NOTIFICATIONS_QUEUE,
   ROTATIONS_QUEUE,
@@ -26,8 +37,12 @@ import {
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
+import { RunProgress } from './slack/run-progress';
+import { recordRefusal } from './slack/summary-refusal';
 import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
+import { SnoozeStore } from './queue/snooze-store';
+import { Reminders } from './slack/reminders';
 import type { WorkerServices } from './wiring-worker';
 
 export interface Services {
@@ -45,8 +60,12 @@ export interface Services {
   incidentBoard: IncidentBoard;
   /** Messages queued per channel and posted by the notifications worker, paced across replicas. */
   outbox: ChannelOutbox;
+  /** Runs started from Slack: their progress message in the thread (rendered by the notifications worker). */
+  runProgress: RunProgress;
   /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
+  /** Manual rotations: people's Stored / Revoked clicks reach parked runs through it. */
+  manualGate: ManualGate;
   runs: RunStore;
   store: SecretStore;
   /** The workers' audit log (waits out Redis trouble). */
@@ -57,6 +76,8 @@ export interface Services {
   chat: ChatNotifier;
   service: RotationService;
   settings: EngineSettings;
+  /** The weekly digests, `/rotate due` and Snooze. */
+  reminders: Reminders;
   /**
    * What only workers need (the engine, issuers, Kubernetes, the reconciler), built on first call:
    * a web role that never asks never loads those modules.
@@ -94,10 +115,15 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
+  // AWS access keys are kept as the pair AWS names them (access_key_id, secret_access_key).
+  const awsPaths = new Set(
+    [...config.catalog.credentials.values()].filter((c) => c.issuer.kind === 'aws_iam').map((c) => c.store),
+  );
   const store = new VaultSecretStore({
     endpoint: env.VAULT_ADDR,
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
+    layoutOf: (path) => (awsPaths.has(path) ? AWS_ACCESS_KEY_FIELDS : undefined),
   });
   const slackClient = createWebClient({
     token: env.SLACK_BOT_TOKEN,
@@ -125,15 +151,34 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
     logger: logger.child({ component: 'incident-board' }),
   });
+  // Queued work answers a 429 by deferring its job (Retry-After), never by holding a worker slot.
+  const queuedSlackClient = createWebClient({
+    token: env.SLACK_BOT_TOKEN,
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    logger,
+    rejectRateLimitedCalls: true,
+  });
   const outbox = new ChannelOutbox({
     redis,
     prefix: `${prefix}:`,
-    client: slackClient,
+    client: queuedSlackClient,
     enqueue: async (channel, delayMs) => {
       await notificationQueue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs });
     },
     fallbackChannel: env.SECURITY_CHANNEL,
+    onRefused: (refusal) => recordRefusal(runs, refusal),
     logger: logger.child({ component: 'outbox' }),
+  });
+  const runProgress = new RunProgress({
+    redis,
+    prefix: `${prefix}:`,
+    client: queuedSlackClient,
+    runs: (runId) => runs.get(runId),
+    enqueue: async (runId, delayMs) => {
+      await notificationQueue.add(RUN_PROGRESS_JOB, { runId }, { delay: delayMs });
+    },
+    outbox,
+    logger: logger.child({ component: 'run-progress' }),
   });
   const incidents =
     overrides.incidents ?? createIncidentChannel({ outbox, securityChannel: env.SECURITY_CHANNEL });
@@ -142,6 +187,9 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     new SlackNotifier({
       client: slackClient,
       views: runViews,
+      summaries: outbox,
+      runProgress: (run) => runProgress.touch(run.id),
+      progressAt: async (runId) => (await runProgress.message(runId))?.ts,
       logger,
       fallbackChannel: env.SECURITY_CHANNEL,
       securityChannel: env.SECURITY_CHANNEL,
@@ -197,11 +245,13 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
         maintenanceQueue,
       }),
     ));
+  // Planning and the inventory (until they move to the workers) are the web role's only uses of
+  // Kubernetes and the issuers: loaded by the first plan or inventory that needs them.
+  const deployer = deployerFrom(async () => (await worker()).deployer);
   const service = new RotationService({
     catalog,
     store,
-    // Planning (until it moves to the workers) is the web role's only use of Kubernetes.
-    deployer: deployerFrom(async () => (await worker()).deployer),
+    deployer,
     runs: new RunStore(redis, prefix),
     queue,
     audit: requestAudit,
@@ -210,6 +260,8 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     lockTtlMs: settings.lockTtlMs,
     dueSoonDays: env.DUE_SOON_DAYS,
     immediateDeadlineMs: env.EMERGENCY_IMMEDIATE_MINUTES * 60_000,
+    cluster: deployer,
+    inventoryConcurrency: env.INVENTORY_CONCURRENCY,
     scheduleDeadlines: async (run, deadlineMs) => {
       for (const kind of ['half', 'deadline'] as const) {
         await maintenanceQueue.add(
@@ -220,10 +272,30 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       }
     },
     chat,
+    issuerFor: async (spec) => (await worker()).issuerFor(spec),
+  });
+  const reminders = new Reminders({
+    // Catalog, Vault and the cluster's drift, as `npm run inventory` shows them.
+    loadInventory: () => service.inventory(),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: env.SECURITY_CHANNEL, dueSoonDays: env.DUE_SOON_DAYS },
+    clock,
+  });
+  // The request connection: a click answers fast, or fails, when Redis is in trouble.
+  const manualGate = new ManualGate({
+    catalog,
+    store,
+    runs: new RunStore(redis, prefix),
+    confirmations: new ManualConfirmations(redis, prefix),
+    queue,
+    audit: requestAudit,
+    clock,
   });
   return {
     config,
     logger,
+    manualGate,
+    reminders,
     redis,
     workerRedis,
     queue,
@@ -232,6 +304,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     notificationQueue,
     incidentBoard,
     outbox,
+    runProgress,
     incidents,
     runs,
     store,
@@ -254,13 +327,14 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   };
 }
 
-/** A Deployer whose implementation is loaded by its first call. */
-function deployerFrom(load: () => Promise<Deployer>): Deployer {
+/** A Deployer (and the cluster's Secret references) whose implementation is loaded by its first call. */
+function deployerFrom(load: () => Promise<Deployer & SecretReferences>): Deployer & SecretReferences {
   return {
     forceSync: async (...a) => (await load()).forceSync(...a),
     synced: async (...a) => (await load()).synced(...a),
     restart: async (...a) => (await load()).restart(...a),
     rolloutStatus: async (...a) => (await load()).rolloutStatus(...a),
     discover: async (...a) => (await load()).discover(...a),
+    references: async (...a) => (await load()).references(...a),
   };
 }

@@ -1,7 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Faults } from '../faults';
-import { listen, readBody, sendJson } from '../http';
+import { bearerOf, listen, parseJson, readBody, sameToken, sendJson } from '../http';
 import { KeyRegistry, type ProviderKey, type ProviderKeyStatus } from './key-registry';
 
 export interface ProviderKeySummary {
@@ -41,26 +40,6 @@ export interface ProviderDouble {
   /** Settable: how long each management call takes inside the provider (counted as in flight). */
   managementLatencyMs: number;
 }
-
-const bearerOf = (req: IncomingMessage): string | undefined => {
-  const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-  return m?.[1];
-};
-
-const sameToken = (given: string | undefined, expected: string): boolean => {
-  if (given === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-};
 
 const isStringArray = (v: unknown): v is string[] =>
   Array.isArray(v) && v.every((p) => typeof p === 'string');

@@ -11,7 +11,7 @@ export interface ChannelDef {
 }
 
 /**
- * The channels of the sandbox workspace: the catalog's (payments, sales, SRE), the security channel,
+ * The channels of the sandbox workspace: the catalog's (payments, sales, SRE, identity, partners), the security channel,
  * the platform channel commands come from, and an incident channel. The bot is in all of them.
  */
 export const SANDBOX_CHANNELS: readonly ChannelDef[] = [
@@ -19,6 +19,8 @@ export const SANDBOX_CHANNELS: readonly ChannelDef[] = [
   { id: 'C_PAYMENTS', name: 'payments' },
   { id: 'C_SALES', name: 'sales' },
   { id: 'C_SRE', name: 'sre' },
+  { id: 'C_IDENTITY', name: 'identity' },
+  { id: 'C_PARTNERS', name: 'partners' },
   { id: 'C_SECURITY', name: 'security-notifications' },
   { id: 'C_INC', name: 'inc-2024-0042' },
   { id: 'C_INC_2024_0042', name: 'inc-2024-0042' },

@@ -137,23 +137,17 @@ export interface AppMentionInput {
 /** Events API bodies are JSON (unlike commands and interactions): post them with this type. */
 export const EVENT_CONTENT_TYPE = 'application/json';
 
-/** An Events API `event_callback` carrying an `app_mention`, with Slack's documented envelope. */
-export function appMentionBody(m: AppMentionInput): string {
+/** Slack's documented `event_callback` envelope around one event. */
+function eventCallback(
+  event: Record<string, unknown>,
+  m: { teamId?: string; botUserId?: string; eventId?: string },
+): string {
   const teamId = m.teamId ?? 'T_SANDBOX';
-  const ts = (Date.now() / 1000).toFixed(6);
   return JSON.stringify({
     token: 'deprecated-verification-token',
     team_id: teamId,
     api_app_id: 'A_ROTATOR',
-    event: {
-      type: 'app_mention',
-      user: m.user,
-      text: m.text,
-      ts,
-      channel: m.channel ?? 'C_INC_2024_0042',
-      event_ts: ts,
-      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
-    },
+    event,
     type: 'event_callback',
     event_id: m.eventId ?? `Ev${randomBytes(6).toString('hex').toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
@@ -168,4 +162,35 @@ export function appMentionBody(m: AppMentionInput): string {
     ],
     is_ext_shared_channel: false,
   });
+}
+
+/** An Events API `event_callback` carrying an `app_mention`. */
+export function appMentionBody(m: AppMentionInput): string {
+  const ts = (Date.now() / 1000).toFixed(6);
+  return eventCallback(
+    {
+      type: 'app_mention',
+      user: m.user,
+      text: m.text,
+      ts,
+      channel: m.channel ?? 'C_INC_2024_0042',
+      event_ts: ts,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+    },
+    m,
+  );
+}
+
+/** An `app_home_opened` event (the user opened the app's Home tab, or its Messages tab). */
+export function appHomeOpenedBody(m: { user: string; tab?: 'home' | 'messages'; eventId?: string }): string {
+  return eventCallback(
+    {
+      type: 'app_home_opened',
+      user: m.user,
+      channel: 'D_ROTATOR_HOME',
+      tab: m.tab ?? 'home',
+      event_ts: (Date.now() / 1000).toFixed(6),
+    },
+    m,
+  );
 }

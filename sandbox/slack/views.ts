@@ -48,6 +48,30 @@ function stored(ctx: MethodContext, view: View, extra: Record<string, unknown>):
   };
 }
 
+/** Slack's limits on a Home tab view: 100 blocks, 250 kB, and a section's text 3,000 characters. */
+export const HOME_VIEW_LIMITS = { blocks: 100, bytes: 250 * 1024, sectionText: 3000 } as const;
+
+/** Slack's schema errors for the blocks of a view (json-pointers as Slack writes them). */
+function blockErrors(blocks: unknown): string[] {
+  if (!Array.isArray(blocks)) return ['[ERROR] missing required field: blocks [json-pointer:/view]'];
+  if (blocks.length > HOME_VIEW_LIMITS.blocks)
+    return [`[ERROR] no more than ${HOME_VIEW_LIMITS.blocks} items allowed [json-pointer:/view/blocks]`];
+  const errors: string[] = [];
+  blocks.forEach((b, i) => {
+    const block = isView(b) ? b : undefined;
+    if (typeof block?.type !== 'string') {
+      errors.push(`[ERROR] missing required field: type [json-pointer:/view/blocks/${i}]`);
+      return;
+    }
+    const text = isView(block.text) ? block.text.text : undefined;
+    if (block.type === 'section' && typeof text === 'string' && text.length > HOME_VIEW_LIMITS.sectionText)
+      errors.push(
+        `[ERROR] must be less than ${HOME_VIEW_LIMITS.sectionText + 1} characters [json-pointer:/view/blocks/${i}/text/text]`,
+      );
+  });
+  return errors;
+}
+
 /** views.publish: a user's App Home tab (type home); `hash` guards against a stale overwrite. */
 export function viewsPublish(ctx: MethodContext, args: Args): Reply {
   const user = typeof args.user_id === 'string' ? args.user_id : undefined;
@@ -56,6 +80,9 @@ export function viewsPublish(ctx: MethodContext, args: Args): Reply {
   if (!view) return fail('invalid_arguments', ['[ERROR] missing required field: view']);
   if (view.type !== 'home')
     return fail('invalid_arguments', ['[ERROR] must be one of "home" [json-pointer:/view/type]']);
+  if (Buffer.byteLength(JSON.stringify(view)) > HOME_VIEW_LIMITS.bytes) return fail('view_too_large');
+  const errors = blockErrors(view.blocks);
+  if (errors.length > 0) return fail('invalid_arguments', errors);
   if (!/^[UW][A-Z0-9_]+$/.test(user)) return fail('user_not_found');
   const previous = ctx.state.homeViews.get(user);
   if (typeof args.hash === 'string' && previous && previous.hash !== args.hash) return fail('hash_conflict');

@@ -38,6 +38,38 @@ export interface VaultDouble {
   current(path: string): { data: JsonObject; version: number; created_time: string } | undefined;
   /** How many versions were ever written at `path` (its current version number); 0 when absent. */
   versions(path: string): number;
+  /** Requests as the server saw them: in flight now, the most ever in flight, and per path. */
+  traffic: VaultTraffic;
+}
+
+export interface VaultTraffic {
+  inFlight: number;
+  maxInFlight: number;
+  /** Requests per URL path (without the query), e.g. /v1/secret/data/api-credentials/x. */
+  byPath: Map<string, number>;
+  reset(): void;
+}
+
+/** Counts requests from arrival until their answer is sent (or the connection dies). */
+function countingTraffic(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+  const traffic: VaultTraffic = {
+    inFlight: 0,
+    maxInFlight: 0,
+    byPath: new Map(),
+    reset() {
+      traffic.maxInFlight = traffic.inFlight;
+      traffic.byPath.clear();
+    },
+  };
+  const counted = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    traffic.byPath.set(path, (traffic.byPath.get(path) ?? 0) + 1);
+    traffic.inFlight += 1;
+    traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
+    res.once('close', () => (traffic.inFlight -= 1));
+    await handle(req, res);
+  };
+  return { traffic, counted };
 }
 
 const MERGE_PATCH = 'application/merge-patch+json';
@@ -176,7 +208,8 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     return { status: 200, data: { ...info, path: `${mount}/` } };
   }
 
-  const server = await listenWithListVerb(handle, opts.port ?? 0);
+  const { traffic, counted } = countingTraffic(handle);
+  const server = await listenWithListVerb(counted, opts.port ?? 0);
   const toJson = (data: Record<string, unknown>): JsonObject =>
     JSON.parse(JSON.stringify(data)) as JsonObject;
   return {
@@ -188,5 +221,6 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     seed: (path, data, seedOpts) => void engine.append(path, toJson(data), seedOpts?.createdTime),
     current: (path) => engine.current(path),
     versions: (path) => engine.versionCount(path),
+    traffic,
   };
 }

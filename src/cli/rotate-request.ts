@@ -30,6 +30,7 @@ function printPlan(plan: Plan): void {
   for (const u of plan.undeclared) console.log(`  undeclared consumer in cluster: ${u}`);
   for (const d of plan.drift) console.log(`  drift: ${d}`);
   if (plan.channelProblem) console.log(`  summary channel: ${plan.channelProblem}`);
+  for (const n of plan.notices) console.log(`  notice: ${n}`);
   plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.title}: ${s.touches.join('; ')}`));
 }
 

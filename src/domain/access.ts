@@ -22,3 +22,18 @@ export const SLACK_ID_DESCRIPTION =
   'a Slack user (U…/W…) or user-group (S…) id: upper-case letters and digits, e.g. U024BE7LH or S0614TZR7';
 
 export const isUserGroupId = (id: string): boolean => SLACK_ID.test(id) && id.startsWith('S');
+
+/**
+ * Who owns a credential, for acting on its reminders (Snooze): its approvers (else the global
+ * approvers, as for approval) and its contact when the catalog gives a Slack id there rather than
+ * an e-mail address.
+ */
+export function ownersOf(
+  credential: { approvers: string[]; contact: string },
+  globalApprovers: string[],
+): string[] {
+  const approvers = credential.approvers.length ? credential.approvers : globalApprovers;
+  return SLACK_ID.test(credential.contact) && !approvers.includes(credential.contact)
+    ? [...approvers, credential.contact]
+    : approvers;
+}

@@ -1,4 +1,9 @@
 import { RotatorError } from './errors';
+import type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+import type { ManualIssuerSpec } from './manual-issuer-spec';
+
+export type { HttpSecretIssuerSpec } from './http-secret-issuer-spec';
+export type { ManualIssuerSpec } from './manual-issuer-spec';
 
 export const CREDENTIAL_TYPES = [
   'api_key',
@@ -51,7 +56,11 @@ export interface Consumer {
   cacheTtlSeconds?: number;
 }
 
-export interface IssuerSpec {
+export type IssuerSpec =
+  RestApiKeyIssuerSpec | DatabaseIssuerSpec | AwsIamIssuerSpec | HttpSecretIssuerSpec | ManualIssuerSpec;
+
+/** A generic REST API-key provider (the runbook's /v1/api-keys). */
+export interface RestApiKeyIssuerSpec {
   kind: 'rest_api_key';
   /** Display name the runbook uses, e.g. payment-provider.example.com. */
   name: string;
@@ -62,6 +71,83 @@ export interface IssuerSpec {
   keyName: string;
   /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
   maxConcurrent?: number;
+}
+
+/** How a database credential rotates (the catalog chooses per credential). */
+export const DATABASE_STRATEGIES = ['single_user', 'alternating_users'] as const;
+export type DatabaseStrategy = (typeof DATABASE_STRATEGIES)[number];
+
+/**
+ * A PostgreSQL or MariaDB login rotated by the rotator. `single_user` changes one user's password
+ * (consumers restart inside a maintenance window); `alternating_users` resets the idle one of two
+ * users and switches consumers to it, so the old login works until every consumer has moved.
+ */
+export interface DatabaseIssuerSpec {
+  kind: 'postgres' | 'mariadb';
+  /** Display name, e.g. orders-db.internal. */
+  name: string;
+  host: string;
+  port: number;
+  /** The database logins connect to (a harmless SELECT 1 runs there); none for MariaDB by default. */
+  database?: string;
+  strategy: DatabaseStrategy;
+  /** One user (single_user) or the two that take turns (alternating_users). */
+  users: string[];
+  /** MariaDB only: the host part of each account ('user'@'host'). */
+  accountHost: string;
+  /** The admin login that changes passwords; its password comes from the environment or the store. */
+  admin: { user: string; password: DatabaseAdminPassword };
+  /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
+  maxConcurrent?: number;
+}
+
+/** Where the admin's password is read when it is needed: never from the catalog itself. */
+export type DatabaseAdminPassword =
+  { from: 'env'; value: import('./secret').Secret } | { from: 'store'; path: string };
+
+/**
+ * One IAM user's access keys. AWS's own procedure: create the second key, deploy, verify,
+ * deactivate the old key, delete it after a grace period.
+ */
+export interface AwsIamIssuerSpec {
+  kind: 'aws_iam';
+  name: string;
+  userName: string;
+  region: string;
+  /** IAM's endpoint when not AWS's own (the sandbox double, a proxy). */
+  endpoint?: string;
+  /** The admin's access key id and secret, resolved from the environment by config; never logged. */
+  accessKeyId: string;
+  secretAccessKey: import('./secret').Secret;
+  /** How long the old key must show no use before it is deactivated (GetAccessKeyLastUsed lags). */
+  quietWindowMs: number;
+  /** How long a deactivated old key is kept (and can be reactivated) before it is deleted. */
+  deleteAfterMs: number;
+  /** How long a new key may be refused (IAM is eventually consistent) before verification fails. */
+  newKeyConsistencyMs: number;
+  /** A user with two keys: may the run delete an inactive key that no run of ours created? */
+  deleteForeignInactiveKey: boolean;
+  maxConcurrent?: number;
+}
+
+/** Waits and key-slot rules an issuer sets for itself; undefined means the engine's defaults. */
+export interface IssuerPolicy {
+  /** A full issuer may make room by deleting an inactive key that no run of ours created. */
+  deleteForeignInactiveKey?: boolean;
+  quietWindowMs?: number;
+  /** Revocation deactivates the old key and deletes it this long after. */
+  deleteAfterMs?: number;
+  newKeyConsistencyMs?: number;
+}
+
+export function issuerPolicy(issuer: IssuerSpec): IssuerPolicy {
+  if (issuer.kind !== 'aws_iam') return {};
+  return {
+    quietWindowMs: issuer.quietWindowMs,
+    deleteAfterMs: issuer.deleteAfterMs,
+    newKeyConsistencyMs: issuer.newKeyConsistencyMs,
+    deleteForeignInactiveKey: issuer.deleteForeignInactiveKey,
+  };
 }
 
 export interface CredentialSpec {

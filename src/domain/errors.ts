@@ -21,8 +21,11 @@ export type ErrorCode =
   | 'verify_failed'
   | 'old_key_in_use'
   | 'old_key_still_active'
+  /** The issuer holds as many keys as it allows (IAM: two per user): no new key was requested. */
+  | 'key_limit'
   | 'audit_unavailable'
   | 'queue_unavailable'
+  | 'busy'
   | 'timeout'
   | 'internal';
 

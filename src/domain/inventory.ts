@@ -28,6 +28,8 @@ export interface InventoryRow {
   rotatedBy?: string;
   /** Whole days since rotated_at, falling back to created_time. */
   ageDays?: number;
+  /** Which timestamp ageDays counts from. */
+  measuredFrom?: 'rotated_at' | 'created_time';
   /** The policy limit from the runbook's schedule table. */
   maxAgeDays?: number;
   /** When the credential falls due (ISO-8601). */
@@ -53,4 +55,9 @@ export interface InventoryReport {
   generatedAt: string;
   rows: InventoryRow[];
   drift: DriftFinding[];
+  /**
+   * What could not be looked at as a whole (Vault's LIST, the cluster's deployments): the rows are
+   * still there, but Vault-only or cluster drift may be missing. Never a value.
+   */
+  problems?: string[];
 }

@@ -1,6 +1,8 @@
 import { consumerDrift, consumerWhere } from './consumer-drift';
-import type { Consumer, CredentialSpec } from './credential';
+import { databaseNotices, databaseTouches } from './database-plan';
+import { issuerPolicy, type Consumer, type CredentialSpec } from './credential';
 import type { AgeAssessment } from './policy';
+import { policyNotes } from './issuer-notes';
 import type { DiscoveredConsumer } from './ports';
 import type { ForwardStepName } from './run';
 import { SCHEDULED_STEPS } from './run';
@@ -43,6 +45,11 @@ export interface Plan {
   channelProblem?: string;
   steps: PlanStep[];
   approvers: string[];
+  /**
+   * What the approver must know first: a maintenance window, a notice to give, how the old login
+   * ends, what the issuer makes the run do or wait for (quiet window, grace period, key slots).
+   */
+  notices: string[];
 }
 
 export function consumerAction(c: Consumer): ConsumerAction {
@@ -58,6 +65,8 @@ export interface PlanInput {
   storedConsumers?: string[];
   storedIssuer?: string;
   channelProblem?: string;
+  /** Issuer notes found before the plan (key slots); the issuer's waits are added from the catalog. */
+  issuerNotes?: string[];
 }
 
 /** The ordered steps of a scheduled rotation and what each touches: for previews and dry runs. */
@@ -68,6 +77,7 @@ export function buildPlan({
   storedConsumers,
   storedIssuer,
   channelProblem,
+  issuerNotes = [],
 }: PlanInput): Plan {
   const drift = discovered ? consumerDrift(spec, discovered) : undefined;
   const consumers: PlannedConsumer[] = spec.consumers.map((c) => {
@@ -104,7 +114,7 @@ export function buildPlan({
   const checked = consumers.filter((c) => c.healthCheck).map((c) => c.name);
   const touches: Record<(typeof SCHEDULED_STEPS)[number], string[]> = {
     'check-dependencies': ['cluster deployments referencing the secret', 'store metadata'],
-    generate: [`new key at ${spec.issuer.name}`],
+    generate: databaseTouches(spec)?.generate ?? [`new key at ${spec.issuer.name}`],
     'store-new': [`secret/${spec.store} (new version, previous kept)`],
     deploy: [
       ...[...new Set(syncs)].map((s) => `force-sync ExternalSecret ${s}`),
@@ -119,7 +129,15 @@ export function buildPlan({
         .map((c) => `logs of ${c.name}: no authentication errors`),
       `new key active at ${spec.issuer.name}`,
     ],
-    'revoke-old': [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected'],
+    'revoke-old':
+      databaseTouches(spec)?.revoke ??
+      (issuerPolicy(spec.issuer).deleteAfterMs !== undefined
+        ? [
+            `deactivate old key at ${spec.issuer.name} (after checking its last use)`,
+            'old key rejected',
+            'its deletion scheduled after the grace period',
+          ]
+        : [`old key at ${spec.issuer.name} (after checking its last use)`, 'old key rejected']),
     record: [`secret/${spec.store} previous_key cleared, rotation_verified_at`, 'audit trail'],
     notify: [spec.channel ? `#${spec.channel}` : 'security channel', spec.contact],
   };
@@ -137,5 +155,6 @@ export function buildPlan({
     ...(channelProblem ? { channelProblem } : {}),
     steps: SCHEDULED_STEPS.map((name) => ({ name, title: STEP_TITLES[name], touches: touches[name] })),
     approvers: spec.approvers,
+    notices: [...databaseNotices(spec), ...policyNotes(spec), ...issuerNotes],
   };
 }

@@ -27,6 +27,8 @@ export interface StoredCredential {
   previousValue?: Secret; // previous_key; undefined when "" (cleared)
   keyId?: string;
   previousKeyId?: string;
+  /** The database user the value logs in as (username beside password). */
+  username?: string;
   rotatedAt?: string;
   rotatedBy?: string;
   rotationVerifiedAt?: string;
@@ -42,6 +44,7 @@ export interface StoreVersionWrite {
   keyId?: string;
   previousValue?: Secret;
   previousKeyId?: string;
+  username?: string;
   rotatedAt: string;
   rotatedBy: string;
   metadata?: StoredMetadata;
@@ -92,10 +95,42 @@ export interface Issuer {
   revoke(keyId: string): Promise<void>;
   /** When the key was last used, if the issuer reports it; undefined when it never was or cannot tell. */
   lastUsed(keyId: string): Promise<Date | undefined>;
-  /** Whether the issuer accepts this value now (the runbook's "attempt to use old credential"). */
-  accepts(value: Secret): Promise<boolean>;
+  /**
+   * Whether the issuer accepts this value now (the runbook's "attempt to use old credential").
+   * Issuers whose keys are a pair (AWS: access key id + secret) need the key's id too.
+   */
+  accepts(value: Secret, keyId?: string): Promise<boolean>;
+  /** How many keys may exist at once (IAM: two per user, inactive ones count); unlimited when absent. */
+  readonly keyLimit?: number;
+  /**
+   * Issuers that can switch a key off without deleting it (AWS's UpdateAccessKey): revocation then
+   * deactivates the old key and deletes it after a grace period, so a forgotten consumer can be rescued.
+   */
+  deactivate?(keyId: string): Promise<void>;
+  reactivate?(keyId: string): Promise<void>;
   /** The issuer's access log for a key since a time, oldest first, where the issuer keeps one. */
   usage?(keyId: string, since: Date): Promise<KeyUse[]>;
+  /**
+   * Database logins: the sessions still open on the key's password (pg_stat_activity,
+   * information_schema.processlist), which a revocation does not close.
+   */
+  openSessions?(keyId: string): Promise<OpenSessions>;
+  /**
+   * Makes `value`, which the store held for `keyId`, valid at the issuer again: a rollback where
+   * `create` replaced the old value in place (a database user's password).
+   */
+  reinstate?(keyId: string, value: Secret): Promise<void>;
+  /** The login name stored beside the value (the store's `username`), for issuers whose keys are logins. */
+  loginOf?(keyId: string): string | undefined;
+}
+
+/** Connections still open on an old database password: the runbook's "connection pools may require pool drain". */
+export interface OpenSessions {
+  count: number;
+  /** Where the server reports them, e.g. pg_stat_activity. */
+  source: string;
+  /** Whether the old login still accepts new connections (an idle user not yet locked). */
+  loginOpen: boolean;
 }
 
 /** One use of a key from the issuer's access log (the runbook's /v1/audit-log). */
@@ -146,6 +181,12 @@ export interface Deployer {
   close?(): void;
 }
 
+/** The cluster's dependency map for many Secrets at once: one pass over the deployments, not one per Secret. */
+export interface SecretReferences {
+  /** Per Secret name, the deployments (any namespace) whose pod template uses it; [] for none. */
+  references(secretNames: string[]): Promise<Map<string, DiscoveredConsumer[]>>;
+}
+
 // ---------------------------------------------------------------- Verifier
 
 export interface HealthResult {
@@ -193,19 +234,22 @@ export interface AuditLog {
 /** How the engine tells chat about a run. Implemented by src/adapters/chat/. */
 export interface ChatNotifier {
   /**
-   * Called after every step transition: posts the run's progress message in its thread the first
-   * time (returning its ts) and updates it with chat.update afterwards. Best effort.
+   * Called after every step transition (the run saved first): the run's progress message in its
+   * thread is brought to its newest state. Best effort. `progressTs` when the call knows the
+   * message's ts (a notifier that posts in place); a queued notifier keeps it itself.
    */
   progress(run: Run): Promise<{ progressTs?: string }>;
   /**
-   * Final summary to the run's thread (if any) and the credential's channel. Throws on failure.
-   * When a channel must wait for Slack's per-channel pace, it posts what it can, records the
-   * channels done in `run.facts.summaryPostedTo`, and returns how long to wait before calling
-   * again: the caller re-queues instead of holding a worker slot.
+   * Final summary to the run's thread (if any) and the credential's channel. Never waits on
+   * Slack's pace: it may queue the summary, and then a channel's later refusal reaches the run as
+   * `notifyError`. Throws when the summary can be neither posted nor queued.
    */
-  summary(run: Run, spec: CredentialSpec): Promise<{ retryInMs?: number }>;
-  /** Resolves once queued progress updates were sent (graceful shutdown). */
-  idle?(): Promise<void>;
+  summary(run: Run, spec: CredentialSpec): Promise<void>;
+  /**
+   * A new message in the run's thread that people are notified of (a manual run's reminder). Text
+   * is the bot's own, never a user's. Throws when it can be neither posted nor queued.
+   */
+  remind?(run: Run, text: string): Promise<void>;
   /**
    * Why the summary could not be posted in `channel` (the fallback channel when undefined): it does
    * not exist, is archived, or the bot may not post there. Undefined when it can. Never throws.

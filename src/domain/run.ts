@@ -5,7 +5,7 @@ import type { TroubleshootingKey } from './troubleshooting';
  * no live run owns (found by the reconciler), from what Vault holds: forwards (deploy, verify,
  * revoke) or backwards (restore, redeploy, re-verify, revoke the new key).
  */
-export type Procedure = 'scheduled' | 'resume' | 'rollback' | 'emergency';
+export type Procedure = 'scheduled' | 'resume' | 'rollback' | 'emergency' | 'manual';
 
 export const SCHEDULED_STEPS = [
   'check-dependencies',
@@ -43,10 +43,40 @@ export const EMERGENCY_STEPS = [
   'notify',
 ] as const;
 
+/**
+ * Guided manual rotation (issuer.kind manual): a person creates the key at a console and writes it
+ * to Vault, then revokes the old one there; the run waits for each (parked, no worker held), checks
+ * Vault and the test URL, and deploys and verifies like any other run.
+ */
+export const MANUAL_STEPS = [
+  'check-dependencies',
+  'await-stored',
+  'deploy',
+  'verify',
+  'await-revoked',
+  'record',
+  'notify',
+] as const;
+
+/** What a parked manual run asks of people; shown in its progress message. Never a value. */
+export interface ManualAsk {
+  awaiting: 'stored' | 'revoked';
+  /** The runbook's steps at the console. */
+  checklist: string[];
+  consoleUrl?: string;
+  /** The exact store command, with placeholders for the value. */
+  command?: string;
+  /** Why the last click was refused (no new Vault version, old key still accepted). */
+  refusal?: string;
+  /** When people were last asked (the progress message first, then reminders). */
+  askedAt: string;
+}
+
 /** A resumed run starts where the store already holds the new key. */
 export const RESUME_STEPS = ['deploy', 'verify', 'revoke-old', 'record', 'notify'] as const;
 
-export type ForwardStepName = (typeof SCHEDULED_STEPS)[number] | (typeof EMERGENCY_STEPS)[number];
+export type ForwardStepName =
+  (typeof SCHEDULED_STEPS)[number] | (typeof EMERGENCY_STEPS)[number] | (typeof MANUAL_STEPS)[number];
 export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
 export type StepName = ForwardStepName | RollbackStepName;
 
@@ -103,6 +133,18 @@ export interface RunFacts {
   consumersNextJob?: string[];
   orphansRevoked?: string[];
   oldKeyLastUsedAt?: string;
+  /** Issuers that deactivate before deleting (AWS): when the old key was switched off. */
+  oldKeyDeactivatedAt?: string;
+  /** When the deactivated old key's delayed deletion job runs. */
+  oldKeyDeleteAt?: string;
+  /** When that job deleted it. */
+  oldKeyDeletedAt?: string;
+  /** An approver switched the old key back on (a forgotten consumer): it is not deleted. */
+  oldKeyReactivated?: { at: string; by: string };
+  /** Why the deletion job kept the old key (a use after the deploy showed up late, as IAM's lag allows). */
+  oldKeyKept?: string;
+  /** Database logins: connections still open on the old password when it was revoked (count and source). */
+  oldSessionsOpen?: string;
   /**
    * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
    * be written yet: the reconciler retries it until it is done.
@@ -112,10 +154,6 @@ export interface RunFacts {
   compromisedKeyIds?: string[];
   /** Emergency: when a refused revocation and an unhealthy consumer were escalated (once each). */
   escalatedAt?: { revoke?: string; verify?: string };
-  /** Channels the summary was already posted to (a paced summary resumes without repeating them). */
-  summaryPostedTo?: string[];
-  /** Per channel, the Slack pacing slot booked for a summary that had to wait for it (epoch ms). */
-  summarySlots?: Record<string, number>;
   /** Emergency: verification did not pass in time; the incident record says "pending". */
   verificationPending?: boolean;
 }
@@ -146,6 +184,8 @@ export interface Run {
   slack?: { channel: string; threadTs?: string; progressTs?: string };
   /** Emergency runs: the incident they belong to (its reference and channel). */
   incident?: { ref: string; channel: string };
+  /** Manual runs: what the run is waiting for people to do, while it waits. */
+  manual?: ManualAsk;
 }
 
 export function newRun(input: {
@@ -189,7 +229,13 @@ function stepsOf(procedure: Procedure): StepState[] {
     ];
   }
   const names: readonly StepName[] =
-    procedure === 'resume' ? RESUME_STEPS : procedure === 'emergency' ? EMERGENCY_STEPS : SCHEDULED_STEPS;
+    procedure === 'resume'
+      ? RESUME_STEPS
+      : procedure === 'emergency'
+        ? EMERGENCY_STEPS
+        : procedure === 'manual'
+          ? MANUAL_STEPS
+          : SCHEDULED_STEPS;
   return names.map((name) => ({ name, phase: 'forward', status: 'pending' }));
 }
 

@@ -17,6 +17,8 @@ export const STEP_TITLES: Record<StepName, string> = {
   'assess-scope': 'Assess compromise scope',
   'revoke-compromised': 'Revoke compromised credential',
   'incident-record': 'Write the incident record',
+  'await-stored': 'New key created and stored in Vault (by a person)',
+  'await-revoked': 'Old key revoked at the console (by a person)',
 };
 
 /** Display title of a step; unknown names (steps added later) show as themselves. */

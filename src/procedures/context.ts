@@ -11,6 +11,7 @@ import type {
 } from '../domain/ports';
 import type { Run, StepName } from '../domain/run';
 import type { Secret } from '../domain/secret';
+import type { ManualConfirmations } from '../queue/manual-confirmations';
 import type { RunStore } from '../queue/run-store';
 import type { ChatNotifier } from '../domain/ports';
 
@@ -37,6 +38,8 @@ export interface EngineSettings {
   transientRetryMs: number;
   /** Per-credential lock expiry; refreshed at every step, longer than any single wait. */
   lockTtlMs: number;
+  /** How often a manual run waiting for people reminds them in its thread. */
+  manualReminderMs: number;
 }
 
 export const DEFAULT_SETTINGS: EngineSettings = {
@@ -48,6 +51,7 @@ export const DEFAULT_SETTINGS: EngineSettings = {
   rollbackBudgetMs: 900_000,
   transientRetryMs: 300_000,
   lockTtlMs: 2 * 3_600_000,
+  manualReminderMs: 4 * 3_600_000,
 };
 
 export interface EngineDeps {
@@ -64,6 +68,13 @@ export interface EngineDeps {
   settings: EngineSettings;
   /** Emergency runs: escalations and the incident record, straight to the incident channel. */
   incidents?: IncidentChannel;
+  /** Manual runs: the Stored / Revoked clicks people made in Slack. */
+  confirmations?: ManualConfirmations;
+  /**
+   * Issuers that deactivate the old key (AWS): a delayed job deletes it after `delayMs`, the grace
+   * period. Idempotent per run.
+   */
+  scheduleOldKeyDeletion?: (run: Run, delayMs: number) => Promise<void>;
   /** Emergency runs: starts the scope assessment beside the run (a job; never awaited by it). */
   assess?: (run: Run) => Promise<void>;
 }

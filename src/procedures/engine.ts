@@ -165,7 +165,7 @@ export class RotationEngine {
       identity: identityOf(run),
       detail: run.failure.message,
     });
-    await this.summaryNow(run, spec).catch((e: unknown) => {
+    await this.deps.chat.summary(run, spec).catch((e: unknown) => {
       run.notifyError = (e as Error).message;
     });
     return this.finish(run);
@@ -193,25 +193,13 @@ export class RotationEngine {
     for (const s of run.steps) if (s.status === 'pending' && s.name !== 'notify') s.status = 'skipped';
     const spec = this.deps.catalog.get(run.credential);
     if (spec) {
-      await this.summaryNow(run, spec).catch((e: unknown) => {
+      await this.deps.chat.summary(run, spec).catch((e: unknown) => {
         run.notifyError = (e as Error).message;
       });
     }
     const notify = run.steps.find((s) => s.name === 'notify');
     if (notify && notify.status === 'pending') notify.status = run.notifyError ? 'failed' : 'done';
     await this.finish(run);
-  }
-
-  /**
-   * The summary of a run that ends outside its notify step (given up, taken over): rare paths that
-   * may wait out Slack's per-channel pace here, a few seconds at most.
-   */
-  private async summaryNow(run: Run, spec: CredentialSpec): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      const { retryInMs } = await this.deps.chat.summary(run, spec);
-      if (retryInMs === undefined) return;
-      await new Promise((r) => setTimeout(r, Math.min(retryInMs, 2_000)));
-    }
   }
 
   private contextFor(run: Run, spec: CredentialSpec): StepContext {

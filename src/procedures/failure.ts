@@ -43,8 +43,9 @@ export function planAfterFailure(
   }
   switch (failed.name) {
     case 'check-dependencies':
-      run.outcome =
-        failure.code === 'old_key_in_use' || failure.code === 'deploy_failed' ? 'refused' : 'failed';
+      run.outcome = ['old_key_in_use', 'deploy_failed', 'key_limit'].includes(failure.code)
+        ? 'refused'
+        : 'failed';
       remaining.forEach(skip);
       return { revokeNewKey: false };
     case 'generate':

@@ -6,14 +6,28 @@ import { parseCredentialName } from '../domain/credential';
 import { RotatorError, isRotatorError } from '../domain/errors';
 import { discoveryScope } from '../domain/consumer-drift';
 import { buildPlan, type Plan } from '../domain/plan';
-import { assessAge, emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
+import { emergencyDeadlineMs, type AgeAssessment } from '../domain/policy';
+import type { DriftFinding, InventoryReport } from '../domain/inventory';
+import { clusterDrift } from '../inventory/drift';
+import { InventoryService, type Dashboard, type DueStatus } from '../inventory/inventory-service';
+import { credentialAge } from '../inventory/row';
 import type { EmergencyScope } from '../domain/incident';
 import { mapLimit } from './bounded';
-import type { AuditLog, ChatNotifier, Clock, Deployer, SecretStore, StoredCredential } from '../domain/ports';
+import type {
+  AuditLog,
+  ChatNotifier,
+  Clock,
+  Deployer,
+  Issuer,
+  SecretReferences,
+  SecretStore,
+  StoredCredential,
+} from '../domain/ports';
 import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
-import { dueStatuses, type DueStatus } from './due';
+import { runHistory, type RunHistoryEntry } from './history';
+import { keySlotNote } from './key-slot-note';
 import type { RotationRequests } from './types';
 
 export interface RotationServiceDeps {
@@ -33,13 +47,34 @@ export interface RotationServiceDeps {
   scheduleDeadlines?: (run: Run, deadlineMs: number) => Promise<void>;
   /** Checks the channel a plan's summary goes to (Slack: conversations.info). */
   chat?: Pick<ChatNotifier, 'channelProblem'>;
+  /** Deployments per Secret in one pass, for the inventory's drift (the Kubernetes deployer). */
+  cluster?: SecretReferences;
+  /** Vault reads in flight while the inventory is built (INVENTORY_CONCURRENCY, default 16). */
+  inventoryConcurrency?: number;
+  /**
+   * Issuers with a key limit (IAM) are asked how many keys exist, so the plan can say; asynchronous,
+   * so the web role loads the issuers only when it plans.
+   */
+  issuerFor?: (spec: CredentialSpec) => Issuer | Promise<Issuer>;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
 
 /** Plans and enqueues rotations; the only way commands and the CLI reach the engine. */
 export class RotationService implements RotationRequests {
-  constructor(private readonly deps: RotationServiceDeps) {}
+  private readonly inventoryService: InventoryService;
+
+  constructor(private readonly deps: RotationServiceDeps) {
+    this.inventoryService = new InventoryService({
+      catalog: deps.catalog,
+      store: deps.store,
+      runs: deps.runs,
+      clock: deps.clock,
+      dueSoonDays: deps.dueSoonDays,
+      ...(deps.cluster ? { cluster: deps.cluster } : {}),
+      ...(deps.inventoryConcurrency ? { concurrency: deps.inventoryConcurrency } : {}),
+    });
+  }
 
   credentialNames(): string[] {
     return [...this.deps.catalog.keys()].sort();
@@ -65,8 +100,11 @@ export class RotationService implements RotationRequests {
         : Promise.resolve(undefined),
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
+    const issuer = await this.deps.issuerFor?.(spec);
+    const slots = issuer ? await keySlotNote(spec, issuer, stored) : undefined;
     return buildPlan({
       spec,
+      ...(slots ? { issuerNotes: [slots] } : {}),
       age: this.ageOf(spec, stored),
       ...(channelProblem ? { channelProblem } : {}),
       ...(discovered ? { discovered } : {}),
@@ -82,12 +120,16 @@ export class RotationService implements RotationRequests {
     slack?: Run['slack'];
   }): Promise<Run> {
     const spec = this.spec(input.credential);
+    const manual = spec.issuer.kind === 'manual';
+    // A manual run asks people in Slack: started from the CLI, it asks in the credential's channel.
+    const slack = input.slack ?? (manual && spec.channel ? { channel: spec.channel } : undefined);
     const run = newRun({
       id: randomUUID(),
       credential: spec.name,
       requester: input.requester,
       ...(input.approver ? { approver: input.approver } : {}),
-      ...(input.slack ? { slack: input.slack } : {}),
+      ...(slack ? { slack } : {}),
+      ...(manual ? { procedure: 'manual' as const } : {}),
       now: this.deps.clock.now(),
     });
     return this.enqueue(run, input.approver ? `approved by ${idOf(input.approver)}` : undefined);
@@ -286,37 +328,51 @@ export class RotationService implements RotationRequests {
     }
   }
 
-  async status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }> {
+  async status(name: string): Promise<{
+    active?: Run;
+    last?: Run;
+    oldKey?: Run;
+    age: AgeAssessment;
+    drift: DriftFinding[];
+  }> {
     const spec = this.spec(name);
-    const [holder, history, stored] = await Promise.all([
+    const [holder, history, stored, discovered] = await Promise.all([
       this.deps.runs.lockHolder(spec.name),
       this.deps.runs.history(spec.name, 5),
       this.deps.store.read(spec.store),
+      spec.kubernetesSecret ? this.deps.deployer.discover(spec.kubernetesSecret) : Promise.resolve(undefined),
     ]);
     const active = holder ? await this.deps.runs.get(holder) : undefined;
     const last = history.find((r) => r.status === 'finished');
-    return { ...(active ? { active } : {}), ...(last ? { last } : {}), age: this.ageOf(spec, stored) };
+    const drift: DriftFinding[] = [
+      ...(stored ? [] : [{ kind: 'catalog-only' as const, name: spec.name, path: spec.store }]),
+      ...(discovered ? clusterDrift(spec, discovered) : []),
+    ];
+    // An old key deactivated by a rotation (AWS), until its delayed deletion: shown with Reactivate.
+    const oldKey = history.find((r) => r.facts.oldKeyDeactivatedAt && !r.facts.oldKeyDeletedAt);
+    return {
+      ...(active ? { active } : {}),
+      ...(last ? { last } : {}),
+      ...(oldKey ? { oldKey } : {}),
+      age: this.ageOf(spec, stored),
+      drift,
+    };
   }
 
   due(): Promise<DueStatus[]> {
-    return dueStatuses({
-      specs: [...this.deps.catalog.values()],
-      read: (spec) => this.deps.store.read(spec.store),
-      lockHolders: (names) => this.deps.runs.lockHolders(names),
-      ageOf: (spec, stored) => this.ageOf(spec, stored),
-    });
+    return this.inventoryService.due();
   }
 
-  /** Policy age from the store's rotated_at, falling back to the KV version's created_time. */
+  inventory(): Promise<InventoryReport> {
+    return this.inventoryService.report();
+  }
+
+  dashboard(): Promise<Dashboard> {
+    return this.inventoryService.dashboard();
+  }
+
   private ageOf(spec: CredentialSpec, stored: StoredCredential | undefined): AgeAssessment {
-    return assessAge({
-      type: spec.type,
-      risk: spec.risk,
-      rotatedAt: stored?.rotatedAt,
-      createdTime: stored?.createdTime,
-      now: this.deps.clock.now(),
-      warnDays: this.deps.dueSoonDays,
-    });
+    return credentialAge(spec, stored, this.deps.clock.now(), this.deps.dueSoonDays);
   }
 
   getRun(id: string): Promise<Run | undefined> {
@@ -325,5 +381,9 @@ export class RotationService implements RotationRequests {
 
   history(name: string, limit = 10): Promise<Run[]> {
     return this.deps.runs.history(this.spec(name).name, limit);
+  }
+
+  pastRuns(name: string, limit = 10): Promise<RunHistoryEntry[]> {
+    return runHistory(this.deps.audit, this.spec(name).name, limit);
   }
 }

@@ -10,6 +10,7 @@ import {
   verifyEmergency,
 } from './steps/emergency';
 import { generate, generateEmergency } from './steps/generate';
+import { awaitRevoked, awaitStored, revokeNewManual, verifyManual } from './steps/manual';
 import { notify } from './steps/notify';
 import { record } from './steps/record';
 import { revokeOld } from './steps/revoke-old';
@@ -34,6 +35,8 @@ export const STEPS: Record<StepName, StepFn> = {
   'assess-scope': assessScope,
   'revoke-compromised': revokeCompromised,
   'incident-record': incidentRecord,
+  'await-stored': awaitStored,
+  'await-revoked': awaitRevoked,
 };
 
 /** The step function a run uses: an emergency stores, verifies its own way (no previous key, no rollback). */
@@ -41,5 +44,7 @@ export function stepFor(procedure: Procedure, name: StepName): StepFn {
   if (procedure === 'emergency' && name === 'generate') return generateEmergency;
   if (procedure === 'emergency' && name === 'store-new') return storeEmergency;
   if (procedure === 'emergency' && name === 'verify') return verifyEmergency;
+  if (procedure === 'manual' && name === 'verify') return verifyManual;
+  if (procedure === 'manual' && name === 'revoke-new') return revokeNewManual;
   return STEPS[name];
 }

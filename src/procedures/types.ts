@@ -3,9 +3,12 @@ import type { Plan } from '../domain/plan';
 import type { AgeAssessment } from '../domain/policy';
 import type { EmergencyScope } from '../domain/incident';
 import type { Identity, Run } from '../domain/run';
-import type { DueStatus } from './due';
+import type { DriftFinding, InventoryReport } from '../domain/inventory';
+import type { Dashboard, DueStatus } from '../inventory/inventory-service';
+import type { RunHistoryEntry } from './history';
 
-export type { DueStatus } from './due';
+export type { Dashboard, DueStatus } from '../inventory/inventory-service';
+export type { RunHistoryEntry } from './history';
 
 /**
  * What the Slack commands and the CLI may ask of the rotation engine. They plan and enqueue;
@@ -56,11 +59,23 @@ export interface RotationRequests {
   }): Promise<{ started: Run[]; alreadyRunning: Array<{ credential: string; runId: string }> }>;
   /** Every run of an incident, oldest first (for `/rotate incident` and the incident message). */
   incidentRuns(ref: string): Promise<Run[]>;
-  /** The run in progress for this credential, the last finished run, and the age. */
-  status(name: string): Promise<{ active?: Run; last?: Run; age: AgeAssessment }>;
+  /**
+   * The run in progress for this credential, the last finished run, the run whose deactivated old
+   * key awaits deletion (or was kept or reactivated), the age, and its drift (absent from Vault,
+   * declared consumers not found, undeclared deployments using its secret).
+   */
+  status(
+    name: string,
+  ): Promise<{ active?: Run; last?: Run; oldKey?: Run; age: AgeAssessment; drift?: DriftFinding[] }>;
   /** Every catalog credential's age and whether a run holds it (`/rotate due`), bounded in memory. */
   due(): Promise<DueStatus[]>;
+  /** The inventory: Vault under the prefix merged with the catalog, with drift. */
+  inventory(): Promise<InventoryReport>;
+  /** The App Home dashboard: the inventory, open runs, the most urgent rows with their last run. */
+  dashboard(): Promise<Dashboard>;
   getRun(id: string): Promise<Run | undefined>;
-  /** Most recent first. */
+  /** Run records, most recent first. */
   history(name: string, limit?: number): Promise<Run[]>;
+  /** `/rotate history`: recent runs as the audit trail tells them, most recent first. */
+  pastRuns(name: string, limit?: number): Promise<RunHistoryEntry[]>;
 }

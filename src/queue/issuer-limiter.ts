@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RotatorError } from '../domain/errors';
-import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse } from '../domain/ports';
+import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse, OpenSessions } from '../domain/ports';
 import type { Secret } from '../domain/secret';
 import { RedisScript } from './redis-script';
 
@@ -170,6 +170,12 @@ export class IssuerLimiter {
 /** An Issuer whose every call takes a slot of its issuer's shared limit first. */
 export class LimitedIssuer implements Issuer {
   readonly usage?: (keyId: string, since: Date) => Promise<KeyUse[]>;
+  readonly keyLimit?: number;
+  readonly deactivate?: (keyId: string) => Promise<void>;
+  readonly reactivate?: (keyId: string) => Promise<void>;
+  readonly openSessions?: (keyId: string) => Promise<OpenSessions>;
+  readonly reinstate?: (keyId: string, value: Secret) => Promise<void>;
+  readonly loginOf?: (keyId: string) => string | undefined;
 
   constructor(
     private readonly inner: Issuer,
@@ -179,6 +185,17 @@ export class LimitedIssuer implements Issuer {
   ) {
     const usage = inner.usage?.bind(inner);
     if (usage) this.usage = (keyId, since) => this.slot(() => usage(keyId, since));
+    if (inner.keyLimit !== undefined) this.keyLimit = inner.keyLimit;
+    const deactivate = inner.deactivate?.bind(inner);
+    const reactivate = inner.reactivate?.bind(inner);
+    if (deactivate) this.deactivate = (keyId) => this.slot(() => deactivate(keyId));
+    if (reactivate) this.reactivate = (keyId) => this.slot(() => reactivate(keyId));
+    const openSessions = inner.openSessions?.bind(inner);
+    if (openSessions) this.openSessions = (keyId) => this.slot(() => openSessions(keyId));
+    const reinstate = inner.reinstate?.bind(inner);
+    if (reinstate) this.reinstate = (keyId, value) => this.slot(() => reinstate(keyId, value));
+    // A pure function of the key id: no call, no slot.
+    if (inner.loginOf) this.loginOf = inner.loginOf.bind(inner);
   }
 
   private slot<T>(fn: () => Promise<T>): Promise<T> {
@@ -200,7 +217,7 @@ export class LimitedIssuer implements Issuer {
   lastUsed(keyId: string): Promise<Date | undefined> {
     return this.slot(() => this.inner.lastUsed(keyId));
   }
-  accepts(value: Secret): Promise<boolean> {
-    return this.slot(() => this.inner.accepts(value));
+  accepts(value: Secret, keyId?: string): Promise<boolean> {
+    return this.slot(() => this.inner.accepts(value, keyId));
   }
 }

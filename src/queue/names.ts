@@ -45,9 +45,19 @@ export interface ApprovalExpiryJobData {
 export const approvalExpiryJobId = (requestId: string): string => `expire-${requestId}`;
 export const planCloseJobId = (requestId: string): string => `close-${requestId}`;
 
-/** Housekeeping on a schedule: the reconciler (and, later, reminders). One job per tick across replicas. */
+/** Housekeeping on a schedule: the reconciler and the reminders. One job per tick across replicas. */
 export const MAINTENANCE_QUEUE = 'maintenance';
 export const RECONCILE_JOB = 'reconcile';
+/** The weekly digests: a job scheduler at REMINDER_CRON in REMINDER_TZ (also its jobs' name). */
+export const REMINDER_JOB = 'reminders';
+
+/** A tick every worker missed, posted once when one comes back (jobId from the tick: added once). */
+export interface ReminderJobData {
+  /** The missed tick (epoch ms); scheduled jobs carry theirs in their id. */
+  tick?: number;
+}
+
+export const missedReminderJobId = (tick: number): string => `reminders-missed-${tick}`;
 export const ASSESS_JOB = 'assess';
 export const DEADLINE_JOB = 'deadline';
 
@@ -64,13 +74,14 @@ export interface DeadlineJobData {
 }
 
 /**
- * Slack notifications shared by every replica: the incident message's renders and each channel's
- * outbox drains (one delayed job per incident or channel at a time, paced in Redis), so pacing never
- * holds a rotation's worker slot.
+ * Slack notifications shared by every replica: the incident message's renders, each run's progress
+ * message renders and each channel's outbox drains (one delayed job per incident, run or channel at
+ * a time, paced in Redis), so pacing never holds a rotation's worker slot.
  */
 export const NOTIFICATIONS_QUEUE = 'notifications';
 export const INCIDENT_BOARD_JOB = 'incident-board';
 export const CHANNEL_POST_JOB = 'channel-post';
+export const RUN_PROGRESS_JOB = 'run-progress';
 
 export interface IncidentBoardJobData {
   /** INC-…: the job renders whatever the incident's runs say when it runs. */
@@ -82,4 +93,19 @@ export interface ChannelPostJobData {
   channel: string;
 }
 
-export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData;
+export interface RunProgressJobData {
+  /** The job renders the run's newest saved state into its progress message. */
+  runId: string;
+}
+
+export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData | RunProgressJobData;
+/** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
+export const DELETE_OLD_KEY_JOB = 'delete-old-key';
+export const REACTIVATE_OLD_KEY_JOB = 'reactivate-old-key';
+export const deleteOldKeyJobId = (runId: string): string => `delete-old-key-${runId}`;
+
+export interface OldKeyJobData {
+  runId: string;
+  /** Reactivation: who asked (slack:U…), for the audit record. */
+  identity?: string;
+}

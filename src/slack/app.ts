@@ -13,7 +13,9 @@ import type { RotationRequests } from '../procedures/types';
 import { ApprovalStore, type ApprovalStoreOptions } from './approvals';
 import { EmergencyRequestStore } from './emergency-requests';
 import { ReviewStore } from './reviews';
+import type { Reminders } from './reminders';
 import { Authorization, slackGroupMembers } from './authorization';
+import { WorkPool } from './work-pool';
 import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
 import { errorHandler } from './error-handler';
 import { answerMalformedWith400, requireActor } from './request-guards';
@@ -33,6 +35,8 @@ export interface SlackAppDeps {
   port: number;
   logger: PinoLogger;
   requests: RotationRequests;
+  /** Digests for `/rotate due`, and Snooze. */
+  reminders: Reminders;
   access: AccessPolicy;
   /** A store, or its options (then `approvalTtlMs` and `now` apply). */
   approvals: ApprovalStore | Omit<ApprovalStoreOptions, 'ttlMs' | 'now'>;
@@ -48,10 +52,16 @@ export interface SlackAppDeps {
   deliveries?: DeliveryLog;
   /** Retries closing an approved plan later when Slack refused the edit (a delayed job). */
   scheduleClose?: (requestId: string, line: string) => Promise<void>;
+  /** Manual rotations' Stored / Revoked clicks. */
+  manual?: CommandDeps['manual'];
+  /** Enqueues an approver's reactivation of a deactivated old key (AWS). */
+  reactivateOldKey?: CommandDeps['reactivateOldKey'];
   /** The Web API client's retry policy (default SLACK_RETRY); tests shorten it. */
   slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
+  /** `/rotate` work after the ack run at once at most (SLACK_WORK_CONCURRENCY, default 8). */
+  workConcurrency?: number;
   now?: () => Date;
 }
 
@@ -139,12 +149,16 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     approvals,
     emergencies,
     reviews,
+    reminders: deps.reminders,
     incidentChannelPattern: deps.incidentChannelPattern ?? /^inc-/,
     audit: deps.audit,
     logger: deps.logger,
     now,
+    pool: new WorkPool(deps.workConcurrency ?? 8),
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
+    ...(deps.manual ? { manual: deps.manual } : {}),
+    ...(deps.reactivateOldKey ? { reactivateOldKey: deps.reactivateOldKey } : {}),
   });
 
   app.error(errorHandler(() => app.client, deps.logger));

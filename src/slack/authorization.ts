@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { isUserGroupId, type AccessPolicy } from '../domain/access';
+import { isUserGroupId, ownersOf, type AccessPolicy } from '../domain/access';
 import { RotatorError } from '../domain/errors';
 
 /** Allowed, or not and who is (user and group ids, for "ask one of …"). */
@@ -58,6 +58,11 @@ export class Authorization {
 
   canApprove(user: string, credentialApprovers?: string[]): Promise<Decision> {
     return this.check(user, this.approversFor(credentialApprovers));
+  }
+
+  /** Owners of a credential (its approvers, else the global ones, and a Slack-id contact): Snooze. */
+  canSnooze(user: string, credential: { approvers: string[]; contact: string }): Promise<Decision> {
+    return this.check(user, ownersOf(credential, this.opts.access.approvers));
   }
 
   canRespond(user: string): Promise<Decision> {

@@ -1,9 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
+import { RedisScript } from '../queue/redis-script';
 import { PacedDrain } from './paced-drain';
 import { slackFailureOf } from './slack-errors';
-import { context, divider, type SlackBlock, type View } from './views/blocks';
+import type { ChatMessage } from '../adapters/chat/slack-notifier';
+import { context, divider } from './views/blocks';
 
 export interface ChannelOutboxOptions {
   redis: Redis;
@@ -16,13 +18,43 @@ export interface ChannelOutboxOptions {
   fallbackChannel?: string;
   /** At most one message per channel per interval (Slack allows about one a second). */
   intervalMs?: number;
+  /**
+   * A queued item that names its run was refused for good (archived, bot removed): tell the run.
+   * Called before the item leaves the outbox; a throw leaves it there and fails the drain job, so
+   * BullMQ tries again (the run may not have saved its end yet).
+   */
+  onRefused?: (refusal: { runId: string; channel: string; code: string }) => Promise<void>;
   logger?: PinoLogger;
+}
+
+/** How a queued message is posted: in a thread, at most once, on behalf of a run. */
+export interface OutboxPostOptions {
+  /** Posts it as a reply in this thread; only items of the same thread fold into one message. */
+  thread_ts?: string;
+  /** Queues it once: a second post with the same id (a step run again after a crash) is dropped. */
+  id?: string;
+  /** The run it reports on, told through `onRefused` when the channel refuses it. */
+  runId?: string;
 }
 
 interface Item {
   text: string;
-  blocks: SlackBlock[];
+  blocks: ChatMessage['blocks'];
+  thread_ts?: string;
+  runId?: string;
 }
+
+/** How long an item's id is remembered against a second post. */
+const ONCE_SECONDS = 7 * 86_400;
+
+// Queue an item unless its id was queued before (the marker is set with it, in one step).
+const PUSH_ONCE = new RedisScript(
+  `
+if ARGV[2] ~= '' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+`,
+  2,
+);
 
 /** Slack's limit of blocks in one message. */
 const MAX_BLOCKS = 50;
@@ -63,11 +95,42 @@ export class ChannelOutbox {
     return `${this.opts.prefix}outbox:${channel}:items`;
   }
 
+  private onceKey(id: string): string {
+    return `${this.opts.prefix}outbox:once:${id}`;
+  }
+
   /** Queues `view` for `channel`; resolves once it is safely in Redis, not once it is posted. */
-  async post(channel: string, view: View): Promise<void> {
-    const item: Item = { text: view.text, blocks: view.blocks };
-    await this.opts.redis.rpush(this.items(channel), JSON.stringify(item));
+  async post(channel: string, view: ChatMessage, opts: OutboxPostOptions = {}): Promise<void> {
+    const item: Item = {
+      text: view.text,
+      blocks: view.blocks,
+      ...(opts.thread_ts ? { thread_ts: opts.thread_ts } : {}),
+      ...(opts.runId ? { runId: opts.runId } : {}),
+    };
+    const id = opts.id ?? '';
+    await PUSH_ONCE.run(
+      this.opts.redis,
+      [this.items(channel), this.onceKey(id)],
+      JSON.stringify(item),
+      id,
+      ONCE_SECONDS,
+    );
+    // Even when it was queued before: that post may have died before scheduling its drain.
     await this.paced.schedule(channel);
+  }
+
+  /** Whether an item with this id was ever queued (it may be posted already). */
+  async queued(id: string): Promise<boolean> {
+    return (await this.opts.redis.exists(this.onceKey(id))) > 0;
+  }
+
+  /**
+   * Runs `work` in `channel`'s posting slot, the one its drains use, across every replica: nothing
+   * from the outbox is posted there while it runs, nor for an interval after. Answers how long
+   * until the slot frees when it is taken.
+   */
+  async inSlot<T>(channel: string, work: () => Promise<T>): Promise<{ value: T } | { waitMs: number }> {
+    return this.paced.claim(channel, work);
   }
 
   /** The drain job: posts what waits for `channel` as one message, or defers to the pacing. */
@@ -77,7 +140,7 @@ export class ChannelOutbox {
       const raw = await redis.lrange(this.items(channel), 0, BATCH - 1);
       if (raw.length === 0) return 'nothing';
       const taken = fit(raw.map((r) => JSON.parse(r) as Item));
-      const message = merge(taken);
+      const { runId: _run, ...message } = merge(taken);
       let outcome: 'posted' | 'refused' = 'posted';
       try {
         await this.opts.client.chat.postMessage({ channel, ...message });
@@ -90,6 +153,8 @@ export class ChannelOutbox {
           return 'deferred';
         }
         outcome = 'refused';
+        for (const { runId } of taken)
+          if (runId) await this.opts.onRefused?.({ runId, channel, code: failure.code });
         await this.refused(channel, failure.code, message);
       }
       await redis.ltrim(this.items(channel), taken.length, -1);
@@ -113,7 +178,11 @@ export class ChannelOutbox {
   }
 }
 
-/** As many items, oldest first, as fit in one message's blocks (always at least one). */
+/**
+ * As many items, oldest first, as fit in one message's blocks (always at least one): all in the
+ * first one's thread (or all outside any), none repeating a block id (a button's message is edited
+ * by its block).
+ */
 function fit(items: Item[]): Item[] {
   const taken: Item[] = [];
   const ids = new Set<string>();
@@ -121,7 +190,8 @@ function fit(items: Item[]): Item[] {
   for (const item of items) {
     const cost = item.blocks.length + (taken.length > 0 ? 1 : 0);
     const itemIds = item.blocks.map((b) => b.block_id).filter((id) => id !== undefined);
-    if (taken.length > 0 && (blocks + cost > MAX_BLOCKS || itemIds.some((id) => ids.has(id)))) break;
+    const apart = taken.length > 0 && item.thread_ts !== taken[0]!.thread_ts;
+    if (taken.length > 0 && (apart || blocks + cost > MAX_BLOCKS || itemIds.some((id) => ids.has(id)))) break;
     taken.push(item);
     blocks += cost;
     for (const id of itemIds) ids.add(id);
@@ -131,8 +201,10 @@ function fit(items: Item[]): Item[] {
 
 function merge(items: Item[]): Item {
   if (items.length === 1) return items[0]!;
+  const thread = items[0]!.thread_ts;
   return {
     text: items.map((i) => i.text).join('\n'),
     blocks: items.flatMap((item, i) => (i === 0 ? item.blocks : [divider, ...item.blocks])),
+    ...(thread ? { thread_ts: thread } : {}),
   };
 }

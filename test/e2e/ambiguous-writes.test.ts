@@ -159,11 +159,13 @@ describe('a Vault write whose answer is lost', () => {
       expect(run.failure).toBeUndefined();
       expect(run.facts.recordPending).toBe(true);
       expect(run.facts.revokedAt).toBeDefined();
-      const summary = h.world.slack
-        .calls()
-        .filter((c) => c.method === 'chat.postMessage')
-        .map((c) => JSON.stringify(c.args))
-        .find((b) => b.includes('Rotated'));
+      const summary = await eventually(() =>
+        h.world.slack
+          .calls()
+          .filter((c) => c.method === 'chat.postMessage')
+          .map((c) => JSON.stringify(c.args))
+          .find((b) => b.includes('Rotated')),
+      );
       expect(summary).toContain('retried automatically');
     });
   });

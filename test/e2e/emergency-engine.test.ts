@@ -262,6 +262,8 @@ describe('emergency rotation', () => {
         incidents,
         cacheTtlSeconds: 1,
         editCatalog: (c) => {
+          // The three credentials of the REST provider (IAM, OAuth and manual ones have issuers of their own).
+          c.credentials = c.credentials.filter((cred) => cred.issuer.kind === 'rest_api_key');
           for (const cred of c.credentials) {
             cred.issuer.name = 'shared-provider.example.com';
             cred.issuer.maxConcurrent = 1;
@@ -277,7 +279,10 @@ describe('emergency rotation', () => {
       });
       h.world.provider.managementLatencyMs = 30;
       h.world.provider.resetInFlight();
-      const names = h.world.catalog.credentials.map((c) => c.name);
+      // Every credential of the shared REST provider (the others have issuers of their own).
+      const names = h.world.catalog.credentials
+        .filter((c) => c.issuer.kind === 'rest_api_key')
+        .map((c) => c.name);
       const { started } = await h.services.service.startEmergency({
         credentials: names,
         incident: INCIDENT,

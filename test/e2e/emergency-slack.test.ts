@@ -2,7 +2,7 @@ import type { SlackCall } from '../../sandbox/slack';
 import { EMERGENCY_REVIEWED_ACTION, EMERGENCY_START_ACTION } from '../../src/slack/views';
 import { startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
-import { blockActionBody, postSigned, slashCommandBody } from '../helpers/slack-signing';
+import { postSigned, slashCommandBody } from '../helpers/slack-signing';
 import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
@@ -38,18 +38,7 @@ describe('an emergency rotation started in an incident channel', () => {
       }),
     );
   const click = (actionId: string, value: string, user: string, channel: string, ts: string) =>
-    postSigned(
-      h.slackEndpoint,
-      h.env.SLACK_SIGNING_SECRET!,
-      blockActionBody({
-        actionId,
-        value,
-        user,
-        channel,
-        messageTs: ts,
-        responseUrl: h.world.slack.responseUrl(`act-${user}-${Date.now()}`),
-      }),
-    );
+    h.click(actionId, value, user, channel, ts);
   const buttonIn = (call: SlackCall, actionId: string) =>
     (call.args.blocks as Blocks).flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
   const revocations = () => h.world.provider.keys().filter((k) => k.revokedAtMs !== undefined);

@@ -5,7 +5,6 @@ import { RESUME_ACTION, ROLLBACK_ACTION } from '../../src/slack/views';
 import { FAST_SETTINGS, startHarness, type Harness } from '../helpers/harness';
 import { findLeaks } from '../helpers/leaks';
 import { deletePrefix } from '../helpers/redis';
-import { blockActionBody, postSigned } from '../helpers/slack-signing';
 import { eventually } from '../helpers/eventually';
 
 const NAME = 'payment-gateway-api';
@@ -38,18 +37,7 @@ describe('the reconciler', () => {
       .filter((c) => c.method === 'chat.postMessage' && c.args.channel === channel)
       .filter((c) => JSON.stringify(c.args.blocks ?? []).includes(RESUME_ACTION));
   const click = (actionId: string, value: string, user: string, channel: string, ts: string) =>
-    postSigned(
-      h.slackEndpoint,
-      h.env.SLACK_SIGNING_SECRET!,
-      blockActionBody({
-        actionId,
-        value,
-        user,
-        channel,
-        messageTs: ts,
-        responseUrl: h.world.slack.responseUrl(`act-${user}`),
-      }),
-    );
+    h.click(actionId, value, user, channel, ts);
 
   /** A rotation whose Redis is wiped once Vault holds the new key and the deploy has begun. */
   async function loseRedisMidDeploy(): Promise<{ runId: string; oldValue: string; newKeyId: string }> {

@@ -267,10 +267,12 @@ describe('scheduled rotation when things go wrong', () => {
         body: { ok: false, error: 'not_in_channel' },
       });
       const { id } = await h.services.service.start({ credential: NAME, requester: alice });
-      const run = await h.waitForRun(id);
+      // The rotation does not wait for Slack; the refusal reaches the finished run afterwards.
+      const run = await h.waitForRun(id, (r) => r.status === 'finished' && r.notifyError !== undefined);
       expect(run.outcome).toBe('succeeded');
       expect(run.failure).toBeUndefined();
-      expect(run.notifyError).toContain('not_in_channel');
+      expect(run.notifyError).toContain('C_PAYMENTS (not_in_channel)');
+      expect(run.notifyError).toContain("I'm not a member");
       const finished = await h.services.audit.recent({ runId: id, limit: 100 });
       expect(finished.find((a) => a.action === 'run.finished')?.outcome).toBe('succeeded');
     });

@@ -1,7 +1,6 @@
 import type { Worker } from 'bullmq';
-import { registerWorkers } from '../../jobs';
 import { kill, spawnWorker } from '../helpers/child-worker';
-import { startHarness, type Harness } from '../helpers/harness';
+import { replacementWorkers, startHarness, type Harness } from '../helpers/harness';
 import { eventually } from '../helpers/eventually';
 import { closeAndFindLeaks } from '../helpers/leaks';
 
@@ -27,17 +26,7 @@ describe('when the worker process dies in the middle of a run', () => {
   });
 
   const startReplacement = async () => {
-    const { engine } = await h.services.worker();
-    replacement.push(
-      ...registerWorkers(engine, h.services.service, {
-        connection: h.services.workerRedis,
-        prefix: h.prefix,
-        concurrency: 1,
-        logger: h.services.logger,
-        lockDurationMs: LOCK_MS,
-        stalledIntervalMs: LOCK_MS / 2,
-      }),
-    );
+    replacement.push(...(await replacementWorkers(h, LOCK_MS)));
   };
   const rotatorKeys = () => h.world.provider.keys().filter((k) => k.name.startsWith(`rotator/${NAME}/`));
 

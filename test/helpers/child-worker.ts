@@ -24,3 +24,12 @@ export function kill(child: ChildProcess): Promise<void> {
     child.kill('SIGKILL');
   });
 }
+
+/** SIGTERM: the worker finishes its active jobs and exits, as a replica does on a rolling deploy. */
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}

@@ -341,16 +341,8 @@ export class FakeChatNotifier implements ChatNotifier {
     return { progressTs: this.progressTs };
   }
 
-  /** Answers this many summary calls with "wait for the channel's pace" before posting. */
-  pacedSummaries = 0;
-
-  async summary(run: Run): Promise<{ retryInMs?: number }> {
+  async summary(run: Run): Promise<void> {
     if (this.summaryError) throw this.summaryError;
-    if (this.pacedSummaries > 0) {
-      this.pacedSummaries -= 1;
-      return { retryInMs: 4_000 };
-    }
     this.summaries.push(structuredClone(run));
-    return {};
   }
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'bullmq';
+import { registerWorkers } from '../../jobs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config';
 import type { IncidentChannel } from '../../src/domain/ports';
@@ -16,6 +17,7 @@ import { startWorld, type World, type WorldOptions } from '../../sandbox/world';
 import { eventually } from './eventually';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
+import { blockActionBody, postSigned, type SignedResponse } from './slack-signing';
 // The worker side is imported by startRole on demand; loaded here, with the test file, its compile
 // time (the Kubernetes client goes through Babel) stays out of the hooks' timeouts, as before.
 import '../../jobs';
@@ -43,6 +45,8 @@ export interface Harness {
   /** POST /slack/events of that app. */
   slackEndpoint: string;
   env: Record<string, string>;
+  /** A signed click on a button of a message the bot posted (`ts`) in `channel`. */
+  click(actionId: string, value: string, user: string, channel: string, ts: string): Promise<SignedResponse>;
   /** Polls the run record until `done` holds (default: finished). */
   waitForRun(runId: string, done?: (r: Run) => boolean, timeoutMs?: number): Promise<Run>;
   close(): Promise<void>;
@@ -104,9 +108,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     );
   };
 
+  let clicks = 0;
+  const click = (actionId: string, value: string, user: string, channel: string, ts: string) =>
+    postSigned(
+      `http://127.0.0.1:${slack.port()}/slack/events`,
+      world.env.SLACK_SIGNING_SECRET!,
+      blockActionBody({
+        actionId,
+        value,
+        user,
+        channel,
+        messageTs: ts,
+        responseUrl: world.slack.responseUrl(`act-${user}-${(clicks += 1)}`),
+      }),
+    );
+
   return {
     prefix,
     world,
+    click,
     services,
     logs,
     redis,
@@ -124,4 +144,26 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Workers of a new process on the harness's queues (a worker that replaces one that died or was
+ * stopped): the same processors, with short lock timings so a dead worker's job is taken over fast.
+ */
+export async function replacementWorkers(h: Harness, lockMs = 2000): Promise<Worker[]> {
+  const { engine } = await h.services.worker();
+  return registerWorkers(engine, h.services.service, {
+    connection: h.services.workerRedis,
+    prefix: h.prefix,
+    concurrency: 1,
+    logger: h.services.logger,
+    lockDurationMs: lockMs,
+    stalledIntervalMs: lockMs / 2,
+    // A worker process also renders Slack progress and drains the channel outboxes.
+    notifications: {
+      board: h.services.incidentBoard,
+      outbox: h.services.outbox,
+      progress: h.services.runProgress,
+    },
+  });
 }

@@ -2,16 +2,25 @@ import type { Harness } from './harness';
 import { dumpPrefix } from './redis';
 
 /**
- * Every place a secret must never appear, searched for every key value the provider ever issued
- * and every token the bot was configured with. Returns "where: which" for each hit.
+ * Every place a secret must never appear, searched for every key value the provider ever issued,
+ * every token the bot was configured with, and `extraSecrets` (e.g. database passwords read from
+ * the store). Returns "where: which" for each hit.
  */
-export async function findLeaks(h: Harness, extraText: string[] = []): Promise<string[]> {
+export async function findLeaks(
+  h: Harness,
+  extraText: string[] = [],
+  extraSecrets: string[] = [],
+): Promise<string[]> {
   const secrets = [
     ...h.world.provider.issuedValues(),
+    ...h.world.oauth.issuedValues(),
+    ...h.world.iam.issuedSecrets(),
+    ...extraSecrets,
     h.env.VAULT_TOKEN!,
     h.env.SLACK_BOT_TOKEN!,
     h.env.SLACK_SIGNING_SECRET!,
     h.env.PAYMENT_PROVIDER_ADMIN_TOKEN!,
+    h.env.IDP_ADMIN_TOKEN!,
   ].filter((s) => s && s.length >= 8);
   const places: Record<string, string> = {
     redis: await dumpPrefix(h.redis, h.prefix),
@@ -32,9 +41,13 @@ export async function findLeaks(h: Harness, extraText: string[] = []): Promise<s
  * asserting on them before closing would leave servers and workers open when the assertion fails,
  * and Jest would hang instead of failing.
  */
-export async function closeAndFindLeaks(h: Harness, extraText: string[] = []): Promise<string[]> {
+export async function closeAndFindLeaks(
+  h: Harness,
+  extraText: string[] = [],
+  extraSecrets: string[] = [],
+): Promise<string[]> {
   try {
-    return await findLeaks(h, extraText);
+    return await findLeaks(h, extraText, extraSecrets);
   } finally {
     await h.close();
   }

@@ -1,5 +1,6 @@
 /** Signed Slack requests for tests: the same helpers the sandbox's slack CLI uses. */
 export {
+  appHomeOpenedBody,
   appMentionBody,
   blockActionBody,
   EVENT_CONTENT_TYPE,

@@ -23,14 +23,19 @@ export interface WebClientInput {
   retryConfig?: RetryOptions;
   /** Per-request timeout in ms. */
   timeoutMs?: number;
+  /**
+   * Answer a 429 at once instead of waiting it out: for queued work (the notifications worker)
+   * that defers itself by the Retry-After rather than hold its slot through it.
+   */
+  rejectRateLimitedCalls?: boolean;
 }
 
 /** Options every Slack-side client uses (the Bolt app passes the same ones as clientOptions). */
 export function webClientOptions(input: Omit<WebClientInput, 'token'>): WebClientOptions {
   return {
     retryConfig: input.retryConfig ?? SLACK_RETRY,
-    // 429s are waited out (Retry-After) inside the retry budget above, not rejected at once.
-    rejectRateLimitedCalls: false,
+    // 429s are waited out (Retry-After) inside the retry budget above, unless the caller defers itself.
+    rejectRateLimitedCalls: input.rejectRateLimitedCalls ?? false,
     timeout: input.timeoutMs ?? 10_000,
     ...(input.slackApiUrl ? { slackApiUrl: input.slackApiUrl } : {}),
     ...(input.logger ? { logger: slackLogger(input.logger, 'slack-web-api') } : {}),

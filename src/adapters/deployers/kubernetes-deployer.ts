@@ -12,14 +12,20 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesRef } from '../../domain/credential';
 import { RotatorError, isRotatorError } from '../../domain/errors';
-import type { Deployer, DiscoveredConsumer, DiscoveryScope, RolloutState } from '../../domain/ports';
+import type {
+  Deployer,
+  DiscoveredConsumer,
+  DiscoveryScope,
+  RolloutState,
+  SecretReferences,
+} from '../../domain/ports';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { externalSecretSynced } from './external-secret-status';
 import { toDeployerError } from './kube-error';
 import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
 import { RolloutWatcher } from './rollout-watcher';
-import { secretReferences } from './secret-references';
+import { secretReferences, secretUses } from './secret-references';
 
 export interface KubernetesDeployerOptions {
   /** Recorded in managedFields for every patch, like kubectl's --field-manager. */
@@ -43,7 +49,7 @@ const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
  * The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status (read
  * from a watch while one runs), discovery.
  */
-export class KubernetesDeployer implements Deployer {
+export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly apps: AppsV1Api;
   private readonly watcher: RolloutWatcher;
   private readonly core: CoreV1Api;
@@ -186,6 +192,30 @@ export class KubernetesDeployer implements Deployer {
         continueToken = page.metadata?._continue || undefined;
       } while (continueToken);
     }
+    return found;
+  }
+
+  /** Per Secret name, the deployments using it: one paged list of every namespace's deployments. */
+  async references(secretNames: string[]): Promise<Map<string, DiscoveredConsumer[]>> {
+    const found = new Map(secretNames.map((n): [string, DiscoveredConsumer[]] => [n, []]));
+    let continueToken: string | undefined;
+    do {
+      const token = continueToken;
+      const page = await this.call('list', 'deployments in all namespaces', () =>
+        this.apps.listDeploymentForAllNamespaces(
+          { limit: 500, ...(token ? { _continue: token } : {}) },
+          this.options,
+        ),
+      );
+      for (const d of page.items) {
+        for (const [secret, via] of secretUses(d)) {
+          found
+            .get(secret)
+            ?.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        }
+      }
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken);
     return found;
   }
 

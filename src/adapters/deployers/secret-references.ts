@@ -3,29 +3,34 @@ import type { DiscoveredConsumer } from '../../domain/ports';
 
 export type SecretVia = DiscoveredConsumer['via'][number];
 
+const ORDER: readonly SecretVia[] = ['env', 'envFrom', 'volume'];
+
 /**
- * How a Deployment's pod template uses the Secret `secretName`: env[].valueFrom.secretKeyRef,
+ * Every Secret a Deployment's pod template uses, and how: env[].valueFrom.secretKeyRef,
  * envFrom[].secretRef, volumes[].secret (or a projected volume's secret source). Init containers
- * count: they read the value too. [] when it does not use it.
+ * count: they read the value too.
  */
-export function secretReferences(deployment: V1Deployment, secretName: string): SecretVia[] {
+export function secretUses(deployment: V1Deployment): Map<string, SecretVia[]> {
   const pod = deployment.spec?.template?.spec;
-  if (!pod) return [];
-  const containers = [...(pod.initContainers ?? []), ...(pod.containers ?? [])];
-  const found = new Set<SecretVia>();
-  if (containers.some((c) => c.env?.some((e) => e.valueFrom?.secretKeyRef?.name === secretName))) {
-    found.add('env');
+  const found = new Map<string, Set<SecretVia>>();
+  const add = (name: string | undefined, via: SecretVia) => {
+    if (!name) return;
+    const set = found.get(name) ?? new Set<SecretVia>();
+    set.add(via);
+    found.set(name, set);
+  };
+  for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+    for (const e of c.env ?? []) add(e.valueFrom?.secretKeyRef?.name, 'env');
+    for (const e of c.envFrom ?? []) add(e.secretRef?.name, 'envFrom');
   }
-  if (containers.some((c) => c.envFrom?.some((e) => e.secretRef?.name === secretName))) found.add('envFrom');
-  const volumes = pod.volumes ?? [];
-  if (
-    volumes.some(
-      (v) =>
-        v.secret?.secretName === secretName ||
-        v.projected?.sources?.some((s) => s.secret?.name === secretName),
-    )
-  ) {
-    found.add('volume');
+  for (const v of pod?.volumes ?? []) {
+    add(v.secret?.secretName, 'volume');
+    for (const s of v.projected?.sources ?? []) add(s.secret?.name, 'volume');
   }
-  return (['env', 'envFrom', 'volume'] as const).filter((via) => found.has(via));
+  return new Map([...found].map(([name, vias]) => [name, ORDER.filter((via) => vias.has(via))]));
+}
+
+/** How a Deployment's pod template uses the Secret `secretName`; [] when it does not. */
+export function secretReferences(deployment: V1Deployment, secretName: string): SecretVia[] {
+  return secretUses(deployment).get(secretName) ?? [];
 }

@@ -4,11 +4,34 @@ import { Secret } from '../../domain/secret';
 /** The KV v2 data of one version, as Vault stores it. */
 export type KvData = Record<string, unknown>;
 
-/** Webhook secrets keep the runbook's current_secret/previous_secret; everything else api_key/previous_key. */
-function valueFields(path: string): { value: string; previous: string } {
-  return path.startsWith('webhooks/')
-    ? { value: 'current_secret', previous: 'previous_secret' }
-    : { value: 'api_key', previous: 'previous_key' };
+/** Which KV fields hold the value, the previous value and their key ids. */
+export interface FieldLayout {
+  value: string;
+  previous: string;
+  keyId: string;
+  previousKeyId: string;
+}
+
+const KEY_IDS = { keyId: 'api_key_id', previousKeyId: 'previous_key_id' };
+
+/** AWS access keys keep the pair under AWS's own names (what `aws configure` and the SDKs read). */
+export const AWS_ACCESS_KEY_FIELDS: FieldLayout = {
+  value: 'secret_access_key',
+  previous: 'previous_secret_access_key',
+  keyId: 'access_key_id',
+  previousKeyId: 'previous_access_key_id',
+};
+
+/**
+ * Webhook secrets keep the runbook's current_secret/previous_secret, database logins
+ * password/previous_password (with `username` beside); everything else api_key/previous_key.
+ */
+export function valueFields(path: string): FieldLayout {
+  if (path.startsWith('webhooks/'))
+    return { value: 'current_secret', previous: 'previous_secret', ...KEY_IDS };
+  if (path.startsWith('database-credentials/'))
+    return { value: 'password', previous: 'previous_password', ...KEY_IDS };
+  return { value: 'api_key', previous: 'previous_key', ...KEY_IDS };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -42,14 +65,19 @@ export function rawMetadata(data: KvData | undefined): Record<string, unknown> {
 }
 
 /** A full new version: exactly the given fields, with metadata merged over the previous version's. */
-export function toKvData(path: string, w: StoreVersionWrite, baseMetadata: Record<string, unknown>): KvData {
-  const f = valueFields(path);
+export function toKvData(
+  path: string,
+  w: StoreVersionWrite,
+  baseMetadata: Record<string, unknown>,
+  f: FieldLayout = valueFields(path),
+): KvData {
   const metadata = { ...baseMetadata, ...defined(w.metadata ?? {}) };
   return defined({
     [f.value]: w.value.reveal(),
     [f.previous]: w.previousValue?.reveal() ?? '',
-    api_key_id: w.keyId,
-    previous_key_id: w.previousKeyId,
+    [f.keyId]: w.keyId,
+    [f.previousKeyId]: w.previousKeyId,
+    username: w.username,
     rotated_at: w.rotatedAt,
     rotated_by: w.rotatedBy,
     emergency_rotation: w.emergencyRotation === undefined ? undefined : String(w.emergencyRotation),
@@ -60,18 +88,22 @@ export function toKvData(path: string, w: StoreVersionWrite, baseMetadata: Recor
 }
 
 /** A JSON merge patch: metadata merges key by key; clearPrevious blanks previous value and id. */
-export function toKvPatch(path: string, p: StorePatch): KvData {
-  const f = valueFields(path);
+export function toKvPatch(path: string, p: StorePatch, f: FieldLayout = valueFields(path)): KvData {
   return defined({
-    ...(p.clearPrevious ? { [f.previous]: '', previous_key_id: '' } : {}),
+    ...(p.clearPrevious ? { [f.previous]: '', [f.previousKeyId]: '' } : {}),
     rotation_verified_at: p.rotationVerifiedAt,
     metadata: p.metadata ? defined(p.metadata) : undefined,
   });
 }
 
 /** One KV v2 version as the domain sees it; "" means absent, values come back wrapped. */
-export function fromKv(path: string, data: KvData, version: number, createdTime: string): StoredCredential {
-  const f = valueFields(path);
+export function fromKv(
+  path: string,
+  data: KvData,
+  version: number,
+  createdTime: string,
+  f: FieldLayout = valueFields(path),
+): StoredCredential {
   const value = str(data[f.value]);
   const previous = str(data[f.previous]);
   const emergency = data['emergency_rotation'];
@@ -82,8 +114,9 @@ export function fromKv(path: string, data: KvData, version: number, createdTime:
     ...defined({
       value: value === undefined ? undefined : new Secret(value),
       previousValue: previous === undefined ? undefined : new Secret(previous),
-      keyId: str(data['api_key_id']),
-      previousKeyId: str(data['previous_key_id']),
+      keyId: str(data[f.keyId]),
+      previousKeyId: str(data[f.previousKeyId]),
+      username: str(data['username']),
       rotatedAt: str(data['rotated_at']),
       rotatedBy: str(data['rotated_by']),
       rotationVerifiedAt: str(data['rotation_verified_at']),

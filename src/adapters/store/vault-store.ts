@@ -4,7 +4,16 @@ import type { SecretStore, StoredCredential, StorePatch, StoreVersionWrite } fro
 import { Secret } from '../../domain/secret';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { toStoreError, vaultStatus, type CallContext } from './vault-errors';
-import { contains, fromKv, rawMetadata, toKvData, toKvPatch, type KvData } from './vault-fields';
+import {
+  contains,
+  fromKv,
+  rawMetadata,
+  toKvData,
+  toKvPatch,
+  valueFields,
+  type FieldLayout,
+  type KvData,
+} from './vault-fields';
 
 export interface VaultSecretStoreOptions {
   endpoint: string;
@@ -13,6 +22,8 @@ export interface VaultSecretStoreOptions {
   mount?: string;
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
+  /** The fields a path keeps its value in, when not the runbook's api_key (e.g. an AWS key pair). */
+  layoutOf?: (path: string) => FieldLayout | undefined;
 }
 
 interface KvVersion {
@@ -33,8 +44,10 @@ export class VaultSecretStore implements SecretStore {
   private readonly mount: string;
   private readonly timeoutMs: number;
   private readonly retry: RetryOptions;
+  private readonly layout: (path: string) => FieldLayout;
 
   constructor(opts: VaultSecretStoreOptions) {
+    this.layout = (path) => opts.layoutOf?.(path) ?? valueFields(path);
     this.mount = (opts.mount ?? 'secret').replace(/^\/+|\/+$/g, '');
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retry = { ...DEFAULT_RETRY, retryable: (e) => isRotatorError(e) && e.transient, ...opts.retry };
@@ -52,13 +65,13 @@ export class VaultSecretStore implements SecretStore {
   /** Reads the current version (or `version`); undefined when the path or that version does not exist. */
   async read(path: string, version?: number): Promise<StoredCredential | undefined> {
     const found = await this.readVersion(path, version);
-    return found && fromKv(path, found.data, found.version, found.createdTime);
+    return found && fromKv(path, found.data, found.version, found.createdTime, this.layout(path));
   }
 
   /** Writes exactly these fields as a new version with check-and-set `cas`, keeping the stored metadata merged in. */
   async write(path: string, data: StoreVersionWrite, cas: number): Promise<number> {
     const base = cas > 0 ? rawMetadata((await this.readVersion(path, cas))?.data) : {};
-    const body = toKvData(path, data, base);
+    const body = toKvData(path, data, base, this.layout(path));
     return this.send('write', path, cas, body, (full) =>
       this.client.write(full, { options: { cas }, data: body }),
     );
@@ -66,7 +79,7 @@ export class VaultSecretStore implements SecretStore {
 
   /** Applies a JSON merge patch to the current version with check-and-set `cas`; returns the new version. */
   async patch(path: string, patch: StorePatch, cas: number): Promise<number> {
-    const body = toKvPatch(path, patch);
+    const body = toKvPatch(path, patch, this.layout(path));
     return this.send('patch', path, cas, body, (full) =>
       this.client.update(full, { options: { cas }, data: body }),
     );

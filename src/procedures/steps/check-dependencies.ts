@@ -1,6 +1,7 @@
 import { consumerDrift, discoveryScope } from '../../domain/consumer-drift';
 import { RotatorError } from '../../domain/errors';
 import { done, type StepContext, type StepOutcome } from '../context';
+import { makeRoom } from './key-room';
 
 /**
  * Runbook step 1: the credential exists in the store, and the cluster agrees with the dependency
@@ -25,6 +26,9 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   run.facts.baseVersion = current.version;
   if (current.keyId) run.facts.oldKeyId = current.keyId;
   const notes = [`store version ${current.version}`];
+  // Issuers with a key limit (IAM: two per user) are checked before anything is created.
+  const room = await makeRoom(ctx, current);
+  if (room) notes.push(room);
 
   const scope = discoveryScope(spec);
   if (spec.kubernetesSecret && scope) {

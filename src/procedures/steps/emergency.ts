@@ -2,7 +2,7 @@ import { RotatorError, safeMessage } from '../../domain/errors';
 import { formatIncidentRecord, type IncidentRecord } from '../../domain/incident';
 import { done, identityOf, since, wait, type StepContext, type StepOutcome } from '../context';
 import { revokeOrphans, revokeTwins } from './generate';
-import { holdsNewKey, readTruth, redoLostKey, waitForStore } from './store-truth';
+import { holdsNewKey, loginFields, readTruth, redoLostKey, waitForStore } from './store-truth';
 import { verify } from './verify';
 
 /**
@@ -59,6 +59,7 @@ export async function storeEmergency(ctx: StepContext): Promise<StepOutcome> {
       {
         value,
         ...(run.facts.newKeyId ? { keyId: run.facts.newKeyId } : {}),
+        ...loginFields(ctx, run.facts.newKeyId),
         rotatedAt: ctx.now().toISOString(),
         rotatedBy: identityOf(run),
         emergencyRotation: true,
@@ -111,10 +112,9 @@ export async function revokeCompromised(ctx: StepContext): Promise<StepOutcome> 
     run.facts.revokedAt = ctx.now().toISOString();
     await ctx.checkpoint();
   }
-  const old = run.facts.baseVersion
-    ? (await deps.store.read(spec.store, run.facts.baseVersion))?.value
-    : undefined;
-  if (old && (await issuer.accepts(old))) {
+  const base = run.facts.baseVersion ? await deps.store.read(spec.store, run.facts.baseVersion) : undefined;
+  const old = base?.value;
+  if (old && (await issuer.accepts(old, base.keyId))) {
     if (since(ctx, run.facts.revokedAt) > deps.settings.propagationMs) {
       throw new RotatorError(
         'old_key_still_active',

@@ -1,3 +1,4 @@
+import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
 import { holdsNewKey, readTruth, waitForStore } from './store-truth';
@@ -6,7 +7,9 @@ import { holdsNewKey, readTruth, waitForStore } from './store-truth';
  * Runbook step 6. Before revoking, the old key's last use is checked: a use after every declared
  * consumer was redeployed means a consumer the catalog does not know (the runbook's "Cannot revoke
  * old credential"), and revocation is refused. After revoking, the old key must be rejected, re-checked
- * across the provider's propagation delay.
+ * across the provider's propagation delay. Where the issuer can switch a key off (AWS), the old key
+ * is deactivated instead, and its deletion is a delayed job after the issuer's grace period: a
+ * forgotten consumer can still be rescued by reactivating it.
  */
 export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
   const { run, spec, issuer, deps } = ctx;
@@ -18,12 +21,15 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
       { context: { hint: 'cannot_revoke_old' } },
     );
   }
+  const timing = issuerPolicy(spec.issuer);
+  const quietWindowMs = timing.quietWindowMs ?? deps.settings.quietWindowMs;
+  const deactivate = timing.deleteAfterMs !== undefined ? issuer.deactivate?.bind(issuer) : undefined;
   if (!run.facts.revokedAt) {
     const quietFor = run.facts.deployedAt ? since(ctx, run.facts.deployedAt) : Infinity;
-    if (quietFor < deps.settings.quietWindowMs) {
+    if (quietFor < quietWindowMs) {
       return {
         kind: 'wait',
-        delayMs: Math.min(deps.settings.quietWindowMs - quietFor, deps.settings.pollIntervalMs * 10),
+        delayMs: Math.min(quietWindowMs - quietFor, deps.settings.pollIntervalMs * 10),
         detail: `watching old key ${oldKeyId} for use by an undeclared consumer before revoking it`,
       };
     }
@@ -38,6 +44,17 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         { context: { hint: 'cannot_revoke_old' } },
       );
     }
+    const open = await issuer.openSessions?.(oldKeyId);
+    if (open && open.count > 0 && open.loginOpen) {
+      // Locking the login would not close them; a consumer still connected after every declared one
+      // was redeployed is one the catalog does not know, and it would fail at its next connection.
+      throw new RotatorError(
+        'old_key_in_use',
+        `${open.count} connection(s) still open as old login ${oldKeyId} (${open.source}) after every declared consumer was redeployed: find them, drain their connection pool, then lock ${oldKeyId}; it was not locked`,
+        { context: { hint: 'app_401_cached', keyId: oldKeyId, openSessions: open.count } },
+      );
+    }
+    if (open && open.count > 0) run.facts.oldSessionsOpen = `${open.count} (${open.source})`;
     const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
     const deployedAt = run.facts.deployedAt ? Date.parse(run.facts.deployedAt) : undefined;
@@ -48,12 +65,18 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         { context: { hint: 'cannot_revoke_old', keyId: oldKeyId, lastUsedAt: lastUsed.toISOString() } },
       );
     }
-    await issuer.revoke(oldKeyId);
+    if (deactivate) {
+      await deactivate(oldKeyId);
+      run.facts.oldKeyDeactivatedAt = ctx.now().toISOString();
+    } else {
+      await issuer.revoke(oldKeyId);
+    }
     run.facts.revokedAt = ctx.now().toISOString();
     await ctx.checkpoint();
   }
-  const old = (await deps.store.read(spec.store))?.previousValue;
-  if (old && (await issuer.accepts(old))) {
+  const stored = await deps.store.read(spec.store);
+  const old = stored?.previousValue;
+  if (old && (await issuer.accepts(old, stored.previousKeyId))) {
     if (since(ctx, run.facts.revokedAt) > deps.settings.propagationMs) {
       throw new RotatorError(
         'old_key_still_active',
@@ -63,5 +86,27 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
     }
     return wait(ctx, `old key ${oldKeyId} revoked, waiting for the provider to reject it`);
   }
-  return done(`old key ${oldKeyId} revoked and rejected`);
+  if (run.facts.oldKeyDeactivatedAt && timing.deleteAfterMs !== undefined) {
+    return scheduleDeletion(ctx, oldKeyId, timing.deleteAfterMs);
+  }
+  const drain = run.facts.oldSessionsOpen
+    ? `; connections still open on the old password: ${run.facts.oldSessionsOpen}, connection pools may require pool drain`
+    : '';
+  return done(`old key ${oldKeyId} revoked and rejected${drain}`);
+}
+
+/** The deactivated old key's deletion, a delayed job once its grace period is over (no worker waits). */
+async function scheduleDeletion(ctx: StepContext, oldKeyId: string, graceMs: number): Promise<StepOutcome> {
+  const { run, deps } = ctx;
+  if (!deps.scheduleOldKeyDeletion) {
+    throw new RotatorError('internal', `no job queue to delete old key ${oldKeyId} after its grace period`);
+  }
+  if (!run.facts.oldKeyDeleteAt) {
+    const at = Date.parse(run.facts.oldKeyDeactivatedAt!) + graceMs;
+    await deps.scheduleOldKeyDeletion(run, Math.max(0, at - ctx.now().getTime()));
+    run.facts.oldKeyDeleteAt = new Date(at).toISOString();
+  }
+  return done(
+    `old key ${oldKeyId} deactivated and rejected; deleted at ${run.facts.oldKeyDeleteAt} unless an approver reactivates it`,
+  );
 }

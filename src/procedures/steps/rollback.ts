@@ -21,6 +21,15 @@ const holdsOldKey = (ctx: StepContext, current: StoredCredential | undefined): b
   !!current && !!ctx.run.facts.oldKeyId && current.keyId === ctx.run.facts.oldKeyId;
 
 /**
+ * Where the rotation replaced the old value in place (a database user's password), the issuer takes
+ * it back before any consumer is redeployed with it. Repeating it is harmless.
+ */
+async function reinstate(ctx: StepContext, restored: StoredCredential): Promise<void> {
+  if (ctx.issuer.reinstate && restored.keyId && restored.value)
+    await ctx.issuer.reinstate(restored.keyId, restored.value);
+}
+
+/**
  * Rollback 1: the pre-rotation version's content becomes current again (a new KV version, marked
  * with the run id). A write that fails or goes unanswered is read back: if the old key is current,
  * the restore landed.
@@ -33,6 +42,7 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
   const current = truth.current;
   if (holdsOldKey(ctx, current)) {
     run.facts.restoredVersion = current!.version;
+    await reinstate(ctx, current!);
     return done(`secret/${spec.store} already holds the previous key (version ${current!.version})`);
   }
   const base =
@@ -53,6 +63,7 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
         ...(base.keyId ? { keyId: base.keyId } : {}),
         ...(base.previousValue ? { previousValue: base.previousValue } : {}),
         ...(base.previousKeyId ? { previousKeyId: base.previousKeyId } : {}),
+        ...(base.username ? { username: base.username } : {}),
         // The rotation did not happen: the credential keeps its age.
         rotatedAt: base.rotatedAt ?? base.createdTime,
         rotatedBy: base.rotatedBy ?? 'unknown',
@@ -61,12 +72,14 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
       current.version,
     );
     run.facts.restoredVersion = version;
+    await reinstate(ctx, base);
     return done(`secret/${spec.store} version ${version} holds the previous key again`);
   } catch (e) {
     const after = await readTruth(ctx);
     if (!after.known) return waitForStore(ctx, after.reason, 'whether the restore landed is unknown');
     if (holdsOldKey(ctx, after.current)) {
       run.facts.restoredVersion = after.current!.version;
+      await reinstate(ctx, after.current!);
       return done(`secret/${spec.store} version ${after.current!.version} holds the previous key again`);
     }
     throw e;

@@ -1,6 +1,6 @@
 import { RotatorError } from '../../domain/errors';
 import { done, identityOf, type StepContext, type StepOutcome } from '../context';
-import { holdsNewKey, readTruth, redoLostKey, waitForStore } from './store-truth';
+import { holdsNewKey, loginFields, readTruth, redoLostKey, waitForStore } from './store-truth';
 
 const KEPT = 'both keys stay active until it answers';
 
@@ -31,6 +31,7 @@ export async function storeNew(ctx: StepContext): Promise<StepOutcome> {
       {
         value,
         ...(run.facts.newKeyId ? { keyId: run.facts.newKeyId } : {}),
+        ...loginFields(ctx, run.facts.newKeyId),
         previousValue: current.value,
         ...(current.keyId ? { previousKeyId: current.keyId } : {}),
         rotatedAt: ctx.now().toISOString(),

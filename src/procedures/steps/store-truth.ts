@@ -67,3 +67,9 @@ export async function redoLostKey(ctx: StepContext): Promise<StepOutcome> {
     detail: `key ${lost ?? '?'} was never stored: revoked, generating again`,
   };
 }
+
+/** The store's `username` for a key whose issuer names logins (database users); nothing otherwise. */
+export function loginFields(ctx: StepContext, keyId: string | undefined): { username?: string } {
+  const username = keyId ? ctx.issuer.loginOf?.(keyId) : undefined;
+  return username ? { username } : {};
+}

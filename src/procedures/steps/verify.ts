@@ -1,3 +1,4 @@
+import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { HealthResult } from '../../domain/ports';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
@@ -10,7 +11,11 @@ function deployStarted(ctx: StepContext): Date | undefined {
 }
 
 /** Health of every consumer that declares a check; unhealthy ones get `verifyGraceMs` to recover. */
-export async function checkConsumers(ctx: StepContext, label: string): Promise<StepOutcome> {
+export async function checkConsumers(
+  ctx: StepContext,
+  label: string,
+  graceMs = ctx.deps.settings.verifyGraceMs,
+): Promise<StepOutcome> {
   const deployedFrom = deployStarted(ctx);
   const results: HealthResult[] = await Promise.all(
     ctx.spec.consumers
@@ -27,7 +32,7 @@ export async function checkConsumers(ctx: StepContext, label: string): Promise<S
   const step = ctx.run.steps.find((s) => s.status === 'running' || s.status === 'waiting');
   const from = step?.waitingSince ?? ctx.now().toISOString();
   const detail = bad.map((r) => `${r.consumer} (${r.detail})`).join(', ');
-  if (since(ctx, from) >= ctx.deps.settings.verifyGraceMs) {
+  if (since(ctx, from) >= graceMs) {
     throw new RotatorError('verify_failed', `${label}: ${detail} unhealthy`, {
       context: { hint: bad.some((r) => r.status === 401) ? 'app_401_cached' : 'app_401_after_rotation' },
     });
@@ -35,22 +40,39 @@ export async function checkConsumers(ctx: StepContext, label: string): Promise<S
   return wait(ctx, `waiting for ${detail}`);
 }
 
-/** Runbook step 5: every consumer healthy and the new key active at the issuer, before any revocation. */
+/**
+ * Runbook step 5: every consumer healthy and the new key active at the issuer, before any revocation.
+ * An issuer whose new keys take a while to be accepted everywhere (IAM is eventually consistent)
+ * gets `newKeyConsistencyMs`: the step re-queues until then instead of failing.
+ */
 export async function verify(ctx: StepContext): Promise<StepOutcome> {
   const step = ctx.run.steps.find((s) => s.name === 'verify');
   // The issuer is asked on the first look (a rejected key fails at once) and again once every
   // consumer is healthy (fresh before revocation), not on every poll in between.
   const firstLook = step?.waitingSince === undefined;
-  if (firstLook) await issuerAcceptsNewKey(ctx);
-  const out = await checkConsumers(ctx, 'new key');
+  const consistencyMs = issuerPolicy(ctx.spec.issuer).newKeyConsistencyMs ?? 0;
+  if (firstLook) {
+    const pending = await issuerAcceptsNewKey(ctx, consistencyMs);
+    if (pending) return pending;
+  }
+  const out = await checkConsumers(ctx, 'new key', Math.max(ctx.deps.settings.verifyGraceMs, consistencyMs));
   if (out.kind !== 'done') return out;
-  if (!firstLook) await issuerAcceptsNewKey(ctx);
+  if (!firstLook) {
+    const pending = await issuerAcceptsNewKey(ctx, consistencyMs);
+    if (pending) return pending;
+  }
   ctx.run.facts.verifiedAt = ctx.now().toISOString();
   return out;
 }
 
-/** The new key is active at the issuer, and the issuer accepts the value the store holds. */
-async function issuerAcceptsNewKey(ctx: StepContext): Promise<void> {
+/**
+ * The new key is active at the issuer, and the issuer accepts the value the store holds; a refusal
+ * inside the issuer's consistency window is a wait (the outcome returned), after it a failure.
+ */
+async function issuerAcceptsNewKey(
+  ctx: StepContext,
+  consistencyMs: number,
+): Promise<StepOutcome | undefined> {
   const { run, spec, issuer } = ctx;
   const keyId = run.facts.newKeyId;
   if (keyId) {
@@ -62,9 +84,16 @@ async function issuerAcceptsNewKey(ctx: StepContext): Promise<void> {
     }
   }
   const current = await ctx.deps.store.read(spec.store);
-  if (!current?.value || !(await issuer.accepts(current.value))) {
-    throw new RotatorError('verify_failed', `${spec.issuer.name} does not accept the new key`, {
-      context: { hint: 'provider_rejects_new' },
-    });
+  if (current?.value && (await issuer.accepts(current.value, current.keyId))) return undefined;
+  const step = run.steps.find((s) => s.name === 'verify');
+  const from = step?.waitingSince ?? ctx.now().toISOString();
+  if (current?.value && since(ctx, from) < consistencyMs) {
+    return wait(
+      ctx,
+      `${spec.issuer.name} does not accept new key ${keyId ?? ''} yet: new keys are eventually consistent (up to ${Math.round(consistencyMs / 1000)}s)`,
+    );
   }
+  throw new RotatorError('verify_failed', `${spec.issuer.name} does not accept the new key`, {
+    context: { hint: 'provider_rejects_new' },
+  });
 }

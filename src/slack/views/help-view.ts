@@ -5,7 +5,7 @@ export const USAGE = [
   '`/rotate plan <name>` — the same plan as a dry run (no buttons, nothing started)',
   '`/rotate status [<name>]` — the step a run is in, or the last outcome and the age',
   '`/rotate history <name>` — recent runs',
-  '`/rotate due` — the most urgent credentials first; `/rotate due all [page]` lists every one',
+  '`/rotate due [page]` — this channel’s reminder digest (overdue first, Rotate now / Snooze); `/rotate due all [page]` every channel’s',
   '`/rotate emergency <name> [<name> …] [INC-…]` — responders: revoke and rotate compromised credentials now (`--issuer <issuer>` for all of one issuer; in an `#inc-…` channel the reference comes from its name)',
   '`/rotate incident <INC-…>` — an incident’s emergency timeline',
   '`/rotate help` — this help',

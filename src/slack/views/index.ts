@@ -8,6 +8,7 @@ export { errorView, noticeView } from './error-view';
 export { helpView, USAGE } from './help-view';
 export { APPROVE_ACTION, planView, REJECT_ACTION, type PlanViewInput } from './plan-view';
 export { progressView, STEP_ICON } from './progress-view';
+export { MANUAL_REVOKED_ACTION, MANUAL_STORED_ACTION } from './manual-view';
 export {
   halfRotatedView,
   parseRecoverValue,
@@ -17,6 +18,18 @@ export {
 } from './reconcile-view';
 export { dueView, MAX_BLOCKS, SECTION_CHARS, type DueEntry, type DueViewOptions } from './due-view';
 export { historyView, statusView, type StatusInput } from './status-view';
+export {
+  DIGEST_ROWS,
+  digestMessages,
+  digestView,
+  driftLine,
+  ROTATE_NOW_ACTION,
+  SNOOZE_ACTION,
+  SNOOZE_DAYS,
+  type DigestViewOptions,
+} from './digest-view';
+export { HOME_MAX_BLOCKS, homeView, type HomeView } from './home-view';
+export { oldKeyBlocks, REACTIVATE_OLD_KEY_ACTION } from './old-key-view';
 export { summaryView } from './summary-view';
 
 /** What SlackNotifier renders runs with: `new SlackNotifier({ client, views: runViews })`. */

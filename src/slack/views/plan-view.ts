@@ -110,6 +110,7 @@ export function planView(input: PlanViewInput): View {
       `*Store*\n\`secret/${esc(plan.store)}\``,
     ),
     ...consumerBlocks(plan),
+    ...(plan.notices.length ? [section(plan.notices.map((n) => `⚠️ ${esc(n)}`).join('\n'))] : []),
     ...(plan.channelProblem ? [section(`⚠️ *Summary channel*: ${esc(plan.channelProblem)}`)] : []),
     ...stepBlocks(plan),
     divider,

@@ -1,6 +1,7 @@
 import { stepDurationMs, type Run, type StepState, type StepStatus } from '../../domain/run';
 import { context, duration, esc, section, type SlackBlock, type View } from './blocks';
 import { stepTitle } from '../../domain/step-titles';
+import { manualAskBlocks } from './manual-view';
 
 export const STEP_ICON: Record<StepStatus, string> = {
   done: '✓',
@@ -42,6 +43,7 @@ export function progressView(run: Run): View {
   const rollback = run.steps.filter((s) => s.phase === 'rollback').map((s) => line(s, run));
   const blocks: SlackBlock[] = [section(headline(run)), section(forward.join('\n'))];
   if (rollback.length) blocks.push(section(`*Rollback*\n${rollback.join('\n')}`));
+  if (run.manual && run.status !== 'finished') blocks.push(...manualAskBlocks(run, run.manual));
   blocks.push(context(`Run \`${esc(run.id)}\``));
   const done = run.steps.filter((s) => s.status === 'done').length;
   return { text: `Rotation of ${run.credential}: ${done}/${run.steps.length} steps done`, blocks };

@@ -28,6 +28,9 @@ function recordingRequests(): RotationRequests & { started: string[] } {
     status: () => Promise.reject(new Error('not used')),
     getRun: async () => undefined,
     history: async () => [],
+    pastRuns: async () => [],
+    inventory: () => Promise.reject(new Error('not used')),
+    dashboard: () => Promise.reject(new Error('not used')),
   };
 }
 

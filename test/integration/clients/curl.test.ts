@@ -53,8 +53,11 @@ describe('curl against the Vault and provider doubles', () => {
       for (const body of [first, second]) {
         expect((JSON.parse(body!) as { data: { keys: string[] } }).data.keys).toEqual([
           'crm-integration',
+          'integration-service-account',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       }
       // Both answered 200; the second request reused the first one's connection.

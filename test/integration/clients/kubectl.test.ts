@@ -67,7 +67,8 @@ describe('kubectl against the Kubernetes double', () => {
       ) as {
         items: Deployment[];
       };
-      expect(list.items).toHaveLength(6);
+      // nine seeded (two consume the IAM key, one the OAuth secret, one the manual key) and legacy-worker
+      expect(list.items).toHaveLength(10);
       const where = (d: Deployment) => `${d.metadata.namespace}\t${d.metadata.name}`;
       // .items[] | select(.spec.template.spec.containers[].env[]?.valueFrom.secretKeyRef.name == "$SECRET_NAME")
       const bySecretKeyRef = list.items.filter((d) =>

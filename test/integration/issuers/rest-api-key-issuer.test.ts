@@ -1,21 +1,12 @@
 import { RestApiKeyIssuer } from '../../../src/adapters/issuers/rest-api-key-issuer';
-import { isRotatorError, type RotatorError } from '../../../src/domain/errors';
+import type { RotatorError } from '../../../src/domain/errors';
 import { Secret } from '../../../src/domain/secret';
+import { failure } from '../../helpers/failure';
 import { createProviderDouble, type ProviderDouble } from '../../../sandbox/provider';
 import { eventually } from '../../helpers/eventually';
 
 const ADMIN = 'admin-token-9f8e7d6c5b4a';
 const FAST = { baseDelayMs: 1, maxDelayMs: 500 };
-
-/** The rejection, asserted to be a RotatorError. */
-async function failure(p: Promise<unknown>): Promise<RotatorError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!isRotatorError(e)) throw new Error(`expected a RotatorError, got ${String(e)}`);
-  return e;
-}
 
 describe('RestApiKeyIssuer', () => {
   let provider: ProviderDouble;

@@ -48,6 +48,7 @@ describe('RotationService.due', () => {
       logger: pino({ level: 'silent' }),
       lockTtlMs: 60_000,
       dueSoonDays: 14,
+      inventoryConcurrency: 16,
     } as unknown as RotationServiceDeps);
     const due = await service.due();
     expect(peak).toBeLessThanOrEqual(16);

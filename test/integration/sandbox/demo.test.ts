@@ -135,6 +135,8 @@ describe('the demo on a bare machine', () => {
           kubernetesCa: join(dir, 'kubernetes-ca.crt'),
           kubernetes: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+$/),
           providerAdminTokens: { PAYMENT_PROVIDER_ADMIN_TOKEN: expect.stringMatching(/^admin_/) },
+          iam: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+          iamAdmin: { AWS_ACCESS_KEY_ID: expect.stringMatching(/^AKIA/), AWS_DEFAULT_REGION: 'us-east-1' },
           redis: redis.url,
         });
         const env = {
@@ -159,8 +161,11 @@ describe('the demo on a bare machine', () => {
         ]);
         expect((JSON.parse(list.stdout) as { data: { keys: string[] } }).data.keys).toEqual([
           'crm-integration',
+          'integration-service-account',
           'monitoring-service',
+          'partner-portal-key',
           'payment-gateway-api',
+          'reporting-sso-client',
         ]);
       } finally {
         d.interrupt();

@@ -213,6 +213,40 @@ describe('Slack Web API double (raw HTTP)', () => {
       ).toMatchObject({ ok: false, error: 'hash_conflict' });
     });
 
+    it("refuses a home view Slack's schema refuses: no user, over 100 blocks, a long section, too large", async () => {
+      const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+      const home = (blocks: unknown[]) => JSON.stringify({ type: 'home', blocks });
+      expect(await (await post('views.publish', { view: view('home') })).json()).toEqual({
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: { messages: ['[ERROR] missing required field: user_id'] },
+      });
+      const blocks = Array.from({ length: 101 }, () => section('x'));
+      expect(await (await post('views.publish', { user_id: 'U0ALICE', view: home(blocks) })).json()).toEqual({
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: {
+          messages: ['[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]'],
+        },
+      });
+      expect(
+        await (await post('views.publish', { user_id: 'U0ALICE', view: home(blocks.slice(1)) })).json(),
+      ).toMatchObject({ ok: true });
+      const long = home([section('x'), section('y'.repeat(3001))]);
+      expect(await (await post('views.publish', { user_id: 'U0ALICE', view: long })).json()).toEqual({
+        ok: false,
+        error: 'invalid_arguments',
+        response_metadata: {
+          messages: ['[ERROR] must be less than 3001 characters [json-pointer:/view/blocks/1/text/text]'],
+        },
+      });
+      const huge = home(Array.from({ length: 90 }, () => section('z'.repeat(2900))));
+      expect(await (await post('views.publish', { user_id: 'U0ALICE', view: huge })).json()).toEqual({
+        ok: false,
+        error: 'view_too_large',
+      });
+    });
+
     it('opens one modal per trigger_id', async () => {
       const first = await (
         await post('views.open', { trigger_id: '123.456.abc', view: view('modal') })

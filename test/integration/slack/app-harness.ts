@@ -5,7 +5,9 @@ import { createSlackDouble, type SlackCall, type SlackDouble } from '../../../sa
 import { register } from '../../../commands';
 import type { AccessPolicy } from '../../../src/domain/access';
 import type { CredentialSpec } from '../../../src/domain/credential';
+import { SnoozeStore } from '../../../src/queue/snooze-store';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
+import { Reminders } from '../../../src/slack/reminders';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
 import { eventually } from '../../helpers/eventually';
@@ -86,6 +88,14 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     opts.specs ?? [spec('payment-gateway-api'), spec('crm-integration'), spec('monitoring-service')],
   );
   const audit = new MemoryAudit();
+  const appClock = { now: () => new Date(clock) };
+  // Every credential last rotated 97 days ago, as FakeRequests ages them: all overdue.
+  const reminders = new Reminders({
+    loadInventory: () => requests.inventory(),
+    snoozes: new SnoozeStore(redis, prefix),
+    settings: { securityChannel: 'C_SECURITY', dueSoonDays: 14 },
+    clock: appClock,
+  });
   const scheduledCloses: AppHarness['scheduledCloses'] = [];
   const slack = createSlackApp({
     register,
@@ -95,6 +105,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     port: 0,
     logger: pino({ level: 'silent' }),
     requests,
+    reminders,
     access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
     ...(opts.incidentChannelPattern ? { incidentChannelPattern: opts.incidentChannelPattern } : {}),

@@ -1,11 +1,9 @@
-import pino from 'pino';
 import type { SlackCall } from '../../../sandbox/slack';
-import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
-import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
-import { EMERGENCY_REVIEWED_ACTION, EMERGENCY_START_ACTION, runViews } from '../../../src/slack/views';
+import { EMERGENCY_REVIEWED_ACTION, EMERGENCY_START_ACTION } from '../../../src/slack/views';
 import { eventually } from '../../helpers/eventually';
 import { startHarness, type AppHarness } from './app-harness';
 import { spec } from './fake-requests';
+import { notifyWorld } from './notify-world';
 
 const INC = { channel: 'C_INC_2024_0042', channelName: 'inc-2024-0042' };
 const PLATFORM = { channel: 'C_PLATFORM', channelName: 'platform' };
@@ -217,16 +215,7 @@ describe('Reviewed', () => {
     await h.click(EMERGENCY_START_ACTION, msg.id, msg.ts, 'U_RESP', msg.blocks, INC.channel);
     const run = await eventually(() => h.requests.runs.get('run-1'));
     // The engine's notify step: the summary to the incident channel and to the security channel.
-    const notifier = new SlackNotifier({
-      client: createWebClient({
-        token: 'xoxb-test-token',
-        slackApiUrl: h.double.url,
-        logger: pino({ level: 'silent' }),
-      }),
-      views: runViews,
-      pacer: new ChannelPacer(10),
-      securityChannel: 'C_SECURITY',
-    });
+    const chat = await notifyWorld({ double: { double: h.double, token: 'xoxb-test-token' } });
     const finished = {
       ...run,
       status: 'finished' as const,
@@ -237,8 +226,14 @@ describe('Reviewed', () => {
         verifiedAt: new Date().toISOString(),
       },
     };
-    await notifier.summary(finished, spec('payment-gateway-api'));
+    try {
+      await chat.notifier.summary(finished, spec('payment-gateway-api'));
+      await chat.settled();
+    } finally {
+      await chat.close();
+    }
     const inIncident = h.double.messages(INC.channel).at(-1)!;
+    expect(JSON.stringify(inIncident.blocks)).toContain('Run `run-1`');
     expect(JSON.stringify(inIncident.blocks)).not.toContain(EMERGENCY_REVIEWED_ACTION);
     const security = h.double.messages('C_SECURITY')[0]!;
     expect(JSON.stringify(security.blocks)).toContain(EMERGENCY_REVIEWED_ACTION);

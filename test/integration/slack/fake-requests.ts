@@ -5,7 +5,9 @@ import { assessAge } from '../../../src/domain/policy';
 import type { AuditEntry, AuditLog } from '../../../src/domain/ports';
 import { newRun, type Run } from '../../../src/domain/run';
 import { Secret } from '../../../src/domain/secret';
-import type { RotationRequests } from '../../../src/procedures/types';
+import { buildInventory } from '../../../src/inventory/build';
+import { byUrgency } from '../../../src/inventory/row';
+import type { Dashboard, RotationRequests, RunHistoryEntry } from '../../../src/procedures/types';
 
 export function spec(name: string, approvers: string[] = []): CredentialSpec {
   return {
@@ -157,6 +159,28 @@ export class FakeRequests implements RotationRequests {
 
   async history(): Promise<Run[]> {
     return [];
+  }
+
+  /** What pastRuns answers (a test sets it). */
+  pastRunsResult: RunHistoryEntry[] = [];
+
+  async pastRuns(): Promise<RunHistoryEntry[]> {
+    return this.pastRunsResult;
+  }
+
+  /** The real inventory over a store where every credential was rotated 97 days ago. */
+  inventory() {
+    const rotatedAt = new Date(this.now().getTime() - 97 * 86_400_000).toISOString();
+    const store = {
+      read: async (path: string) => ({ path, version: 3, createdTime: rotatedAt, rotatedAt }),
+      list: async () => [],
+    };
+    return buildInventory({ catalog: this.specs.values(), store }, { now: this.now() });
+  }
+
+  async dashboard(): Promise<Dashboard> {
+    const report = await this.inventory();
+    return { report, open: [], rows: byUrgency(report.rows).map((row) => ({ row })), more: 0 };
   }
 }
 

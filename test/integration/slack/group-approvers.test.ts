@@ -9,6 +9,9 @@ const ENV = {
   PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin',
   CRM_ADMIN_TOKEN: 'crm-admin',
   MONITORING_ADMIN_TOKEN: 'monitoring-admin',
+  IDP_ADMIN_TOKEN: 'idp-admin',
+  IAM_ADMIN_ACCESS_KEY_ID: 'AKIAADMINADMINADMIN0',
+  IAM_ADMIN_SECRET_ACCESS_KEY: 'iam-admin',
 };
 /** The shipped catalog: access.approvers [U0BOB, S0SECURITY]; crm-integration has no approvers of its own. */
 const shipped = parseCatalog(readFileSync(join(__dirname, '../../../credentials.yaml'), 'utf8'), ENV);

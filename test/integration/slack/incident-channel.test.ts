@@ -1,73 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
-import pino from 'pino';
-import { createNotificationsProcessor } from '../../../jobs/incident-board-job';
-import { createSlackDouble, type SlackDouble } from '../../../sandbox/slack';
 import { createWebClient } from '../../../src/adapters/chat/slack-notifier';
 import { isRotatorError } from '../../../src/domain/errors';
 import type { IncidentRecord } from '../../../src/domain/incident';
 import { newRun, type Run } from '../../../src/domain/run';
-import { CHANNEL_POST_JOB, NOTIFICATIONS_QUEUE, type NotificationJobData } from '../../../src/queue/names';
 import { ChannelOutbox } from '../../../src/slack/channel-outbox';
-import { IncidentBoard } from '../../../src/slack/incident-board';
 import { createIncidentChannel } from '../../../src/slack/incident-channel';
+import type { SlackDouble } from '../../../sandbox/slack';
 import { eventually } from '../../helpers/eventually';
-import { deletePrefix, testRedis } from '../../helpers/redis';
+import { testRedis } from '../../helpers/redis';
+import { notifyWorld, TOKEN, type NotifyWorld } from './notify-world';
 
-const TOKEN = 'xoxb-incident';
+let w: NotifyWorld;
 let double: SlackDouble;
-let redis: Redis;
-let workerRedis: Redis;
 let prefix: string;
-let queue: Queue<NotificationJobData>;
-let worker: Worker | undefined;
 let outbox: ChannelOutbox;
 
 beforeEach(async () => {
-  double = await createSlackDouble({ botToken: TOKEN });
-  redis = testRedis();
-  workerRedis = testRedis();
-  prefix = `test-${randomUUID()}`;
-  queue = new Queue(NOTIFICATIONS_QUEUE, { connection: redis, prefix });
-  const client = createWebClient({
-    token: TOKEN,
-    slackApiUrl: double.url,
-    logger: pino({ level: 'silent' }),
-    retryConfig: { retries: 0 },
-  });
-  outbox = new ChannelOutbox({
-    redis,
-    prefix: `${prefix}:`,
-    client,
-    enqueue: async (channel, delayMs) => {
-      await queue.add(CHANNEL_POST_JOB, { channel }, { delay: delayMs, removeOnComplete: true });
-    },
-    fallbackChannel: 'C_SECURITY',
-    intervalMs: 200,
-  });
-  const board = new IncidentBoard({
-    redis,
-    prefix: `${prefix}:`,
-    client,
-    runs: async () => [],
-    enqueue: async () => undefined,
-  });
-  worker = new Worker(NOTIFICATIONS_QUEUE, createNotificationsProcessor(board, outbox), {
-    connection: workerRedis,
-    prefix,
-    concurrency: 4,
-  });
+  w = await notifyWorld();
+  ({ double, prefix } = w);
+  outbox = w.replicas[0]!.outbox;
 });
-afterEach(async () => {
-  await worker?.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await deletePrefix(redis, prefix);
-  await redis.quit();
-  await workerRedis.quit();
-  await double.close();
-});
+afterEach(() => w.close());
 
 const channel = () => createIncidentChannel({ outbox, securityChannel: 'C_SECURITY' });
 

@@ -1,49 +1,29 @@
-import pino from 'pino';
-import { createSlackDouble, type SlackDouble } from '../../../sandbox/slack';
-import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
-import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
 import { newRun, type Run } from '../../../src/domain/run';
-import { runViews } from '../../../src/slack/views';
 import { eventually } from '../../helpers/eventually';
 import { spec } from './fake-requests';
+import { notifyWorld, type NotifyWorld } from './notify-world';
 
-const TOKEN = 'xoxb-notifier';
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const THREAD = '1732650000.000100';
-let double: SlackDouble;
-let notifier: SlackNotifier;
-/** chat.update calls the notifier has started (they reach the double 300 ms later). */
-let updatesStarted: jest.SpyInstance;
+let w: NotifyWorld;
 
 beforeEach(async () => {
-  double = await createSlackDouble({ botToken: TOKEN });
-  const client = createWebClient({
-    token: TOKEN,
-    slackApiUrl: double.url,
-    logger: pino({ level: 'silent' }),
-    retryConfig: { retries: 0 },
-  });
-  updatesStarted = jest.spyOn(client.chat, 'update');
-  notifier = new SlackNotifier({ client, views: runViews, pacer: new ChannelPacer(10) });
+  w = await notifyWorld();
 });
-afterEach(async () => {
-  await notifier.idle();
-  await double.close();
-});
+afterEach(() => w.close());
 
 /** The run as the engine saves it with `done` steps finished and the next one running, `done` seconds in. */
-function state(done: number, progressTs?: string): Run {
+function state(done: number): Run {
   const run = newRun({
     id: 'run-1',
     credential: 'payment-gateway-api',
     requester: { kind: 'slack', id: 'U0ALICE' },
     approver: { kind: 'slack', id: 'U0BOB' },
     now: new Date(T0),
-    slack: { channel: 'C_PLATFORM', threadTs: THREAD, ...(progressTs ? { progressTs } : {}) },
+    slack: { channel: 'C_PLATFORM', threadTs: THREAD },
   });
-  run.status = 'running';
-  run.outcome = done >= 7 ? 'succeeded' : undefined;
-  if (run.outcome === undefined) delete run.outcome;
+  run.status = done >= 8 ? 'finished' : 'running';
+  if (done >= 7) run.outcome = 'succeeded';
   run.updatedAt = new Date(T0 + done * 1_000).toISOString();
   run.steps.forEach((s, i) => {
     if (i < done) Object.assign(s, { status: 'done', startedAt: run.createdAt, endedAt: run.updatedAt });
@@ -53,66 +33,54 @@ function state(done: number, progressTs?: string): Run {
 }
 
 /** Every chat.update to reach the double lands 300 ms late, like Slack under load. */
-const slowUpdates = () => double.faults.add({ method: 'POST', path: '/api/chat.update', latencyMs: 300 });
-const updateTexts = () =>
-  double
-    .calls()
-    .filter((c) => c.method === 'chat.update')
-    .map((c) => c.args.text);
-const progressMessage = () => double.messages('C_PLATFORM').find((m) => m.text?.startsWith('Rotation of'));
+const slowUpdates = () => w.double.faults.add({ method: 'POST', path: '/api/chat.update', latencyMs: 300 });
+const thread = () => w.double.messages('C_PLATFORM').filter((m) => m.threadTs === THREAD);
+const firstWords = () => thread().map((m) => m.text?.split(' (')[0]);
+const progressMessage = () => thread().find((m) => m.text?.startsWith('Rotation of'));
+const summary = () => w.notifier.summary(state(7), spec('payment-gateway-api'));
 
-describe('SlackNotifier ordering, with chat.update delayed', () => {
-  it('never sends a state older than one already sent or queued', async () => {
-    const { progressTs } = await notifier.progress(state(0));
+describe('the progress message and the summary, with chat.update delayed', () => {
+  it('the thread reads progress then summary, and the progress message ends at the finished state', async () => {
+    await w.report(state(0));
+    await eventually(() => progressMessage());
     slowUpdates();
-    await notifier.progress(state(2, progressTs));
-    await eventually(() => updatesStarted.mock.calls.length === 1); // in flight
-    await notifier.progress(state(5, progressTs)); // queued behind it
-    await notifier.progress(state(3, progressTs)); // reported late: older than the queued one
-    await notifier.idle();
-    await notifier.progress(state(4, progressTs)); // older than the one sent
-    await notifier.idle();
-    expect(updateTexts()).toEqual([
-      'Rotation of payment-gateway-api: 2/8 steps done',
-      'Rotation of payment-gateway-api: 5/8 steps done',
-    ]);
-    expect(progressMessage()?.text).toBe('Rotation of payment-gateway-api: 5/8 steps done');
-  });
-
-  it('ends the thread at the summary: later progress calls are dropped, none re-posts', async () => {
-    // As when the engine's progress call timed out before the ts was known: run.slack has no progressTs.
-    await notifier.progress(state(0));
-    slowUpdates();
-    await notifier.progress(state(6));
-    await notifier.summary(state(7), spec('payment-gateway-api'));
-    await notifier.progress(state(6)); // a late update from before the summary
-    const finished = { ...state(7), status: 'finished' as const };
-    await notifier.progress(finished); // the engine's own last call
-    await notifier.idle();
-
-    const thread = double.messages('C_PLATFORM').filter((m) => m.threadTs === THREAD);
-    expect(thread.map((m) => m.text?.split(' (')[0])).toEqual([
+    for (let i = 1; i <= 6; i++) await w.report(state(i));
+    await w.report(state(7)); // notify running
+    await summary();
+    await w.report(state(8)); // the engine's last save and report
+    await eventually(() => thread().length === 2 && progressMessage()?.text?.endsWith('8/8 steps done'));
+    expect(firstWords()).toEqual([
       'Rotation of payment-gateway-api: 8/8 steps done',
       '✓ Rotated: payment-gateway-api',
     ]);
-    expect(updateTexts().at(-1)).toBe('Rotation of payment-gateway-api: 8/8 steps done');
     expect(JSON.stringify(progressMessage()?.blocks)).toContain('Rotation of *payment-gateway-api*: done');
   });
 
-  it('keeps updating the progress message when the summary could not be posted', async () => {
-    const { progressTs } = await notifier.progress(state(0));
-    double.faults.add({
-      method: 'POST',
-      path: '/api/chat.postMessage',
-      status: 200,
-      body: { ok: false, error: 'is_archived' },
-      times: 1,
-    });
-    await expect(notifier.summary(state(7, progressTs), spec('payment-gateway-api'))).rejects.toThrow(
-      'is_archived',
-    );
-    await notifier.progress({ ...state(7, progressTs), status: 'finished' });
-    await notifier.idle();
-    expect(updateTexts()).toEqual(['Rotation of payment-gateway-api: 7/8 steps done']);
+  it('edits only ever move forward: each shows the newest state saved when it was sent', async () => {
+    await w.report(state(0));
+    await eventually(() => progressMessage());
+    slowUpdates();
+    for (let i = 1; i <= 8; i++) await w.report(state(i));
+    await eventually(() => progressMessage()?.text?.endsWith('8/8 steps done'), 10_000);
+    const shown = w.double
+      .calls()
+      .filter((c) => c.method === 'chat.update')
+      .map((c) => Number(/: (\d)\/8 steps done/.exec(String(c.args.text))?.[1]));
+    expect(shown).toEqual([...shown].sort());
+    expect(shown.at(-1)).toBe(8);
+  });
+
+  it('a run whose summary is queued before its first progress post never gets a progress message', async () => {
+    // Slack was down for the run's first reports: nothing posted, a render waits for the channel.
+    w.double.rateLimit('chat.postMessage', 1, 1);
+    await w.report(state(0));
+    await eventually(() => w.double.calls().some((c) => c.status === 429));
+    await w.report(state(7));
+    await summary();
+    await w.report(state(8));
+    await eventually(() => thread().length === 1);
+    await w.settled();
+    expect(firstWords()).toEqual(['✓ Rotated: payment-gateway-api']);
+    expect(await w.progress.message('run-1')).toBeUndefined();
   });
 });

@@ -1,35 +1,30 @@
 import pino from 'pino';
 import { createSlackDouble, type SlackDouble } from '../../../sandbox/slack';
 import { createWebClient, SlackNotifier } from '../../../src/adapters/chat/slack-notifier';
-import { ChannelPacer } from '../../../src/adapters/chat/channel-pacer';
 import { newRun, type Run } from '../../../src/domain/run';
 import { runViews } from '../../../src/slack/views';
+import { eventually } from '../../helpers/eventually';
 import { spec } from './fake-requests';
+import { notifyWorld, TOKEN, type NotifyWorld } from './notify-world';
 
-const TOKEN = 'xoxb-notifier';
+const THREAD = '1732650000.000100';
+let w: NotifyWorld;
 let double: SlackDouble;
 
-beforeEach(async () => {
-  double = await createSlackDouble({ botToken: TOKEN });
-});
-afterEach(() => double.close());
+afterEach(() => w.close());
+const start = async (opts: Parameters<typeof notifyWorld>[0] = {}) => {
+  w = await notifyWorld(opts);
+  double = w.double;
+};
 
-const client = () =>
-  createWebClient({
-    token: TOKEN,
-    slackApiUrl: double.url,
-    logger: pino({ level: 'silent' }),
-    retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 50 },
-  });
-
-function run(): Run {
+function run(id = 'run-1', thread = THREAD): Run {
   return newRun({
-    id: 'run-1',
+    id,
     credential: 'payment-gateway-api',
     requester: { kind: 'slack', id: 'U_ALICE' },
     approver: { kind: 'slack', id: 'U_BOB' },
     now: new Date(),
-    slack: { channel: 'C_PLATFORM', threadTs: '1732650000.000100' },
+    slack: { channel: 'C_PLATFORM', threadTs: thread },
   });
 }
 
@@ -40,96 +35,167 @@ function advance(r: Run, i: number): Run {
   return { ...r, steps, updatedAt: new Date().toISOString() };
 }
 
-const methods = () =>
+const finished = (r: Run): Run => ({
+  ...r,
+  status: 'finished',
+  outcome: 'succeeded',
+  steps: r.steps.map((s) => ({ ...s, status: 'done' as const })),
+});
+
+const ok = (method: string, channel?: string) =>
   double
     .calls()
-    .filter((c) => c.status === 200)
-    .map((c) => c.method);
+    .filter((c) => c.method === method && c.status === 200 && (!channel || c.args.channel === channel));
+const progressOf = (r: Run) =>
+  double
+    .messages('C_PLATFORM')
+    .find((m) => m.text?.startsWith('Rotation of') && m.threadTs === r.slack?.threadTs);
 
 describe('SlackNotifier', () => {
-  it('posts the progress message once in the thread, then edits it with the latest state', async () => {
-    const n = new SlackNotifier({ client: client(), views: runViews, pacer: new ChannelPacer(100) });
-    let r = run();
-    const first = await n.progress(advance(r, 0));
-    expect(first.progressTs).toBeDefined();
-    r = { ...r, slack: { ...r.slack!, progressTs: first.progressTs! } };
-    for (let i = 1; i <= 5; i++) await n.progress(advance(r, i));
-    await n.idle();
-    expect(methods().filter((m) => m === 'chat.postMessage')).toHaveLength(1);
-    const updates = methods().filter((m) => m === 'chat.update').length;
-    expect(updates).toBeGreaterThanOrEqual(1);
-    expect(updates).toBeLessThan(5); // coalesced
-    const msg = double.messages('C_PLATFORM')[0]!;
-    expect(msg.threadTs).toBe('1732650000.000100');
-    expect(JSON.stringify(msg.blocks)).toContain('⏳ Revoke old credential');
-    expect(JSON.stringify(msg.blocks)).toContain('✓ Verify every consumer');
+  describe('progress', () => {
+    beforeEach(() => start());
+
+    it('posts one message in the thread, then edits it to the newest saved state, coalescing bursts', async () => {
+      const r = run();
+      await w.report(advance(r, 0));
+      await eventually(() => progressOf(r));
+      for (let i = 1; i <= 6; i++) await w.report(advance(r, i));
+      await eventually(() => progressOf(r)?.text === 'Rotation of payment-gateway-api: 6/8 steps done');
+
+      expect(ok('chat.postMessage')).toHaveLength(1);
+      const msg = progressOf(r)!;
+      expect(msg.threadTs).toBe(THREAD);
+      expect(JSON.stringify(msg.blocks)).toContain('⏳ Update metadata and audit');
+      expect(JSON.stringify(msg.blocks)).toContain('✓ Verify every consumer');
+      expect(ok('chat.update').length).toBeLessThan(6); // coalesced: the newest state wins
+      expect(await w.progress.message(r.id)).toEqual({ channel: 'C_PLATFORM', ts: msg.ts });
+    });
+
+    it('never posts twice when two replicas report before the message exists', async () => {
+      await w.close();
+      await start({ replicas: 2 });
+      const r = run();
+      await Promise.all([w.report(advance(r, 0), 0), w.report(advance(r, 1), 1), w.report(advance(r, 2), 1)]);
+      await eventually(() => progressOf(r)?.text === 'Rotation of payment-gateway-api: 2/8 steps done');
+      expect(ok('chat.postMessage')).toHaveLength(1);
+    });
+
+    it('defers on a 429 for its Retry-After instead of waiting in the job, then posts', async () => {
+      double.rateLimit('chat.postMessage', 1, 1);
+      const r = run();
+      await w.report(r);
+      await eventually(() => progressOf(r), 10_000);
+      const calls = double.calls().filter((c) => c.method === 'chat.postMessage');
+      expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    });
+
+    it('reports nothing for a run not started from Slack', async () => {
+      const { slack: _none, ...cli } = run();
+      await w.report(cli);
+      await w.notifier.summary(finished(cli), spec('payment-gateway-api'));
+      await eventually(() => ok('chat.postMessage', 'C_PAYMENTS')[0]);
+      expect(ok('chat.postMessage', 'C_PLATFORM')).toEqual([]);
+    });
   });
 
-  it('never posts twice when progress is reported concurrently before the ts is known', async () => {
-    const n = new SlackNotifier({ client: client(), views: runViews, pacer: new ChannelPacer(10) });
-    const [a, b] = await Promise.all([n.progress(advance(run(), 0)), n.progress(advance(run(), 1))]);
-    await n.idle();
-    expect(a.progressTs).toBe(b.progressTs);
-    expect(methods().filter((m) => m === 'chat.postMessage')).toHaveLength(1);
+  describe('remind', () => {
+    beforeEach(() => start());
+
+    it("queues a manual run's reminder in its thread, a new message people are notified of", async () => {
+      await w.notifier.remind(run(), '⏰ still waiting for someone to click *Stored*');
+      const posted = await eventually(() => ok('chat.postMessage', 'C_PLATFORM')[0]);
+      expect(posted.args.thread_ts).toBe(THREAD);
+      expect(posted.args.text).toBe('⏰ still waiting for someone to click *Stored*');
+    });
   });
 
-  it('waits out a 429 for its Retry-After and then succeeds', async () => {
-    double.rateLimit('chat.postMessage', 1, 1);
-    const n = new SlackNotifier({ client: client(), views: runViews, pacer: new ChannelPacer(10) });
-    const t0 = Date.now();
-    const res = await n.progress(run());
-    expect(res.progressTs).toBeDefined();
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
-    const calls = double.calls().filter((c) => c.method === 'chat.postMessage');
-    expect(calls.map((c) => c.status)).toEqual([429, 200]);
+  describe("under Slack's own limit of one message per second per channel", () => {
+    beforeEach(() => start({ channelIntervalMs: 1_100 }));
+
+    it('paces the first posts of many runs in one channel so Slack never answers 429', async () => {
+      const runs = Array.from({ length: 7 }, (_, i) => run(`run-${i}`, `1732650000.00010${i}`));
+      await Promise.all(runs.map((r) => w.report(r)));
+      await eventually(() => ok('chat.postMessage', 'C_PLATFORM').length === runs.length, 20_000);
+      expect(double.calls().filter((c) => c.status === 429)).toEqual([]);
+    }, 30_000);
   });
 
-  it('paces posts to one channel at about one per second', async () => {
-    const n = new SlackNotifier({ client: client(), views: runViews });
-    const runs = [1, 2, 3].map((i) => ({ ...run(), id: `run-${i}` }));
-    await Promise.all(runs.map((r) => n.progress(r)));
-    const at = double
-      .calls()
-      .filter((c) => c.method === 'chat.postMessage')
-      .map((c) => Date.parse(c.at))
-      .sort();
-    expect(at).toHaveLength(3);
-    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
-    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(900);
-  });
+  describe('summary', () => {
+    beforeEach(() => start());
 
-  it('sends the summary to the thread and to the credential channel', async () => {
-    const n = new SlackNotifier({ client: client(), views: runViews, pacer: new ChannelPacer(10) });
-    const done: Run = {
-      ...run(),
-      status: 'finished',
-      outcome: 'rolled_back',
-      failure: {
-        step: 'verify',
-        code: 'verify_failed',
-        message: 'web-app health returned 401',
-        hint: 'app_401_after_rotation',
-      },
-    };
-    await n.summary(done, spec('payment-gateway-api'));
-    const posts = double.calls().filter((c) => c.method === 'chat.postMessage');
-    expect(posts.map((c) => [c.args.channel, c.args.thread_ts])).toEqual([
-      ['C_PLATFORM', '1732650000.000100'],
-      ['C_PAYMENTS', undefined],
-    ]);
-    expect(JSON.stringify(posts[0]!.args.blocks)).toContain('New credential not deployed to application');
-  });
+    it('goes to the thread and to the credential channel, once each however often notify runs', async () => {
+      const r = run();
+      await w.report(r);
+      await eventually(() => progressOf(r));
+      const done: Run = {
+        ...finished(r),
+        outcome: 'rolled_back',
+        failure: {
+          step: 'verify',
+          code: 'verify_failed',
+          message: 'web-app health returned 401',
+          hint: 'app_401_after_rotation',
+        },
+      };
+      await w.notifier.summary(done, spec('payment-gateway-api'));
+      await w.notifier.summary(done, spec('payment-gateway-api')); // the step again, after a crash
+      await eventually(() => ok('chat.postMessage').length === 3);
+      const posts = ok('chat.postMessage').slice(1);
+      expect(posts.map((c) => [c.args.channel, c.args.thread_ts]).sort()).toEqual([
+        ['C_PAYMENTS', undefined],
+        ['C_PLATFORM', THREAD],
+      ]);
+      expect(JSON.stringify(posts[0]!.args.blocks)).toContain('New credential not deployed to application');
+      await w.settled();
+      expect(ok('chat.postMessage')).toHaveLength(3);
+    });
 
-  it('throws when the summary cannot be posted', async () => {
-    const n = new SlackNotifier({ client: client(), views: runViews, pacer: new ChannelPacer(10) });
-    const s = { ...spec('payment-gateway-api'), channel: ' ' };
-    const r: Run = { ...run(), slack: { channel: ' ' }, status: 'finished', outcome: 'succeeded' };
-    await expect(n.summary(r, s)).rejects.toMatchObject({
-      message: expect.stringContaining('channel_not_found'),
+    it('keeps the summaries of two threads in one channel apart', async () => {
+      const [a, b] = [run('run-a', '1732650000.000201'), run('run-b', '1732650000.000202')];
+      const { channel: _c, ...noChannel } = spec('payment-gateway-api');
+      // Both wait in the outbox together: the channel's slot is taken while they are queued.
+      await w.replicas[0]!.outbox.inSlot('C_PLATFORM', async () => {
+        await w.notifier.summary(finished(a), noChannel);
+        await w.notifier.summary(finished(b), noChannel);
+      });
+      await eventually(() => ok('chat.postMessage', 'C_PLATFORM').length === 2);
+      const threads = ok('chat.postMessage', 'C_PLATFORM').map((c) => [
+        c.args.thread_ts,
+        JSON.stringify(c.args).includes('run-b'),
+      ]);
+      expect(threads.sort()).toEqual([
+        ['1732650000.000201', false],
+        ['1732650000.000202', true],
+      ]);
+    });
+
+    it('a channel that refuses it: the run says so in words, and the security channel gets it', async () => {
+      const r = finished(run());
+      w.saved.set(r.id, r);
+      const s = { ...spec('payment-gateway-api'), channel: 'C_GONE' };
+      await w.notifier.summary(r, s);
+      const said = await eventually(() => w.saved.get(r.id)?.notifyError);
+      expect(said).toContain('C_GONE (channel_not_found)');
+      expect(said).toMatch(/I can't see <#C_GONE>/);
+      const moved = await eventually(() => ok('chat.postMessage', 'C_SECURITY')[0]);
+      expect(JSON.stringify(moved.args)).toContain('Could not post this in <#C_GONE>');
+      expect(w.saved.get(r.id)?.outcome).toBe('succeeded');
+    });
+
+    it('a refusal reaches a run only once it has finished, without losing the summary', async () => {
+      const r = run();
+      w.saved.set(r.id, { ...r, status: 'running' });
+      const s = { ...spec('payment-gateway-api'), channel: 'C_GONE' };
+      await w.notifier.summary(finished(r), s);
+      await eventually(() => double.calls().some((c) => c.args.channel === 'C_GONE'));
+      w.saved.set(r.id, finished(r)); // the engine's last save
+      expect(await eventually(() => w.saved.get(r.id)?.notifyError)).toContain('channel_not_found');
+      await eventually(() => ok('chat.postMessage', 'C_SECURITY')[0]);
     });
   });
 
   describe('channelProblem', () => {
+    beforeEach(() => start());
     const notifier = (d: SlackDouble) =>
       new SlackNotifier({
         client: createWebClient({
@@ -139,6 +205,7 @@ describe('SlackNotifier', () => {
           retryConfig: { retries: 0 },
         }),
         views: runViews,
+        summaries: w.replicas[0]!.outbox,
         fallbackChannel: 'C_SECURITY',
       });
 

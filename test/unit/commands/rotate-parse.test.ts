@@ -6,16 +6,18 @@ describe('parseRotateText: due', () => {
     ['due all', { kind: 'due', all: true }],
     ['DUE All', { kind: 'due', all: true }],
     ['due all 3', { kind: 'due', all: true, page: 3 }],
+    ['due 2', { kind: 'due', page: 2 }],
   ])('reads %j', (text, expected) => {
     expect(parseRotateText(text)).toEqual(expected);
   });
 
-  it.each(['due payment-gateway-api', 'due all 0', 'due all two', 'due all 2 3', 'due 2'])(
+  it.each(['due payment-gateway-api', 'due all 0', 'due all two', 'due all 2 3', 'due 0', 'due 2 3'])(
     'answers %j with usage',
     (text) => {
       expect(parseRotateText(text)).toEqual({
         kind: 'usage',
-        problem: '`due` takes `all` and then an optional page number: `/rotate due all 2`.',
+        problem:
+          '`due` takes an optional `all` and then an optional page number: `/rotate due 2`, `/rotate due all 2`.',
       });
     },
   );

@@ -9,6 +9,9 @@ const ENV = {
   PAYMENT_PROVIDER_ADMIN_TOKEN: 'payment-admin-token-value',
   CRM_ADMIN_TOKEN: 'crm-admin-token-value',
   MONITORING_ADMIN_TOKEN: 'monitoring-admin-token-value',
+  IDP_ADMIN_TOKEN: 'idp-admin-token-value',
+  IAM_ADMIN_ACCESS_KEY_ID: 'AKIAADMINADMINADMIN0',
+  IAM_ADMIN_SECRET_ACCESS_KEY: 'iam-admin-secret-value',
 };
 
 /** Runs `fn` and returns the RotatorError it threw (failing the test if it threw nothing else). */
@@ -28,12 +31,68 @@ function refusal(fn: () => unknown): RotatorError {
 describe('the shipped credentials.yaml', () => {
   const catalog = loadCatalog(SHIPPED, ENV);
 
-  it('declares three credentials', () => {
+  it("declares the runbook's three credentials, an OAuth client secret, a manual one and an IAM user's access key", () => {
     expect([...catalog.credentials.keys()]).toEqual([
       'payment-gateway-api',
       'crm-integration',
       'monitoring-service',
+      'reporting-sso-client',
+      'partner-portal-key',
+      'integration-service-account',
     ]);
+    const sso = catalog.credentials.get('reporting-sso-client')!;
+    expect(sso.issuer.kind).toBe('http_secret');
+    // The catalog names no reload mode: an OAuth client secret is restart-required by default.
+    expect(sso.consumers.map((c) => c.reload)).toEqual(['startup']);
+    expect(catalog.credentials.get('partner-portal-key')!.issuer).toMatchObject({
+      kind: 'manual',
+      testUrl: 'https://api.partners.example.com/v1/test',
+    });
+  });
+
+  it('reads the IAM issuer: its user, its waits, and the admin key from the environment', () => {
+    const issuer = catalog.credentials.get('integration-service-account')?.issuer;
+    expect(issuer).toMatchObject({
+      kind: 'aws_iam',
+      userName: 'integration-service-account',
+      region: 'us-east-1',
+      accessKeyId: 'AKIAADMINADMINADMIN0',
+      quietWindowMs: 4 * 3_600_000,
+      deleteAfterMs: 7 * 86_400_000,
+      newKeyConsistencyMs: 120_000,
+      deleteForeignInactiveKey: false,
+    });
+    expect(issuer?.kind === 'aws_iam' && issuer.secretAccessKey.reveal()).toBe('iam-admin-secret-value');
+    expect(JSON.stringify([...catalog.credentials.values()])).not.toContain('iam-admin-secret-value');
+  });
+
+  it('defaults an IAM quiet window to 4 hours and refuses a missing admin secret variable', () => {
+    const text = stringify({
+      access: { approvers: ['U0BOB'] },
+      credentials: [
+        {
+          name: 'ci-deployer',
+          type: 'service_account_token',
+          risk: 'standard',
+          issuer: { kind: 'aws_iam', userName: 'ci', accessKeyIdEnv: 'A_ID', secretAccessKeyEnv: 'A_SECRET' },
+          consumers: [{ name: 'ci', reload: 'scheduled' }],
+          contact: 'x@example.org',
+        },
+      ],
+    });
+    const ok = parseCatalog(text, {
+      A_ID: 'AKIA0000000000000000',
+      A_SECRET: 's',
+      AWS_ENDPOINT_URL_IAM: 'http://127.0.0.1:1',
+    });
+    expect(ok.credentials.get('ci-deployer')?.issuer).toMatchObject({
+      quietWindowMs: 14_400_000,
+      endpoint: 'http://127.0.0.1:1',
+      name: 'iam.amazonaws.com',
+    });
+    expect(refusal(() => parseCatalog(text, { A_ID: 'AKIA0000000000000000' })).message).toContain(
+      'credentials[0] (ci-deployer).issuer.secretAccessKeyEnv: environment variable A_SECRET is not set',
+    );
   });
 
   it('describes payment-gateway-api as the runbook does: high-risk api_key at payment-provider.example.com', () => {
@@ -70,7 +129,8 @@ describe('the shipped credentials.yaml', () => {
   });
 
   it('resolves each admin token from its environment variable, as a Secret', () => {
-    const token = catalog.credentials.get('payment-gateway-api')?.issuer.adminToken;
+    const issuer = catalog.credentials.get('payment-gateway-api')?.issuer;
+    const token = issuer?.kind === 'rest_api_key' ? issuer.adminToken : undefined;
     expect(token?.reveal()).toBe('payment-admin-token-value');
     expect(JSON.stringify([...catalog.credentials.values()])).not.toMatch(/admin-token-value/);
   });

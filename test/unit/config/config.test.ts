@@ -107,4 +107,24 @@ describe('parseEnv', () => {
       ).toBe('^(inc|sev)-');
     });
   });
+
+  describe('the reminder schedule', () => {
+    it.each([
+      ['REMINDER_CRON', '0 9 * * 8', 'Constraint error, got value 8 expected range 0-7'],
+      ['REMINDER_CRON', 'every monday', 'must be a cron pattern such as "0 9 * * 1"'],
+      ['REMINDER_TZ', 'Europe/Atlantis', 'must be an IANA time zone such as UTC or Europe/Paris'],
+      ['REMINDER_TZ', 'UTC+2', 'must be an IANA time zone'],
+    ])('refuses %s=%j, naming the variable', (name, value, why) => {
+      const { message } = refusal({ ...REQUIRED, [name]: value });
+      expect(message).toMatch(
+        new RegExp(`^  - ${name}: .*${why.replace(/[.*+?^${}()|[\]\\"]/g, '\\$&')}`, 'm'),
+      );
+    });
+
+    it('keeps a valid pattern, with seconds too, and a time zone', () => {
+      expect(
+        parseEnv({ ...REQUIRED, REMINDER_CRON: '*/2 * * * * *', REMINDER_TZ: 'Europe/Paris' }),
+      ).toMatchObject({ REMINDER_CRON: '*/2 * * * * *', REMINDER_TZ: 'Europe/Paris' });
+    });
+  });
 });

@@ -182,4 +182,15 @@ describe('errorView / helpView / statusView / dueView', () => {
     ]);
     expect(json(due.blocks).indexOf('a-late')).toBeLessThan(json(due.blocks).indexOf('b-ok'));
   });
+
+  it("status says when the last run's summary never reached its channel, and why", () => {
+    const notifyError = 'Slack refused the summary in C_PAYMENTS (not_in_channel): I can’t post there';
+    const t = json(
+      statusView({ name: s.name, age, last: run({ status: 'finished', outcome: 'succeeded', notifyError }) }),
+    );
+    expect(t).toContain('Summary not posted: Slack refused the summary in C_PAYMENTS (not_in_channel)');
+    expect(json(statusView({ name: s.name, age, last: run({ status: 'finished' }) }))).not.toContain(
+      'Summary not posted',
+    );
+  });
 });

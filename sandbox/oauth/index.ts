@@ -1,0 +1,1 @@
+export { createOAuthDouble, type ClientSecretSummary, type OAuthDouble } from './oauth-double';
