@@ -3,11 +3,14 @@
  * same run, several times; prints min, median and max of each ratio. Never run in CI.
  */
 import { median, type Bench } from './bench';
+import { cliBench } from './cli';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
-import { notifyBench } from './notify';
 import { inventoryBench } from './inventory';
+import { notifyBench } from './notify';
+import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
 import { ackBurstBench, callsBench, concurrentBench } from './web';
+import { webRssBench, webStartBench } from './web-role';
 
 const BENCHES: Bench[] = [
   waitsBench,
@@ -18,6 +21,10 @@ const BENCHES: Bench[] = [
   concurrentBench,
   inventoryBench,
   notifyBench,
+  runSavesBench,
+  cliBench,
+  webRssBench,
+  webStartBench,
 ];
 
 async function main(argv: string[]): Promise<void> {

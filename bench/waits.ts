@@ -37,7 +37,7 @@ export const waitsBench: Bench = {
       settings: { quietWindowMs: 0 },
       extraEnv: { LOG_LEVEL: 'warn' },
     });
-    const workers = registerWorkers(h.services.engine, h.services.service, {
+    const workers = registerWorkers((await h.services.worker()).engine, h.services.service, {
       connection: h.services.workerRedis,
       prefix: h.prefix,
       concurrency: 1,

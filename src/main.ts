@@ -5,7 +5,6 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { register } from '../commands';
-import { registerWorkers } from '../jobs';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
@@ -80,70 +79,7 @@ export async function startRole(
     });
     await slack.start();
   }
-  const workers =
-    role === 'web'
-      ? []
-      : registerWorkers(services.engine, services.service, {
-          connection: services.workerRedis,
-          prefix: env.QUEUE_PREFIX,
-          concurrency: env.WORKER_CONCURRENCY,
-          logger,
-          lockDurationMs: env.WORKER_LOCK_MS,
-          stalledIntervalMs: env.WORKER_LOCK_MS,
-          approvals: {
-            store: new ApprovalStore({ redis: services.workerRedis, prefix: `${env.QUEUE_PREFIX}:` }),
-            client: services.slackClient,
-            audit: services.audit,
-          },
-          maintenance: {
-            reconcile: {
-              reconciler: services.reconciler,
-              catalog: config.catalog.credentials,
-              redis: services.workerRedis,
-              prefix: env.QUEUE_PREFIX,
-              client: services.slackClient,
-              securityChannel: env.SECURITY_CHANNEL,
-              audit: services.audit,
-              logger: logger.child({ component: 'reconciler' }),
-            },
-            scope: {
-              runs: services.runs,
-              catalog: config.catalog.credentials,
-              store: services.store,
-              issuerFor: services.issuerFor,
-              incidents: services.incidents,
-              clock: { now: () => new Date() },
-              logger: logger.child({ component: 'scope' }),
-              mount: env.VAULT_KV_MOUNT,
-              ...(env.VAULT_AUDIT_LOG ? { vaultAuditLog: env.VAULT_AUDIT_LOG } : {}),
-            },
-            deadlines: {
-              runs: services.runs,
-              audit: services.audit,
-              incidents: services.incidents,
-            },
-            reminders: {
-              reminders: services.reminders,
-              redis: services.workerRedis,
-              prefix: env.QUEUE_PREFIX,
-              client: services.slackClient,
-              audit: services.audit,
-              logger: logger.child({ component: 'reminders' }),
-            },
-            oldKeys: {
-              runs: services.runs,
-              catalog: config.catalog.credentials,
-              issuerFor: services.issuerFor,
-              audit: services.audit,
-              clock: { now: () => new Date() },
-            },
-          },
-          notifications: {
-            board: services.incidentBoard,
-            outbox: services.outbox,
-            progress: services.runProgress,
-          },
-        });
+  const workers = role === 'web' ? [] : await startWorkers(services, config, logger);
   if (role !== 'web') {
     await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
     const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
@@ -166,6 +102,73 @@ export async function startRole(
       await services.close();
     },
   };
+}
+
+/** The BullMQ workers, with the modules only they need (engine, issuers, Kubernetes) loaded now. */
+async function startWorkers(services: Services, config: Config, logger: Logger): Promise<Worker[]> {
+  const env = config.env;
+  const [{ registerWorkers }, parts] = await Promise.all([import('../jobs'), services.worker()]);
+  return registerWorkers(parts.engine, services.service, {
+    connection: services.workerRedis,
+    prefix: env.QUEUE_PREFIX,
+    concurrency: env.WORKER_CONCURRENCY,
+    logger,
+    lockDurationMs: env.WORKER_LOCK_MS,
+    stalledIntervalMs: env.WORKER_LOCK_MS,
+    approvals: {
+      store: new ApprovalStore({ redis: services.workerRedis, prefix: `${env.QUEUE_PREFIX}:` }),
+      client: services.slackClient,
+      audit: services.audit,
+    },
+    maintenance: {
+      reconcile: {
+        reconciler: parts.reconciler,
+        catalog: config.catalog.credentials,
+        redis: services.workerRedis,
+        prefix: env.QUEUE_PREFIX,
+        client: services.slackClient,
+        securityChannel: env.SECURITY_CHANNEL,
+        audit: services.audit,
+        logger: logger.child({ component: 'reconciler' }),
+      },
+      scope: {
+        runs: services.runs,
+        catalog: config.catalog.credentials,
+        store: services.store,
+        issuerFor: parts.issuerFor,
+        incidents: services.incidents,
+        clock: { now: () => new Date() },
+        logger: logger.child({ component: 'scope' }),
+        mount: env.VAULT_KV_MOUNT,
+        ...(env.VAULT_AUDIT_LOG ? { vaultAuditLog: env.VAULT_AUDIT_LOG } : {}),
+      },
+      deadlines: {
+        runs: services.runs,
+        audit: services.audit,
+        incidents: services.incidents,
+      },
+      reminders: {
+        reminders: services.reminders,
+        redis: services.workerRedis,
+        prefix: env.QUEUE_PREFIX,
+        client: services.slackClient,
+        audit: services.audit,
+        logger: logger.child({ component: 'reminders' }),
+      },
+      oldKeys: {
+        runs: services.runs,
+        catalog: config.catalog.credentials,
+        issuerFor: parts.issuerFor,
+        audit: services.audit,
+        clock: { now: () => new Date() },
+      },
+    },
+    notifications: {
+      board: services.incidentBoard,
+      outbox: services.outbox,
+      progress: services.runProgress,
+    },
+  });
 }
 
 /**

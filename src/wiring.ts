@@ -4,36 +4,27 @@ import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
 import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
-import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
-import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
-import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
-import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
-import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
-import { ManualIssuer } from './adapters/issuers/manual-issuer';
-import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
 import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
 import { VaultSecretStore } from './adapters/store/vault-store';
-import { ConsumerHealth } from './adapters/verifiers/consumer-health';
-import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
-import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
 import type { Config } from './config';
-import type { CredentialSpec } from './domain/credential';
-import type { AuditLog, Clock, IncidentChannel, Issuer, SecretStore } from './domain/ports';
+import type {
+  AuditLog,
+  Clock,
+  Deployer,
+  IncidentChannel,
+  SecretReferences,
+  SecretStore,
+} from './domain/ports';
 import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
-import { RotationEngine } from './procedures/engine';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
 import { ManualGate } from './procedures/manual-gate';
-import { Reconciler } from './procedures/reconciler';
 import { ManualConfirmations } from './queue/manual-confirmations';
 import {
   APPROVALS_QUEUE,
-  ASSESS_JOB,
   DEADLINE_JOB,
   CHANNEL_POST_JOB,
-  DELETE_OLD_KEY_JOB,
-  deleteOldKeyJobId,
   INCIDENT_BOARD_JOB,
   RUN_PROGRESS_JOB,
   MAINTENANCE_QUEUE,
@@ -43,7 +34,6 @@ import {
   type NotificationJobData,
   type RotationJobData,
 } from './queue/names';
-import { IssuerLimiter, LimitedIssuer } from './queue/issuer-limiter';
 import { RunStore } from './queue/run-store';
 import { IncidentBoard } from './slack/incident-board';
 import { ChannelOutbox } from './slack/channel-outbox';
@@ -53,6 +43,7 @@ import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 import { SnoozeStore } from './queue/snooze-store';
 import { Reminders } from './slack/reminders';
+import type { WorkerServices } from './wiring-worker';
 
 export interface Services {
   config: Config;
@@ -73,23 +64,25 @@ export interface Services {
   runProgress: RunProgress;
   /** Emergency escalations and incident records, through the incident channel's outbox. */
   incidents: IncidentChannel;
-  reconciler: Reconciler;
   /** Manual rotations: people's Stored / Revoked clicks reach parked runs through it. */
   manualGate: ManualGate;
   runs: RunStore;
   store: SecretStore;
-  issuerFor: (spec: CredentialSpec) => Issuer;
   /** The workers' audit log (waits out Redis trouble). */
   audit: AuditLog;
   /** The request paths' audit log (Slack handlers, the service): fails fast when Redis is down. */
   requestAudit: AuditLog;
   slackClient: WebClient;
   chat: ChatNotifier;
-  engine: RotationEngine;
   service: RotationService;
   settings: EngineSettings;
   /** The weekly digests, `/rotate due` and Snooze. */
   reminders: Reminders;
+  /**
+   * What only workers need (the engine, issuers, Kubernetes, the reconciler), built on first call:
+   * a web role that never asks never loads those modules.
+   */
+  worker(): Promise<WorkerServices>;
   close(): Promise<void>;
 }
 
@@ -98,27 +91,6 @@ export interface WiringOverrides {
   chat?: ChatNotifier;
   incidents?: IncidentChannel;
   settings?: Partial<EngineSettings>;
-}
-
-/** The issuer adapter a catalog entry names. */
-function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
-  const i = spec.issuer;
-  switch (i.kind) {
-    case 'rest_api_key':
-      return new RestApiKeyIssuer({
-        baseUrl: i.baseUrl,
-        adminToken: i.adminToken,
-        permissions: i.permissions,
-      });
-    case 'aws_iam':
-      return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
-    case 'http_secret':
-      return new HttpSecretIssuer({ spec: i });
-    case 'manual':
-      return new ManualIssuer({ spec: i });
-    default:
-      return createDatabaseIssuer({ ...spec, issuer: i }, store);
-  }
 }
 
 /** Builds every adapter from the configuration: the one place the ports meet their implementations. */
@@ -140,7 +112,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const runs = new RunStore(workerRedis, prefix);
-  const confirmations = new ManualConfirmations(workerRedis, prefix);
   const audit = new RedisAuditLog(workerRedis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
@@ -154,27 +125,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     mount: env.VAULT_KV_MOUNT,
     layoutOf: (path) => (awsPaths.has(path) ? AWS_ACCESS_KEY_FIELDS : undefined),
   });
-  const kubeConfig = kubeConfigFrom(env.KUBECONFIG ? { kubeconfigPath: env.KUBECONFIG } : {});
-  const deployer = new KubernetesDeployer(kubeConfig, {
-    onWatchError: (namespace, reason) =>
-      logger.warn({ namespace, reason }, 'rollout watch broke; falling back to polling'),
-  });
-  const issuers = new Map<string, Issuer>();
-  // A freed slot is announced on a connection of its own (subscriber mode takes one whole), opened
-  // by the first call that has to wait.
-  const limiter = new IssuerLimiter(workerRedis, prefix, {
-    subscriber: () => createRedis(env.REDIS_URL, 'worker'),
-  });
-  const issuerFor = (spec: CredentialSpec): Issuer => {
-    let issuer = issuers.get(spec.name);
-    if (!issuer) {
-      const direct = directIssuer(spec, store);
-      const limit = spec.issuer.kind === 'manual' ? undefined : spec.issuer.maxConcurrent;
-      issuer = limit ? new LimitedIssuer(direct, limiter, spec.issuer.name, limit) : direct;
-      issuers.set(spec.name, issuer);
-    }
-    return issuer;
-  };
   const slackClient = createWebClient({
     token: env.SLACK_BOT_TOKEN,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
@@ -265,31 +215,6 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const catalog = config.catalog.credentials;
-  const engine = new RotationEngine({
-    runs,
-    catalog,
-    store,
-    issuerFor,
-    deployer,
-    health: new ConsumerHealth(new HttpHealthChecker(), new PodLogChecker(kubeConfig)),
-    audit,
-    chat,
-    clock,
-    logger: logger.child({ component: 'engine' }),
-    settings,
-    incidents,
-    confirmations,
-    assess: async (run) => {
-      await maintenanceQueue.add(ASSESS_JOB, { runId: run.id }, { jobId: `assess-${run.id}` });
-    },
-    scheduleOldKeyDeletion: async (run, delayMs) => {
-      await maintenanceQueue.add(
-        DELETE_OLD_KEY_JOB,
-        { runId: run.id },
-        { jobId: deleteOldKeyJobId(run.id), delay: delayMs },
-      );
-    },
-  });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
     prefix,
@@ -300,18 +225,29 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       removeOnFail: { age: 7 * 86_400 },
     },
   });
-  const reconciler = new Reconciler({
-    catalog,
-    store,
-    runs,
-    issuerFor,
-    audit,
-    clock,
-    logger: logger.child({ component: 'reconciler' }),
-  });
   const requestAudit = new RedisAuditLog(redis, `${prefix}:audit`, logger.child({ component: 'audit' }), () =>
     clock.now(),
   );
+  let workerParts: Promise<WorkerServices> | undefined;
+  const worker = () =>
+    (workerParts ??= import('./wiring-worker').then(({ buildWorkerServices }) =>
+      buildWorkerServices({
+        config,
+        logger,
+        clock,
+        runs,
+        audit,
+        store,
+        chat,
+        incidents,
+        settings,
+        workerRedis,
+        maintenanceQueue,
+      }),
+    ));
+  // Planning and the inventory (until they move to the workers) are the web role's only uses of
+  // Kubernetes and the issuers: loaded by the first plan or inventory that needs them.
+  const deployer = deployerFrom(async () => (await worker()).deployer);
   const service = new RotationService({
     catalog,
     store,
@@ -336,7 +272,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       }
     },
     chat,
-    issuerFor,
+    issuerFor: async (spec) => (await worker()).issuerFor(spec),
   });
   const reminders = new Reminders({
     // Catalog, Vault and the cluster's drift, as `npm run inventory` shows them.
@@ -370,27 +306,35 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     outbox,
     runProgress,
     incidents,
-    reconciler,
     runs,
     store,
-    issuerFor,
     audit,
     requestAudit,
     slackClient,
     chat,
-    engine,
     service,
     settings,
+    worker,
     close: async () => {
-      deployer.close();
-      await kubeConfig.destroyAgents();
+      await (await workerParts)?.close();
       await queue.close();
       await approvalQueue.close();
       await maintenanceQueue.close();
       await notificationQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
-      limiter.close();
     },
+  };
+}
+
+/** A Deployer (and the cluster's Secret references) whose implementation is loaded by its first call. */
+function deployerFrom(load: () => Promise<Deployer & SecretReferences>): Deployer & SecretReferences {
+  return {
+    forceSync: async (...a) => (await load()).forceSync(...a),
+    synced: async (...a) => (await load()).synced(...a),
+    restart: async (...a) => (await load()).restart(...a),
+    rolloutStatus: async (...a) => (await load()).rolloutStatus(...a),
+    discover: async (...a) => (await load()).discover(...a),
+    references: async (...a) => (await load()).references(...a),
   };
 }

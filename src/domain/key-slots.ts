@@ -1,5 +1,8 @@
 import type { IssuedKeyInfo } from './ports';
 
+/** The label prefix of every key a run of ours creates for `credential`. */
+export const keyLabelPrefix = (credential: string): string => `rotator/${credential}/`;
+
 /** Whether a rotation can create its new key at an issuer that holds at most `limit` keys. */
 export type SlotDecision =
   | { kind: 'room'; used: number; limit: number; orphans: string[] }

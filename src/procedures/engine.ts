@@ -343,8 +343,7 @@ export class RotationEngine {
 
   private async save(run: Run): Promise<void> {
     run.updatedAt = this.deps.clock.now().toISOString();
-    await this.deps.runs.save(run);
-    await this.deps.runs.refresh(run.credential, run.id, this.deps.settings.lockTtlMs);
+    await this.deps.runs.save(run, { refreshLockMs: this.deps.settings.lockTtlMs });
   }
 
   /** Progress in chat is best effort: a Slack outage must not stop a rotation mid-way. */

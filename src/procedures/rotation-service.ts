@@ -27,7 +27,7 @@ import { newRun, type Identity, type Run } from '../domain/run';
 import { rotationJobId, type RotationJobData } from '../queue/names';
 import type { RunStore } from '../queue/run-store';
 import { runHistory, type RunHistoryEntry } from './history';
-import { keySlotNote } from './steps/key-room';
+import { keySlotNote } from './key-slot-note';
 import type { RotationRequests } from './types';
 
 export interface RotationServiceDeps {
@@ -51,8 +51,11 @@ export interface RotationServiceDeps {
   cluster?: SecretReferences;
   /** Vault reads in flight while the inventory is built (INVENTORY_CONCURRENCY, default 16). */
   inventoryConcurrency?: number;
-  /** Issuers with a key limit (IAM) are asked how many keys exist, so the plan can say. */
-  issuerFor?: (spec: CredentialSpec) => Issuer;
+  /**
+   * Issuers with a key limit (IAM) are asked how many keys exist, so the plan can say; asynchronous,
+   * so the web role loads the issuers only when it plans.
+   */
+  issuerFor?: (spec: CredentialSpec) => Issuer | Promise<Issuer>;
 }
 
 const idOf = (who: Identity) => `${who.kind}:${who.name ?? who.id}`;
@@ -97,7 +100,7 @@ export class RotationService implements RotationRequests {
         : Promise.resolve(undefined),
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
-    const issuer = this.deps.issuerFor?.(spec);
+    const issuer = await this.deps.issuerFor?.(spec);
     const slots = issuer ? await keySlotNote(spec, issuer, stored) : undefined;
     return buildPlan({
       spec,

@@ -3,13 +3,15 @@ import type { Redis } from 'ioredis';
 import { RotatorError } from '../domain/errors';
 import type { IssuedKeyInfo, Issuer, KeyStatus, KeyUse, OpenSessions } from '../domain/ports';
 import type { Secret } from '../domain/secret';
+import { RedisScript } from './redis-script';
 
 // A fair counting semaphore on Redis's clock (not a replica's). KEYS: leases (token → expiry),
 // queue (token → arrival order), seen (token → last poll). A waiter gets a slot only when it is
 // among the first in line for the slots free, so calls are served in arrival order and no run of an
 // incident races ahead while others starve; a waiter that stops polling (its process died) leaves
 // the line after WAITER_TTL_MS.
-const ACQUIRE = `
+const ACQUIRE = new RedisScript(
+  `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit, lease, token, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -35,7 +37,9 @@ end
 redis.call('ZADD', KEYS[3], now, token)
 for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], lease) end
 return 0
-`;
+`,
+  3,
+);
 
 /** A waiter not seen polling for this long has gone (its process died) and leaves the line. */
 const WAITER_TTL_MS = 2_000;
@@ -179,7 +183,7 @@ export class IssuerLimiter {
     // Short polls: a slot freed is taken within ~20 ms (a longer backoff left slots idle, measured);
     // with announcements a freed slot is taken at once and the polls are only the fallback.
     for (let delay = this.pollMinMs; ; delay = Math.min(delay * 2, this.pollMaxMs)) {
-      const got = await this.redis.eval(ACQUIRE, 3, ...keys, limit, this.leaseMs, token, WAITER_TTL_MS);
+      const got = await ACQUIRE.run(this.redis, keys, limit, this.leaseMs, token, WAITER_TTL_MS);
       if (got === 1) return;
       if (Date.now() > deadline) {
         await this.redis.zrem(keys[1]!, token).catch(() => undefined);

@@ -1,23 +1,51 @@
 import type { Redis } from 'ioredis';
 import type { ScopeAssessment } from '../domain/incident';
 import type { Run } from '../domain/run';
+import { RedisScript } from './redis-script';
+import { recordFields, runFromFields, type RecordFields } from './run-fields';
 
 const RUN_TTL_SECONDS = 400 * 86_400; // history outlives the longest rotation policy
 const LOCK_READ_BATCH = 1_000;
 
 // Compare-and-set on the lock owner: only the holder may refresh or release it.
-const REFRESH = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const REFRESH = new RedisScript(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`,
+  1,
+);
+const RELEASE = new RedisScript(
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+  1,
+);
+// Changes an existing run record only: a record that is gone (expired, deleted) is written whole
+// again rather than re-created as a fragment without its expiry. ARGV: how many fields to delete,
+// their names, then field/value pairs to set.
+const PATCH = new RedisScript(
+  `if redis.call('exists', KEYS[1]) == 0 then return 0 end
+local n = tonumber(ARGV[1])
+if n > 0 then redis.call('hdel', KEYS[1], unpack(ARGV, 2, n + 1)) end
+if #ARGV > n + 1 then redis.call('hset', KEYS[1], unpack(ARGV, n + 2)) end
+return 1`,
+  1,
+);
 
 /**
  * Runs and per-credential locks in Redis. A run record holds ids, versions and timestamps only:
  * never a credential value (DESIGN, step engine rules).
+ *
+ * A run is a hash, one field per top-level property, per step and per fact. The store remembers
+ * what it last read or wrote for each Run object, so a save sends only the fields that changed
+ * (nothing at all when nothing did); the history set is written when a run is first saved.
  */
 export class RunStore {
+  /** Per Run object, the fields as last read from or written to Redis. */
+  private readonly known = new WeakMap<Run, RecordFields>();
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    for (const script of [REFRESH, RELEASE, PATCH]) script.on(redis);
+  }
 
   private runKey = (id: string) => `${this.prefix}:run:${id}`;
   private historyKey = (credential: string) => `${this.prefix}:runs:${credential}`;
@@ -26,24 +54,87 @@ export class RunStore {
   private scopeKey = (runId: string) => `${this.prefix}:scope:${runId}`;
   private incidentKey = (ref: string) => `${this.prefix}:incident:${ref.toUpperCase()}`;
 
-  async save(run: Run): Promise<void> {
+  /**
+   * Saves what changed since this Run object was last read or saved. `refreshLockMs` extends the
+   * credential's lock in the same round trip, if the run still owns it.
+   */
+  async save(run: Run, opts: { refreshLockMs?: number } = {}): Promise<void> {
+    const fields = recordFields(run);
+    const before = this.known.get(run);
+    // A patch that finds no record (expired, deleted) has refreshed the lock already.
+    if (!before || !(await this.patch(run, before, fields, opts.refreshLockMs))) {
+      await this.writeWhole(run, fields);
+      if (!before && opts.refreshLockMs !== undefined)
+        await this.refresh(run.credential, run.id, opts.refreshLockMs);
+    }
+    this.known.set(run, fields);
+  }
+
+  /** Sends the changed fields; false when the record is not there to patch. */
+  private async patch(
+    run: Run,
+    before: RecordFields,
+    after: RecordFields,
+    lockMs?: number,
+  ): Promise<boolean> {
+    const removed = [...before.keys()].filter((f) => !after.has(f));
+    const changed = [...after].filter(([f, v]) => before.get(f) !== v).flat();
+    const pipeline = this.redis.pipeline();
+    if (removed.length + changed.length > 0)
+      PATCH.queue(pipeline, [this.runKey(run.id)], removed.length, ...removed, ...changed);
+    if (lockMs !== undefined) REFRESH.queue(pipeline, [this.lockKey(run.credential)], run.id, String(lockMs));
+    if (pipeline.length === 0) return true;
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    return removed.length + changed.length === 0 || results[0]?.[1] === 1;
+  }
+
+  /** The whole record, replacing whatever the key held, and its place in the credential's history. */
+  private async writeWhole(run: Run, fields: RecordFields): Promise<void> {
+    const key = this.runKey(run.id);
     await this.redis
       .multi()
-      .set(this.runKey(run.id), JSON.stringify(run), 'EX', RUN_TTL_SECONDS)
+      .del(key)
+      .hset(key, Object.fromEntries(fields))
+      .expire(key, RUN_TTL_SECONDS)
       .zadd(this.historyKey(run.credential), Date.parse(run.createdAt), run.id)
       .exec();
   }
 
   async get(id: string): Promise<Run | undefined> {
+    return (await this.getMany([id]))[0];
+  }
+
+  /** The runs of `ids` that exist, in order, read in one round trip. */
+  private async getMany(ids: string[]): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.runKey(id));
+    const runs: Run[] = [];
+    for (const [i, [err, value]] of ((await pipeline.exec()) ?? []).entries()) {
+      const run = err ? await this.legacy(ids[i]!, err) : this.fromFields(value as Record<string, string>);
+      if (run) runs.push(run);
+    }
+    return runs;
+  }
+
+  private fromFields(hash: Record<string, string>): Run | undefined {
+    if (Object.keys(hash).length === 0) return undefined;
+    const run = runFromFields(hash);
+    this.known.set(run, new Map(Object.entries(hash)));
+    return run;
+  }
+
+  /** A record written whole as JSON by an earlier version: read as it is; its next save rewrites it. */
+  private async legacy(id: string, err: Error): Promise<Run | undefined> {
+    if (!/WRONGTYPE/.test(err.message)) throw err;
     const text = await this.redis.get(this.runKey(id));
     return text ? (JSON.parse(text) as Run) : undefined;
   }
 
   /** Most recent first. */
   async history(credential: string, limit = 10): Promise<Run[]> {
-    const ids = await this.redis.zrevrange(this.historyKey(credential), 0, limit - 1);
-    const runs = await Promise.all(ids.map((id) => this.get(id)));
-    return runs.filter((r): r is Run => r !== undefined);
+    return this.getMany(await this.redis.zrevrange(this.historyKey(credential), 0, limit - 1));
   }
 
   /** Takes the credential's lock for `runId`; returns the holder's run id when someone else has it. */
@@ -65,11 +156,11 @@ export class RunStore {
 
   /** Extends the lock if `runId` still owns it; false when it does not. */
   async refresh(credential: string, runId: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(REFRESH, 1, this.lockKey(credential), runId, String(ttlMs))) === 1;
+    return (await REFRESH.run(this.redis, [this.lockKey(credential)], runId, String(ttlMs))) === 1;
   }
 
   async release(credential: string, runId: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.lockKey(credential), runId);
+    await RELEASE.run(this.redis, [this.lockKey(credential)], runId);
   }
 
   /** Files an emergency run under its incident reference. */
@@ -83,9 +174,7 @@ export class RunStore {
 
   /** The runs of an incident, oldest first. */
   async incidentRuns(ref: string): Promise<Run[]> {
-    const ids = await this.redis.zrange(this.incidentKey(ref), 0, -1);
-    const runs = await Promise.all(ids.map((id) => this.get(id)));
-    return runs.filter((r): r is Run => r !== undefined);
+    return this.getMany(await this.redis.zrange(this.incidentKey(ref), 0, -1));
   }
 
   /** An emergency's scope assessment, kept beside its run (times, ids and addresses: no value). */
@@ -118,7 +207,7 @@ export class RunStore {
   }
 
   async endTakeover(credential: string, runId: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.takeoverKey(credential), runId);
+    await RELEASE.run(this.redis, [this.takeoverKey(credential)], runId);
   }
 
   async lockHolder(credential: string): Promise<string | undefined> {

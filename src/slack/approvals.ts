@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pairs, requestCall } from './redis-requests';
+import { RedisScript } from '../queue/redis-script';
 
 export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired';
 export type Decision = 'approved' | 'rejected';
@@ -36,7 +37,8 @@ export interface ApprovalStoreOptions {
 }
 
 // One atomic check-and-set: of any number of concurrent clicks exactly one sees 'ok'.
-const DECIDE = `
+const DECIDE = new RedisScript(
+  `
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then return {'not_found'} end
 local state = redis.call('HGET', k, 'state')
@@ -52,10 +54,13 @@ else redis.call('HSET', k, 'state', ARGV[1], 'decidedBy', ARGV[2], 'decidedAt', 
 local out = redis.call('HGETALL', k)
 table.insert(out, 1, status)
 return out
-`;
+`,
+  1,
+);
 
 // Undo an approval whose run could not be started, so the request can be approved again.
-const REOPEN = `
+const REOPEN = new RedisScript(
+  `
 local k = KEYS[1]
 if redis.call('HGET', k, 'state') == ARGV[1] and redis.call('HGET', k, 'decidedBy') == ARGV[2] then
   redis.call('HSET', k, 'state', 'pending')
@@ -63,23 +68,31 @@ if redis.call('HGET', k, 'state') == ARGV[1] and redis.call('HGET', k, 'decidedB
   return 1
 end
 return 0
-`;
+`,
+  1,
+);
 
 // Expire a request whose time has come, if nobody decided it: exactly once, like DECIDE.
-const EXPIRE = `
+const EXPIRE = new RedisScript(
+  `
 local k = KEYS[1]
 if redis.call('HGET', k, 'state') == 'pending' and tonumber(redis.call('HGET', k, 'expiresAtMs')) <= tonumber(ARGV[1]) then
   redis.call('HSET', k, 'state', 'expired')
   return redis.call('HGETALL', k)
 end
 return {}
-`;
+`,
+  1,
+);
 
 // Withdraw a request nobody can see (its plan was never posted): only while still pending.
-const WITHDRAW = `
+const WITHDRAW = new RedisScript(
+  `
 if redis.call('HGET', KEYS[1], 'state') == 'pending' then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
+`,
+  1,
+);
 
 function toRequest(id: string, h: Record<string, string>): ApprovalRequest {
   return {
@@ -160,7 +173,7 @@ export class ApprovalStore {
   /** Marks a pending request whose time is up as expired; undefined when it was decided or is not due. */
   async expire(id: string): Promise<(ApprovalRequest & { planBlocks?: unknown[] }) | undefined> {
     const raw = (await requestCall(() =>
-      this.redis.eval(EXPIRE, 1, this.key(id), String(this.now().getTime())),
+      EXPIRE.run(this.redis, [this.key(id)], String(this.now().getTime())),
     )) as string[];
     if (raw.length === 0) return undefined;
     const h = pairs(raw);
@@ -182,14 +195,14 @@ export class ApprovalStore {
 
   /** Deletes a pending request whose plan could not be posted; false when it was decided meanwhile. */
   async withdraw(id: string): Promise<boolean> {
-    return (await requestCall(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
+    return (await requestCall(() => WITHDRAW.run(this.redis, [this.key(id)]))) === 1;
   }
 
   /** Atomic: a double click or two approvers at once yield exactly one `ok`. Expired and self-approval refused. */
   async decide(id: string, decision: Decision, by: string): Promise<DecideResult> {
     const now = this.now();
     const raw = await requestCall(() =>
-      this.redis.eval(DECIDE, 1, this.key(id), decision, by, String(now.getTime()), now.toISOString()),
+      DECIDE.run(this.redis, [this.key(id)], decision, by, String(now.getTime()), now.toISOString()),
     );
     const [status, ...rest] = raw as string[];
     if (status === 'not_found' || status === undefined) return { ok: false, reason: 'not_found' };
@@ -200,7 +213,7 @@ export class ApprovalStore {
 
   /** Puts an approval back to pending after its run could not be started. */
   async reopen(id: string, by: string): Promise<boolean> {
-    const n = await requestCall(() => this.redis.eval(REOPEN, 1, this.key(id), 'approved', by));
+    const n = await requestCall(() => REOPEN.run(this.redis, [this.key(id)], 'approved', by));
     return n === 1;
   }
 }

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
+import { RedisScript } from '../queue/redis-script';
 import { PacedDrain } from './paced-drain';
 import { slackFailureOf } from './slack-errors';
 import type { ChatMessage } from '../adapters/chat/slack-notifier';
@@ -47,10 +48,13 @@ interface Item {
 const ONCE_SECONDS = 7 * 86_400;
 
 // Queue an item unless its id was queued before (the marker is set with it, in one step).
-const PUSH_ONCE = `
+const PUSH_ONCE = new RedisScript(
+  `
 if ARGV[2] ~= '' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 0 end
 return redis.call('RPUSH', KEYS[1], ARGV[1])
-`;
+`,
+  2,
+);
 
 /** Slack's limit of blocks in one message. */
 const MAX_BLOCKS = 50;
@@ -104,11 +108,9 @@ export class ChannelOutbox {
       ...(opts.runId ? { runId: opts.runId } : {}),
     };
     const id = opts.id ?? '';
-    await this.opts.redis.eval(
-      PUSH_ONCE,
-      2,
-      this.items(channel),
-      this.onceKey(id),
+    await PUSH_ONCE.run(
+      this.opts.redis,
+      [this.items(channel), this.onceKey(id)],
       JSON.stringify(item),
       id,
       ONCE_SECONDS,

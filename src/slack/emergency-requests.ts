@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { pairs, requestCall } from './redis-requests';
+import { RedisScript } from '../queue/redis-script';
 
 export type EmergencyState = 'pending' | 'starting' | 'started' | 'expired';
 
@@ -41,7 +42,8 @@ export interface EmergencyRequestStoreOptions {
 }
 
 // One atomic check-and-set: of any number of concurrent clicks exactly one sees 'ok'.
-const CLAIM = `
+const CLAIM = new RedisScript(
+  `
 local k = KEYS[1]
 if redis.call('EXISTS', k) == 0 then return {'not_found'} end
 local state = redis.call('HGET', k, 'state')
@@ -56,22 +58,30 @@ else redis.call('HSET', k, 'state', 'starting', 'startedBy', ARGV[1], 'startedAt
 local out = redis.call('HGETALL', k)
 table.insert(out, 1, status)
 return out
-`;
+`,
+  1,
+);
 
 // Undo a claim whose runs could not be started, so the button works again.
-const REOPEN = `
+const REOPEN = new RedisScript(
+  `
 if redis.call('HGET', KEYS[1], 'state') == 'starting' and redis.call('HGET', KEYS[1], 'startedBy') == ARGV[1] then
   redis.call('HSET', KEYS[1], 'state', 'pending')
   redis.call('HDEL', KEYS[1], 'startedBy', 'startedAt')
   return 1
 end
 return 0
-`;
+`,
+  1,
+);
 
-const WITHDRAW = `
+const WITHDRAW = new RedisScript(
+  `
 if redis.call('HGET', KEYS[1], 'state') == 'pending' then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
+`,
+  1,
+);
 
 const list = (text: string | undefined): string[] => (text ? (JSON.parse(text) as string[]) : []);
 
@@ -155,7 +165,7 @@ export class EmergencyRequestStore {
   async claim(id: string, by: string): Promise<StartClaim> {
     const now = this.now();
     const raw = (await requestCall(() =>
-      this.redis.eval(CLAIM, 1, this.key(id), by, String(now.getTime()), now.toISOString()),
+      CLAIM.run(this.redis, [this.key(id)], by, String(now.getTime()), now.toISOString()),
     )) as string[];
     const [status, ...rest] = raw;
     if (status === 'not_found' || status === undefined) return { ok: false, reason: 'not_found' };
@@ -173,11 +183,11 @@ export class EmergencyRequestStore {
 
   /** Puts a claimed request back to pending after its runs could not be started. */
   async reopen(id: string, by: string): Promise<boolean> {
-    return (await requestCall(() => this.redis.eval(REOPEN, 1, this.key(id), by))) === 1;
+    return (await requestCall(() => REOPEN.run(this.redis, [this.key(id)], by))) === 1;
   }
 
   /** Deletes a pending request nobody can see (its message was never posted). */
   async withdraw(id: string): Promise<boolean> {
-    return (await requestCall(() => this.redis.eval(WITHDRAW, 1, this.key(id)))) === 1;
+    return (await requestCall(() => WITHDRAW.run(this.redis, [this.key(id)]))) === 1;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '../queue/redis-script';
 
 /** Longest a drain may hold its slot (a Slack call with its retries). */
 const LOCK_MS = 30_000;
@@ -8,18 +9,22 @@ const DUE_MS = 60_000;
 
 // A drain is due: set the marker unless one is set (then a job that has not started yet will see
 // the newest state anyway) and say how long the pacing wants it delayed; -1 when already due.
-const SCHEDULE = `
+const SCHEDULE = new RedisScript(
+  `
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
   local wait = redis.call('PTTL', KEYS[2])
   if wait < tonumber(ARGV[2]) then wait = tonumber(ARGV[2]) end
   return wait
 end
 return -1
-`;
+`,
+  2,
+);
 
 // The slot, shared by every replica: 0 and it is ours (no drain in flight, none in the last
 // interval), else how long to wait.
-const CLAIM = `
+const CLAIM = new RedisScript(
+  `
 local busy = redis.call('PTTL', KEYS[2])
 if busy > 0 then return math.min(busy, tonumber(ARGV[2])) end
 local wait = redis.call('PTTL', KEYS[1])
@@ -27,9 +32,14 @@ if wait > 0 then return wait end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
 return 0
-`;
+`,
+  2,
+);
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+  1,
+);
 
 export interface PacedDrainOptions {
   redis: Redis;
@@ -54,7 +64,7 @@ export class PacedDrain {
     const { redis } = this.opts;
     const base = this.opts.keyOf(id);
     const due = `${base}:due`;
-    const delay = Number(await redis.eval(SCHEDULE, 2, due, `${base}:pace`, DUE_MS, minDelayMs));
+    const delay = Number(await SCHEDULE.run(redis, [due, `${base}:pace`], DUE_MS, minDelayMs));
     if (delay < 0) return;
     try {
       await this.opts.enqueue(id, delay);
@@ -89,14 +99,12 @@ export class PacedDrain {
     const base = this.opts.keyOf(id);
     const token = randomBytes(8).toString('hex');
     const lock = `${base}:lock`;
-    const wait = Number(
-      await redis.eval(CLAIM, 2, `${base}:pace`, lock, token, this.opts.intervalMs, LOCK_MS),
-    );
+    const wait = Number(await CLAIM.run(redis, [`${base}:pace`, lock], token, this.opts.intervalMs, LOCK_MS));
     if (wait > 0) return { waitMs: wait };
     try {
       return { value: await work() };
     } finally {
-      await redis.eval(RELEASE, 1, lock, token);
+      await RELEASE.run(redis, [lock], token);
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { isRotatorError, RotatorError } from '../domain/errors';
+import { RedisScript } from '../queue/redis-script';
 
 export interface Review {
   by: string;
@@ -9,7 +10,10 @@ export interface Review {
 /** Kept as long as the runs themselves: the review belongs to the incident's history. */
 const REVIEW_TTL_SECONDS = 400 * 86_400;
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+  1,
+);
 
 /**
  * The after-the-fact review of an emergency run (an expedited change): recorded once, by whoever
@@ -53,7 +57,7 @@ export class ReviewStore {
 
   /** Undoes a review whose audit record could not be written (audit is fail-closed). */
   async release(runId: string, review: Review): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key(runId), JSON.stringify(review));
+    await RELEASE.run(this.redis, [this.key(runId)], JSON.stringify(review));
   }
 
   async get(runId: string): Promise<Review | undefined> {

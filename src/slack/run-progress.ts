@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { summaryItemId } from '../adapters/chat/slack-notifier';
 import type { Run } from '../domain/run';
+import { RedisScript } from '../queue/redis-script';
 import type { ChannelOutbox } from './channel-outbox';
 import { PacedDrain } from './paced-drain';
 import { slackFailureOf, type SlackFailure } from './slack-errors';
@@ -33,7 +34,8 @@ const KEEP_SECONDS = 7 * 86_400;
 // Books the workspace's next chat.update slot for a run, in Redis time so every replica agrees:
 // 0 when the run may edit now (a slot booked earlier has come, or the next one is free), else how
 // long until its booked slot; the booking is kept in the run's hash for the deferred drain.
-const BOOK_EDIT = `
+const BOOK_EDIT = new RedisScript(
+  `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local booked = tonumber(redis.call('HGET', KEYS[2], 'slot') or '-1')
@@ -48,7 +50,9 @@ redis.call('SET', KEYS[1], at + spacing, 'PX', at + spacing - now + 1000)
 if at <= now + 20 then return 0 end
 redis.call('HSET', KEYS[2], 'slot', at)
 return at - now
-`;
+`,
+  2,
+);
 
 /** Slack down or limiting may pass; a channel the bot cannot post in, or a deleted message, will not. */
 const passes = (f: SlackFailure | undefined) =>
@@ -107,11 +111,9 @@ export class RunProgress {
 
   private async edit(run: Run, at: { channel: string; ts: string }): Promise<RenderOutcome> {
     const wait = Number(
-      await this.opts.redis.eval(
-        BOOK_EDIT,
-        2,
-        `${this.opts.prefix}slack:edit-slot`,
-        this.key(run.id),
+      await BOOK_EDIT.run(
+        this.opts.redis,
+        [`${this.opts.prefix}slack:edit-slot`, this.key(run.id)],
         this.editSpacingMs,
       ),
     );

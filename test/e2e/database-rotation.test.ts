@@ -104,6 +104,7 @@ describe.each(CASES)('a %s %s credential rotated through the engine', (kind, str
     const before = await current();
     const runId = await rotate();
     // The first worker: check-dependencies' facts, then generate, then it dies (its memory is lost).
+    const { engine, issuerFor } = await h.services.worker();
     const run = (await h.services.runs.get(runId))!;
     run.facts.baseVersion = before.version;
     run.facts.oldKeyId = before.keyId!;
@@ -111,7 +112,7 @@ describe.each(CASES)('a %s %s credential rotated through the engine', (kind, str
       run,
       spec: h.services.config.catalog.credentials.get(NAME)!,
       deps: { store: h.services.store } as StepContext['deps'],
-      issuer: h.services.issuerFor(h.services.config.catalog.credentials.get(NAME)!),
+      issuer: issuerFor(h.services.config.catalog.credentials.get(NAME)!),
       scratch: {},
       now: () => new Date(),
       checkpoint: () => h.services.runs.save(run),
@@ -126,7 +127,7 @@ describe.each(CASES)('a %s %s credential rotated through the engine', (kind, str
     // Another worker picks the run up.
     let finished: Run | undefined;
     for (let job = 0; job < 200 && !finished; job++) {
-      const result = await h.services.engine.advance(runId);
+      const result = await engine.advance(runId);
       if (result.kind === 'finished') finished = result.run;
       else await new Promise((r) => setTimeout(r, result.delayMs));
     }

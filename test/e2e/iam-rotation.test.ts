@@ -140,7 +140,8 @@ describe('AWS IAM access key rotation, end to end', () => {
       const run = await start(h);
       const spec = h.services.service.spec(NAME);
       // What the dead worker left: check-dependencies done, a key created and labelled, not stored.
-      const orphan = await h.services.issuerFor(spec).create(`rotator/${NAME}/${run.id}`);
+      const { engine, issuerFor } = await h.services.worker();
+      const orphan = await issuerFor(spec).create(`rotator/${NAME}/${run.id}`);
       const stored = (await h.services.runs.get(run.id))!;
       stored.steps[0]!.status = 'done';
       stored.facts.baseVersion = h.world.vault.current(PATH)!.version;
@@ -149,10 +150,10 @@ describe('AWS IAM access key rotation, end to end', () => {
       stored.steps[1]!.startedAt = new Date().toISOString();
       await h.services.runs.save(stored);
 
-      let result = await h.services.engine.advance(run.id);
+      let result = await engine.advance(run.id);
       for (let i = 0; result.kind === 'wait' && i < 200; i++) {
         await new Promise((r) => setTimeout(r, result.kind === 'wait' ? Math.min(result.delayMs, 200) : 0));
-        result = await h.services.engine.advance(run.id);
+        result = await engine.advance(run.id);
       }
       expect([result.run.outcome, result.run.failure?.message]).toEqual(['succeeded', undefined]);
       expect(result.run.facts.orphansRevoked).toContain(orphan.keyId);

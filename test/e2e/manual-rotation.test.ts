@@ -83,7 +83,7 @@ describe('a guided manual rotation', () => {
 
     // The worker process goes away and another comes up: the parked run is still there.
     await Promise.all(h.workers.map((w) => w.close()));
-    replacement.push(...replacementWorkers(h));
+    replacement.push(...(await replacementWorkers(h)));
 
     // Stored before anything was written: refused, and the run does not move.
     expect((await click(MANUAL_STORED_ACTION, run.id, 'U0BOB')).status).toBe(200);

@@ -103,7 +103,7 @@ describe('an OAuth client secret rotated through the generic HTTP issuer', () =>
       childLogs.push(first.output());
       h.world.vault.faults.clear();
 
-      replacement.push(...replacementWorkers(h));
+      replacement.push(...(await replacementWorkers(h)));
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');

@@ -25,8 +25,8 @@ describe('when the worker process dies in the middle of a run', () => {
     expect(await closeAndFindLeaks(h, childLogs.splice(0))).toEqual([]);
   });
 
-  const startReplacement = () => {
-    replacement.push(...replacementWorkers(h, LOCK_MS));
+  const startReplacement = async () => {
+    replacement.push(...(await replacementWorkers(h, LOCK_MS)));
   };
   const rotatorKeys = () => h.world.provider.keys().filter((k) => k.name.startsWith(`rotator/${NAME}/`));
 
@@ -59,7 +59,7 @@ describe('when the worker process dies in the middle of a run', () => {
       childLogs.push(first.output());
       h.world.kubernetes.faults.clear();
 
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');
@@ -77,7 +77,7 @@ describe('when the worker process dies in the middle of a run', () => {
       });
       // The credential disappears from the catalog before a worker takes the run: nothing can fix that.
       h.services.config.catalog.credentials.delete(NAME);
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 15_000);
       expect(run.outcome).toBe('failed');
       expect(run.failure).toMatchObject({ code: 'abandoned' });
@@ -107,7 +107,7 @@ describe('when the worker process dies in the middle of a run', () => {
       childLogs.push(first.output());
       h.world.vault.faults.clear();
 
-      startReplacement();
+      await startReplacement();
       const run = await h.waitForRun(id, undefined, 30_000);
 
       expect(run.outcome).toBe('succeeded');

@@ -18,6 +18,10 @@ import { eventually } from './eventually';
 import { LogCapture } from './log-capture';
 import { deletePrefix, REDIS_URL, testRedis } from './redis';
 import { blockActionBody, postSigned, type SignedResponse } from './slack-signing';
+// The worker side is imported by startRole on demand; loaded here, with the test file, its compile
+// time (the Kubernetes client goes through Babel) stays out of the hooks' timeouts, as before.
+import '../../jobs';
+import '../../src/wiring-worker';
 
 /** Engine timings that keep the suite fast while exercising every wait path. */
 export const FAST_SETTINGS: Partial<EngineSettings> = {
@@ -146,8 +150,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
  * Workers of a new process on the harness's queues (a worker that replaces one that died or was
  * stopped): the same processors, with short lock timings so a dead worker's job is taken over fast.
  */
-export function replacementWorkers(h: Harness, lockMs = 2000): Worker[] {
-  return registerWorkers(h.services.engine, h.services.service, {
+export async function replacementWorkers(h: Harness, lockMs = 2000): Promise<Worker[]> {
+  const { engine } = await h.services.worker();
+  return registerWorkers(engine, h.services.service, {
     connection: h.services.workerRedis,
     prefix: h.prefix,
     concurrency: 1,

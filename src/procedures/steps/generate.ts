@@ -1,6 +1,5 @@
+import { keyLabelPrefix } from '../../domain/key-slots';
 import { done, type StepContext, type StepOutcome } from '../context';
-
-export const keyLabelPrefix = (credential: string): string => `rotator/${credential}/`;
 
 /**
  * Revokes keys this tool created for the credential that the store does not know: what a crash

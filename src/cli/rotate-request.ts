@@ -1,0 +1,144 @@
+/**
+ * The break-glass CLI's work once its arguments are known to be sane: asks a worker through the
+ * `requests` queue to plan or start the rotation, and follows the run. Loaded by `rotate.ts` only
+ * after the name was checked, so a typo is answered without loading BullMQ.
+ */
+import { userInfo } from 'node:os';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import IORedis from 'ioredis';
+import type { Plan } from '../domain/plan';
+import { describeAge } from '../domain/policy';
+import type { Run } from '../domain/run';
+import { createRedis } from '../queue/connection';
+import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
+import { RunStore } from '../queue/run-store';
+
+export interface CliOptions {
+  redisUrl: string;
+  prefix: string;
+  /** How long to wait for a worker to take the request (default 30 s). */
+  waitMs?: number;
+}
+
+function printPlan(plan: Plan): void {
+  console.log(`Plan for ${plan.credential} (${plan.type}, ${plan.risk} risk, issuer ${plan.issuer})`);
+  console.log(`  age: ${describeAge(plan.age)}`);
+  for (const c of plan.consumers) {
+    const found = c.foundInCluster === false ? ' — NOT FOUND in cluster' : '';
+    console.log(`  consumer ${c.name}: ${c.action}${c.where ? ` (${c.where})` : ''}${found}`);
+  }
+  for (const u of plan.undeclared) console.log(`  undeclared consumer in cluster: ${u}`);
+  for (const d of plan.drift) console.log(`  drift: ${d}`);
+  if (plan.channelProblem) console.log(`  summary channel: ${plan.channelProblem}`);
+  for (const n of plan.notices) console.log(`  notice: ${n}`);
+  plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.title}: ${s.touches.join('; ')}`));
+}
+
+const ICON: Record<string, string> = {
+  done: '✓',
+  failed: '✗',
+  skipped: '–',
+  running: '…',
+  waiting: '…',
+  pending: ' ',
+};
+
+async function follow(runs: RunStore, runId: string): Promise<Run> {
+  const seen = new Map<string, string>();
+  for (;;) {
+    const run = await runs.get(runId);
+    if (run) {
+      for (const s of run.steps) {
+        const line = `${ICON[s.status] ?? '?'} ${s.name}${s.detail ? `: ${s.detail}` : ''}`;
+        if (seen.get(s.name) !== line && s.status !== 'pending') {
+          seen.set(s.name, line);
+          console.log(`  ${line}`);
+        }
+      }
+      if (run.status === 'finished') return run;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Gives up on a request: removes it if no worker took it, else returns what the worker answered. */
+async function withdraw(
+  queue: Queue<RequestJobData>,
+  job: Job<RequestJobData>,
+): Promise<RequestResult | undefined> {
+  try {
+    await job.remove();
+    return undefined;
+  } catch {
+    // A worker holds it now (or finished it): its answer, if any, is what counts.
+    const state = await job.getState().catch(() => 'unknown');
+    if (state !== 'completed') return undefined;
+    const fresh = await queue.getJob(job.id!).catch(() => undefined);
+    return (fresh?.returnvalue as RequestResult | undefined) ?? undefined;
+  }
+}
+
+/** Sends the request for a checked credential name; returns the exit code. */
+export async function requestRotation(name: string, dryRun: boolean, opts: CliOptions): Promise<number> {
+  const { redisUrl: url, prefix } = opts;
+  const waitMs = opts.waitMs ?? 30_000;
+  // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
+  const connection = createRedis(url, 'request');
+  const eventsConnection = new IORedis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: (times) => (times > 3 ? null : 300),
+  });
+  for (const c of [connection, eventsConnection]) c.on('error', () => undefined);
+  const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix });
+  const events = new QueueEvents(REQUESTS_QUEUE, { connection: eventsConnection, prefix });
+  // Connection trouble is reported once, below, not as a stack trace per reconnect.
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
+  try {
+    const ready = await Promise.race([
+      events.waitUntilReady().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
+    ]).catch(() => false);
+    if (!ready) {
+      console.error(`Redis at ${url} does not answer: nothing was started`);
+      return 3;
+    }
+    const user = userInfo().username;
+    const job = await queue.add(
+      dryRun ? 'plan' : 'rotate',
+      { kind: dryRun ? 'plan' : 'rotate', credential: name, user, deadline: Date.now() + waitMs },
+      { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+    );
+    let result: RequestResult;
+    try {
+      result = (await job.waitUntilFinished(events, waitMs)) as RequestResult;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (!/timed out/i.test(msg)) {
+        console.error(msg.replace(/^[a-z_]+: /, ''));
+        return 2;
+      }
+      const late = await withdraw(queue, job);
+      if (!late) {
+        console.error(
+          `no worker answered within ${Math.round(waitMs / 1000)}s: nothing was started. Is a worker running on ${url} with QUEUE_PREFIX=${prefix}?`,
+        );
+        return 3;
+      }
+      result = late;
+    }
+    if (result.kind === 'plan') {
+      printPlan(result.plan);
+      return 0;
+    }
+    console.log(`Rotation of ${name} started as run ${result.runId} (audit identity cli:${user})`);
+    const run = await follow(new RunStore(connection, prefix), result.runId);
+    console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
+    return run.outcome === 'succeeded' ? 0 : 1;
+  } finally {
+    await events.close().catch(() => undefined);
+    await queue.close().catch(() => undefined);
+    connection.disconnect();
+    eventsConnection.disconnect();
+  }
+}
