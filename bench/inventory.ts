@@ -7,15 +7,16 @@
  * The runbook's loop runs one CLI process per credential; the `vault` CLI is not on these machines,
  * so `curl` (the README's stand-in for it) plays it: a process and a connection per read, as in
  * the runbook. The same loop with node-vault in this process (no process per read) is reported
- * beside it, so the part of the ratio that is process start-up is visible.
+ * beside it, so the part of the ratio that is process start-up is visible. The Vault double runs in
+ * a process of its own, as Vault does: its work is not counted against the inventory's CPU.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import NodeVault from 'node-vault';
 import { VaultSecretStore } from '../src/adapters/store/vault-store';
 import type { CredentialSpec } from '../src/domain/credential';
 import { buildInventory, DEFAULT_INVENTORY_CONCURRENCY } from '../src/inventory/build';
-import { createVaultDouble, type VaultDouble } from '../sandbox/vault/vault-double';
 import { specFixture } from '../test/helpers/fixtures';
 import type { Bench } from './bench';
 
@@ -26,30 +27,50 @@ const SIZES = [100, 1_000, 10_000];
 const CONCURRENCY = Number(process.env.INVENTORY_CONCURRENCY || DEFAULT_INVENTORY_CONCURRENCY);
 const NOW = new Date('2026-11-26T10:00:00Z');
 
+interface RemoteVault {
+  url: string;
+  close(): Promise<unknown>;
+}
+
 const nameOf = (i: number) => `credential-${String(i).padStart(5, '0')}`;
 
-async function world(): Promise<{ vault: VaultDouble; specs: CredentialSpec[] }> {
-  const vault = await createVaultDouble({ token: TOKEN });
+/** The Vault double in its own process (a real Vault is not in the bot's process), and the catalog. */
+async function world(): Promise<{ vault: RemoteVault; specs: CredentialSpec[] }> {
   const max = Math.max(...SIZES);
-  const specs: CredentialSpec[] = [];
-  for (let i = 0; i < max; i++) {
-    const name = nameOf(i);
-    const rotatedAt = new Date(NOW.getTime() - (i % 200) * 86_400_000).toISOString();
-    vault.seed(
-      `api-credentials/${name}`,
-      { api_key: `v${i}`, rotated_at: rotatedAt },
-      { createdTime: rotatedAt },
-    );
-    specs.push(specFixture({ name, risk: 'standard', store: `api-credentials/${name}` }));
-  }
-  vault.faults.add({ path: '/v1/secret/', latencyMs: LATENCY_MS });
-  return { vault, specs };
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'vault-process.ts'),
+      TOKEN,
+      String(max),
+      String(LATENCY_MS),
+      NOW.toISOString(),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]!) as { url: string }).url);
+    });
+    child.on('exit', (code) => reject(new Error(`the Vault process exited (${code})`)));
+  });
+  const specs = Array.from({ length: max }, (_, i) =>
+    specFixture({ name: nameOf(i), risk: 'standard', store: `api-credentials/${nameOf(i)}` }),
+  );
+  return {
+    vault: { url, close: () => new Promise((r) => (child.once('exit', r), child.stdin.end())) },
+    specs,
+  };
 }
 
 const run = promisify(execFile);
 
 /** The runbook's loop as the runbook runs it: a process per call (curl for the vault CLI). */
-async function runbookCliLoop(vault: VaultDouble, n: number): Promise<number> {
+async function runbookCliLoop(vault: RemoteVault, n: number): Promise<number> {
   const curl = (method: string, path: string) =>
     run('curl', ['-sf', '-X', method, '-H', `X-Vault-Token: ${TOKEN}`, `${vault.url}/v1/${path}`]);
   const t0 = performance.now();
@@ -61,7 +82,7 @@ async function runbookCliLoop(vault: VaultDouble, n: number): Promise<number> {
 }
 
 /** The same loop in this process with node-vault: LIST, then each credential's metadata, one at a time. */
-async function runbookLoop(vault: VaultDouble, n: number): Promise<number> {
+async function runbookLoop(vault: RemoteVault, n: number): Promise<number> {
   const client = NodeVault({ endpoint: vault.url, token: TOKEN, noCustomHTTPVerbs: true });
   const t0 = performance.now();
   const listed = (await client.list('secret/metadata/api-credentials/')) as { data: { keys: string[] } };
@@ -69,7 +90,7 @@ async function runbookLoop(vault: VaultDouble, n: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function inventory(vault: VaultDouble, specs: CredentialSpec[], n: number, concurrency: number) {
+async function inventory(vault: RemoteVault, specs: CredentialSpec[], n: number, concurrency: number) {
   const store = new VaultSecretStore({ endpoint: vault.url, token: TOKEN });
   const t0 = performance.now();
   // Only the first n are in the catalog and read; the LIST still returns all 10,000 (as Vault would).
