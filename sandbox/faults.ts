@@ -59,6 +59,7 @@ function loseAnswer(req: IncomingMessage, res: ServerResponse, rule: FaultRule):
  */
 export class Faults {
   private rules: FaultRule[] = [];
+  private readonly hits: { method: string; path: string }[] = [];
 
   add(rule: FaultRule): void {
     this.rules.push({ ...rule });
@@ -66,6 +67,11 @@ export class Faults {
 
   clear(): void {
     this.rules = [];
+  }
+
+  /** Every request a rule matched, oldest first: what a client sent that the double never served. */
+  applied(): { method: string; path: string }[] {
+    return [...this.hits];
   }
 
   /** Applies the first matching rule. Returns true when the request was answered (or dropped). */
@@ -76,6 +82,7 @@ export class Faults {
     const idx = this.rules.findIndex((r) => matches(r, method, path));
     if (idx < 0) return false;
     const rule = this.rules[idx]!;
+    this.hits.push({ method, path });
     if (rule.times !== undefined) {
       rule.times -= 1;
       if (rule.times <= 0) this.rules.splice(idx, 1);

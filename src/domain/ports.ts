@@ -172,7 +172,7 @@ export interface Deployer {
   rolloutStatus(ref: KubernetesRef): Promise<RolloutState>;
   /**
    * Where the cluster can tell (a watch): resolves true as soon as every rollout of `refs` finished
-   * or one failed, or the watch broke (look again now); false after `maxMs`. Never rejects.
+   * or one failed; false after `maxMs` or when the watch failed (the poll goes on). Never rejects.
    */
   rolloutsSettled?(refs: KubernetesRef[], maxMs: number): Promise<boolean>;
   /** Deployments referencing the Kubernetes Secret `secretName`, within `scope` (else everywhere). */

@@ -53,6 +53,34 @@ describe("a rotation's Kubernetes traffic", () => {
     });
   });
 
+  describe('when the service account may not watch deployments (403 on every watch)', () => {
+    it('finishes the rotation by polling, with a bounded number of watch attempts', async () => {
+      h = await startHarness({ settings: { pollIntervalMs: 300, quietWindowMs: 0 }, rolloutDelayMs: 300 });
+      h.world.kubernetes.faults.add({
+        path: 'watch=true',
+        status: 403,
+        body: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'deployments.apps is forbidden: cannot watch resource "deployments"',
+          reason: 'Forbidden',
+          code: 403,
+        },
+      });
+      const { run, requests } = await rotate(h);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(h.world.kubernetes.restarts(NS, 'web-app')).toBe(1);
+      expect(h.logs.text()).toContain('rollout watch broke');
+      // One refused watch, then the namespace is left to the poll: not a watch per look.
+      const watches = h.world.kubernetes.faults.applied().filter((r) => /[?&]watch=true\b/.test(r.path));
+      expect(watches).toHaveLength(1);
+      expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(3);
+    });
+  });
+
   describe('when the rollout watch answers 410 Expired', () => {
     it('falls back to reading the deployments and still finishes the rotation', async () => {
       h = await startHarness({ settings: { pollIntervalMs: 300, quietWindowMs: 0 }, rolloutDelayMs: 300 });

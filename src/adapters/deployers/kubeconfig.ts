@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import { KubeConfig, type RequestContext } from '@kubernetes/client-node';
 import { RotatorError } from '../../domain/errors';
 
-/** Sockets the API calls of one process may hold open to the cluster at once. */
+/** Sockets the API calls (not the watches) of one process may hold open to the cluster at once. */
 export const DEFAULT_MAX_SOCKETS = 4;
 
 type Agent = HttpAgent | HttpsAgent;
@@ -68,7 +68,10 @@ export class KeepAliveKubeConfig extends KubeConfig {
       cluster.server.startsWith('http:')
         ? new HttpAgent({ keepAlive: true, maxSockets })
         : new HttpsAgent({ ...options, maxSockets });
-    return { api: make(this.maxSockets), watch: make(this.maxSockets) };
+    // A watch holds its socket for as long as it runs, one per namespace being rolled out: a
+    // bounded pool would queue the watch of every namespace past the bound behind the others until
+    // their timeoutSeconds, so it is as large as the number of watches (they are reused once ended).
+    return { api: make(this.maxSockets), watch: make(Infinity) };
   }
 }
 

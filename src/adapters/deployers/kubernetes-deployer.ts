@@ -35,6 +35,8 @@ export interface KubernetesDeployerOptions {
   timeoutMs?: number;
   /** How long one watch request of rollouts lasts before it is resumed (default 30 s). */
   watchTimeoutSeconds?: number;
+  /** After a rollout watch of a namespace fails, how long no new one starts (default 30 s). */
+  watchBackoffMs?: number;
   /** Told when a rollout watch broke and waiters fell back to reading the deployments. */
   onWatchError?: (namespace: string, reason: string) => void;
 }
@@ -71,6 +73,7 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     this.options = requestTimeout(opts.timeoutMs ?? 10_000);
     this.watcher = new RolloutWatcher(new Watch(kc), {
       ...(opts.watchTimeoutSeconds ? { timeoutSeconds: opts.watchTimeoutSeconds } : {}),
+      ...(opts.watchBackoffMs !== undefined ? { failureBackoffMs: opts.watchBackoffMs } : {}),
       ...(opts.onWatchError ? { onError: opts.onWatchError } : {}),
     });
   }
@@ -152,7 +155,7 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     );
   }
 
-  /** Resolves true as soon as a watch shows every rollout finished or one failed (or the watch broke). */
+  /** Resolves true as soon as a watch shows every rollout finished or one failed; false if it cannot tell. */
   rolloutsSettled(refs: KubernetesRef[], maxMs: number): Promise<boolean> {
     return this.watcher.settled(refs, maxMs);
   }

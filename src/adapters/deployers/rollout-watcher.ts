@@ -5,6 +5,12 @@ import { rolloutStatus } from './rollout-status';
 export interface RolloutWatcherOptions {
   /** How long one watch request lasts (the server ends it; resumed while anyone waits). */
   timeoutSeconds?: number;
+  /**
+   * After a watch of a namespace fails (refused, not streamed, broken), how long no new watch of it
+   * starts (default 30 s): its waiters wait out their poll instead, so a watch that always fails
+   * (RBAC without `watch`, a buffering proxy) cannot spin read-watch-fail.
+   */
+  failureBackoffMs?: number;
   onError?: (namespace: string, reason: string) => void;
 }
 
@@ -16,8 +22,13 @@ interface Waiter {
 /** One namespace's watch: the deployments it has shown, and where to resume it. */
 interface NamespaceWatch {
   objects: Map<string, V1Deployment>;
+  /** Names whose object in `objects` a watch delivered since it started from the cache (resumes kept). */
+  delivered: Set<string>;
   resourceVersion?: string;
+  /** A watch request is connected (the server answered 200), so what it delivers is current. */
   live: boolean;
+  /** No new watch starts before this (ms since the epoch): the last one failed. */
+  retryAt?: number;
   /** The request in flight: events and endings of an older one are ignored. */
   session?: object;
   controller?: AbortController;
@@ -39,13 +50,14 @@ const settled = (d: V1Deployment | undefined) => d !== undefined && rolloutStatu
  * Watches the deployments being rolled out, one watch per namespace shared by every run of this
  * process, so a rollout that finishes is noticed at once instead of at the next poll. The watch
  * resumes from the last resourceVersion it saw (bookmarks included) while anyone waits, and stops
- * when its request ends with nobody waiting. A broken watch or a 410 Expired wakes every waiter:
- * the caller then reads the deployments itself, which is the poll this replaces.
+ * when its request ends with nobody waiting. A 410 Expired starts it over from the current state; a
+ * watch that fails otherwise lets its waiters go to their poll and is not retried for a while.
  */
 export class RolloutWatcher {
   private readonly namespaces = new Map<string, NamespaceWatch>();
   private readonly waiters = new Set<Waiter>();
   private readonly timeoutSeconds: number;
+  private readonly failureBackoffMs: number;
   private closed = false;
 
   constructor(
@@ -53,6 +65,7 @@ export class RolloutWatcher {
     private readonly opts: RolloutWatcherOptions = {},
   ) {
     this.timeoutSeconds = opts.timeoutSeconds ?? 30;
+    this.failureBackoffMs = opts.failureBackoffMs ?? 30_000;
   }
 
   /** A deployment as an API call returned it: where a watch of it starts, never going back in time. */
@@ -63,16 +76,19 @@ export class RolloutWatcher {
     if (newer(d, ns.objects.get(name))) ns.objects.set(name, d);
   }
 
-  /** The deployment as the running watch last showed it; undefined when no watch covers it. */
+  /**
+   * The deployment as the connected watch last delivered it; undefined when no connected watch
+   * delivered it (a read from before the watch may have missed a change: the caller reads again).
+   */
   current(ref: KubernetesRef): V1Deployment | undefined {
     const ns = this.namespaces.get(ref.namespace);
-    return ns?.live ? ns.objects.get(ref.deployment) : undefined;
+    return ns?.live && ns.delivered.has(ref.deployment) ? ns.objects.get(ref.deployment) : undefined;
   }
 
   /**
-   * Resolves true once every rollout of `refs` has finished or failed as the watch shows it, or
-   * the watch broke (look again now); false after `maxMs` or on close. A new watch starts after the
-   * oldest of the deployments as last `seen`. Never rejects.
+   * Resolves true once every rollout of `refs` has finished or failed as the watch shows it; false
+   * after `maxMs`, when the watch failed (the caller's poll goes on) or on close. A new watch starts
+   * after the oldest deployment of the namespace as last `seen`. Never rejects.
    */
   settled(refs: KubernetesRef[], maxMs: number): Promise<boolean> {
     if (this.closed || refs.length === 0) return Promise.resolve(false);
@@ -85,12 +101,7 @@ export class RolloutWatcher {
         if (this.waiters.delete(waiter)) resolve(woken);
       };
       this.waiters.add(waiter);
-      for (const namespace of new Set(refs.map((r) => r.namespace))) {
-        this.ensure(
-          namespace,
-          refs.filter((r) => r.namespace === namespace).map((r) => r.deployment),
-        );
-      }
+      for (const namespace of new Set(refs.map((r) => r.namespace))) this.ensure(namespace);
       this.check();
     });
   }
@@ -105,26 +116,28 @@ export class RolloutWatcher {
   private namespace(namespace: string): NamespaceWatch {
     let ns = this.namespaces.get(namespace);
     if (!ns) {
-      ns = { objects: new Map(), live: false };
+      ns = { objects: new Map(), delivered: new Set(), live: false };
       this.namespaces.set(namespace, ns);
     }
     return ns;
   }
 
-  private ensure(namespace: string, names: string[]): void {
+  private ensure(namespace: string): void {
     const ns = this.namespace(namespace);
-    if (ns.live) return;
-    // Start after the oldest object the caller read, so no change after its reads is missed.
-    const versions = names
-      .map((n) => Number(ns.objects.get(n)?.metadata?.resourceVersion))
-      .filter((n) => Number.isInteger(n));
+    if (ns.session) return; // a request is connected or connecting
+    if (ns.retryAt !== undefined && Date.now() < ns.retryAt) return;
+    delete ns.retryAt;
+    // Start after the oldest object known in the namespace, not only this waiter's: every cached
+    // object, another waiter's included, then learns of any change after it was read.
+    const versions = [...ns.objects.values()].map((d) => Number(rvOf(d))).filter((n) => Number.isInteger(n));
     if (versions.length > 0) ns.resourceVersion = String(Math.min(...versions));
     else delete ns.resourceVersion;
+    ns.delivered.clear();
     this.start(namespace, ns);
   }
 
   private start(namespace: string, ns: NamespaceWatch): void {
-    ns.live = true;
+    ns.live = false;
     const session = {};
     ns.session = session;
     delete ns.controller;
@@ -133,12 +146,15 @@ export class RolloutWatcher {
       timeoutSeconds: this.timeoutSeconds,
       ...(ns.resourceVersion ? { resourceVersion: ns.resourceVersion } : {}),
     };
+    const startedAt = Date.now();
     let broken: string | undefined;
+    let expired = false;
     const onEvent = (type: string, object: unknown) => {
       if (ns.session !== session) return;
       if (type === 'ERROR') {
         // 410 Expired: the history to resume from is gone; anything else is as bad.
         const code = (object as { code?: unknown } | undefined)?.code;
+        expired = code === 410;
         broken = `watch error ${typeof code === 'number' ? code : 'event'}`;
         ns.controller?.abort();
         return;
@@ -148,8 +164,13 @@ export class RolloutWatcher {
       if (rv) ns.resourceVersion = rv;
       if (type === 'BOOKMARK') return;
       const name = d.metadata?.name ?? '';
-      if (type === 'DELETED') ns.objects.delete(name);
-      else ns.objects.set(name, d);
+      if (type === 'DELETED') {
+        ns.objects.delete(name);
+        ns.delivered.delete(name);
+      } else {
+        ns.objects.set(name, d);
+        ns.delivered.add(name);
+      }
       this.check();
     };
     const onDone = (err: unknown) => {
@@ -157,7 +178,13 @@ export class RolloutWatcher {
       delete ns.session;
       delete ns.controller;
       const reason = broken ?? (err ? errorName(err) : undefined);
+      if (expired && query.resourceVersion !== undefined) return this.expire(namespace, ns, reason!);
       if (reason) return this.fail(namespace, ns, reason);
+      // A server ends a watch at timeoutSeconds; one that answers and ends at once (a proxy that
+      // does not stream) would be resumed in a loop.
+      if (Date.now() - startedAt < (this.timeoutSeconds * 1000) / 2) {
+        return this.fail(namespace, ns, 'watch ended early');
+      }
       // The server ended the request (timeoutSeconds): resume while someone still waits.
       if (this.waitingOn(namespace)) this.start(namespace, ns);
       else ns.live = false;
@@ -166,18 +193,40 @@ export class RolloutWatcher {
       .watch(`/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`, query, onEvent, onDone)
       .then((controller) => {
         if (this.closed) controller.abort();
-        else if (ns.session === session) ns.controller = controller;
+        else if (ns.session === session) {
+          // Connected (a failed request has already ended its session): from now on what it
+          // delivers is the deployment as it is.
+          ns.controller = controller;
+          ns.live = true;
+        }
       })
       .catch((e: unknown) => onDone(e));
   }
 
-  /** The watch cannot be trusted: forget what it showed and wake its waiters to read for themselves. */
+  /**
+   * The watch cannot be trusted: forget what it showed, start none for a while, and let its waiters
+   * go (false: their poll reads the deployments when it is due, not at once, so a watch that fails
+   * at every attempt costs one request per backoff, not a loop).
+   */
   private fail(namespace: string, ns: NamespaceWatch, reason: string): void {
+    this.forget(ns);
+    ns.retryAt = Date.now() + this.failureBackoffMs;
+    this.opts.onError?.(namespace, reason);
+    for (const w of [...this.waiters]) if (w.refs.some((r) => r.namespace === namespace)) w.resolve(false);
+  }
+
+  /** 410 Expired: the history to resume from is gone, so the watch starts over from the current state. */
+  private expire(namespace: string, ns: NamespaceWatch, reason: string): void {
+    this.forget(ns);
+    this.opts.onError?.(namespace, reason);
+    if (this.waitingOn(namespace)) this.start(namespace, ns);
+  }
+
+  private forget(ns: NamespaceWatch): void {
     ns.live = false;
     ns.objects.clear();
+    ns.delivered.clear();
     delete ns.resourceVersion;
-    this.opts.onError?.(namespace, reason);
-    for (const w of [...this.waiters]) if (w.refs.some((r) => r.namespace === namespace)) w.resolve(true);
   }
 
   private waitingOn(namespace: string): boolean {

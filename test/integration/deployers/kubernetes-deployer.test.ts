@@ -1,14 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { DEFAULT_MAX_SOCKETS, kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
+import { rolloutStatus } from '../../../src/adapters/deployers/rollout-status';
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
 import { eventually } from '../../helpers/eventually';
 
 const NS = 'prod';
 const SECRET = 'payment-gateway-api';
 const web = { namespace: NS, deployment: 'web-app' };
+/** The rollout state of the double's own copy of a deployment. */
+const rolloutStatusOf = (d: unknown) => rolloutStatus(d as V1Deployment);
 
 describe('KubernetesDeployer against the Kubernetes double', () => {
   let k8s: KubernetesDouble;
@@ -204,10 +208,10 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
       expect(k8s.requests().slice(before)).toEqual([]);
     });
 
-    it('wakes its waiter when the watch breaks, and the next look reads the deployment', async () => {
+    it('lets its waiter go to the poll when the watch breaks, and the next look reads the deployment', async () => {
       k8s.faults.add({ path: 'watch=true', status: 500, body: { kind: 'Status', code: 500 }, times: 1 });
       await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
-      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(true);
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(false);
       const before = k8s.requests().length;
 
       await deployer.rolloutStatus(web);
@@ -217,6 +221,72 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
           .slice(before)
           .map((r) => r.method + ' ' + r.path),
       ).toEqual([`GET /apis/apps/v1/namespaces/${NS}/deployments/web-app`]);
+    });
+
+    it.each([
+      [
+        'refused (no watch verb)',
+        {
+          status: 403,
+          body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 },
+        },
+      ],
+      ['answered and ended at once (a proxy that does not stream)', { status: 200, body: '' }],
+    ])('starts no new watch of a namespace for a while after one is %s', async (_, answer) => {
+      k8s.faults.add({ path: 'watch=true', ...answer });
+      const watches = () => k8s.faults.applied().filter((r) => r.path.includes('watch=true')).length;
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+
+      // Each look the run makes: wait for the watch (which can only end, not wake it), then read.
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(false);
+      for (let look = 0; look < 5; look++) {
+        await deployer.rolloutStatus(web);
+        await deployer.rolloutsSettled([web], 50);
+      }
+
+      expect(watches()).toBe(1);
+      expect(await settledRollout(web)).toEqual({ state: 'done' });
+    });
+
+    it('does not report a deployment as the watch shows it before the watch has connected', async () => {
+      // The watch's answer is slow to come; the rollout finishes meanwhile.
+      k8s.faults.add({ path: 'watch=true', latencyMs: 1_500, times: 1 });
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutsSettled([web], 50)).toBe(false);
+      await eventually(() => rolloutStatusOf(k8s.deployment(NS, 'web-app')).state === 'done');
+
+      expect(await deployer.rolloutStatus(web)).toEqual({ state: 'done' });
+      // The slow watch is served in the end (and the double holds no timer past the test).
+      await eventually(() => k8s.requests().some((r) => r.path.includes('watch=true')));
+    });
+
+    it("learns of another cached deployment's finished rollout when a watch starts for a later one", async () => {
+      k8s.addDeployment({ namespace: NS, name: 'worker', secretRefs: [] });
+      const worker = { namespace: NS, deployment: 'worker' };
+      // worker is read mid-rollout, and its rollout finishes with no watch running.
+      await deployer.restart(worker, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutStatus(worker)).toMatchObject({ state: 'waiting' });
+      await eventually(() => rolloutStatusOf(k8s.deployment(NS, 'worker')).state === 'done');
+      // Then a watch starts for web-app, read after worker's rollout finished.
+      await deployer.restart(web, new Date('2026-03-01T10:00:01Z'));
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(true);
+      const before = k8s.requests().length;
+
+      expect(await deployer.rolloutStatus(worker)).toEqual({ state: 'done' });
+      // The watch started after worker's read, so it showed the rollout finishing: no read needed.
+      expect(k8s.requests().slice(before)).toEqual([]);
+    });
+
+    it('watches more namespaces at once than the API calls have sockets', async () => {
+      const namespaces = Array.from({ length: DEFAULT_MAX_SOCKETS + 2 }, (_, i) => `team-${i}`);
+      for (const namespace of namespaces) k8s.addDeployment({ namespace, name: 'app', secretRefs: [] });
+      const refs = namespaces.map((namespace) => ({ namespace, deployment: 'app' }));
+      for (const ref of refs) await deployer.restart(ref, new Date('2026-03-01T10:00:00Z'));
+
+      // One waiter per namespace, as concurrent runs of one incident; the watches last 30 s.
+      const woken = await Promise.all(refs.map((ref) => deployer.rolloutsSettled([ref], 15_000)));
+
+      expect(woken).toEqual(refs.map(() => true));
     });
 
     it('answers false when nothing settles within the time given', async () => {
