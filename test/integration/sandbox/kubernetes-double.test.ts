@@ -174,6 +174,7 @@ describe('Kubernetes double (raw HTTP)', () => {
         () =>
           k8s.deployment(NS, 'web-app')?.status !== undefined &&
           JSON.stringify(k8s.deployment(NS, 'web-app')).includes('DeploymentPaused'),
+        15_000,
       );
       // The controller has acted on the patch (paused status): no rollout is left to come.
       expect(k8s.restarts(NS, 'web-app')).toBe(0);
