@@ -5,9 +5,7 @@
  */
 import type { CredentialType, Risk } from './credential';
 import type { DriftFinding, InventoryReport, InventoryRow } from './inventory';
-import { assessAge } from './policy';
-
-const DAY_MS = 86_400_000;
+import { assessAge, daysUntil } from './policy';
 
 /** An owner's "not this week": the credential leaves the due list until `until`. */
 export interface Snooze {
@@ -59,8 +57,6 @@ interface Assessed {
   daysLeft?: number;
   maxAgeDays?: number;
 }
-
-const daysUntil = (dueAt: string, now: Date) => Math.floor((Date.parse(dueAt) - now.getTime()) / DAY_MS);
 
 /**
  * The row's state at `now`, by the runbook's policy table (the same `assessAge` as plans and
