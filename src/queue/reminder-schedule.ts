@@ -1,11 +1,27 @@
+import { createRequire } from 'node:module';
 import type { Job, Queue } from 'bullmq';
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as Parser } from 'cron-parser';
 import { missedReminderJobId, REMINDER_JOB, type ReminderJobData } from './names';
 
-/** Why `pattern` is not a cron pattern BullMQ can schedule (its own parser says), or undefined. */
-export function cronProblem(pattern: string): string | undefined {
+/**
+ * The cron-parser BullMQ itself schedules with: its own copy when it pins one (it does:
+ * bullmq/node_modules/cron-parser), else the one beside it. Loaded on first use, at start-up.
+ */
+let parser: typeof Parser | undefined;
+const bullmqCronParser = (): typeof Parser =>
+  (parser ??= (
+    createRequire(require.resolve('bullmq/package.json'))('cron-parser') as {
+      CronExpressionParser: typeof Parser;
+    }
+  ).CronExpressionParser);
+
+/**
+ * Why `pattern` is not a cron pattern BullMQ can schedule in `tz` (REMINDER_TZ) (its own parser
+ * says), or undefined. Check `tz` first (`timeZoneProblem`): an unknown zone fails here too.
+ */
+export function cronProblem(pattern: string, tz: string): string | undefined {
   try {
-    CronExpressionParser.parse(pattern, { tz: 'UTC' }).next();
+    bullmqCronParser().parse(pattern, { tz }).next();
     return undefined;
   } catch (e) {
     return `must be a cron pattern such as "0 9 * * 1" (Monday 09:00): ${(e as Error).message}`;
