@@ -1,6 +1,6 @@
 import {
   channelDigests,
-  hasNews,
+  postedDigests,
   type ChannelDigest,
   type DigestRow,
   type DigestSettings,
@@ -58,7 +58,9 @@ function rowLine(r: DigestRow, all: boolean): string {
 const snoozedLine = (r: DigestRow) =>
   `💤 *${esc(r.name)}* (${when(r)}) — snoozed by ${mention(r.snoozed!.by)} until ${slackTime(r.snoozed!.until, '{date_short}')}`;
 
-const unknownLine = (r: DigestRow) => `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}`;
+/** A row of another channel (sent on to the security channel, or `all`) names its channel. */
+const unknownLine = (r: DigestRow, channel: string) =>
+  `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}${r.channel !== channel ? ` · <#${r.channel}>` : ''}`;
 
 export function driftLine(f: DriftFinding): string {
   switch (f.kind) {
@@ -142,7 +144,13 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   for (const r of rows) blocks.push(section(rowLine(r, all)), buttons(r));
   if (page === 1) {
     if (d.snoozed.length) blocks.push(listSection('*Snoozed*', d.snoozed.map(snoozedLine)));
-    if (d.unknown.length) blocks.push(listSection('*Could not be checked*', d.unknown.map(unknownLine)));
+    if (d.unknown.length)
+      blocks.push(
+        listSection(
+          '*Could not be checked*',
+          d.unknown.map((r) => unknownLine(r, d.channel)),
+        ),
+      );
     if (d.drift.length) blocks.push(listSection('*Drift*', d.drift.map(driftLine), DRIFT_LINES));
   }
   const more = d.due.length - (page - 1) * DIGEST_ROWS - rows.length;
@@ -158,7 +166,10 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   };
 }
 
-/** One message per channel with something due, unreadable or drifting; nothing for the others. */
+/**
+ * One message per channel with something due; nothing for the others. Their unreadable rows and
+ * drift go to the security channel's message (`postedDigests`).
+ */
 export function digestMessages(
   report: InventoryReport,
   snoozes: ReadonlyMap<string, Snooze>,
@@ -166,7 +177,8 @@ export function digestMessages(
   settings: DigestSettings,
   tick?: string,
 ): Array<{ channel: string; view: View }> {
-  return channelDigests(report, snoozes, now, settings)
-    .filter(hasNews)
-    .map((d) => ({ channel: d.channel, view: digestView(d, tick ? { tick } : {}) }));
+  return postedDigests(channelDigests(report, snoozes, now, settings), settings.securityChannel).map((d) => ({
+    channel: d.channel,
+    view: digestView(d, tick ? { tick } : {}),
+  }));
 }
