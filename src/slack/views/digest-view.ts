@@ -8,7 +8,17 @@ import {
 } from '../../domain/digest';
 import type { DriftFinding, InventoryReport } from '../../domain/inventory';
 import { MAX_BLOCKS, SECTION_CHARS } from './due-view';
-import { context, esc, header, mention, section, slackTime, type SlackBlock, type View } from './blocks';
+import {
+  channelRef,
+  context,
+  esc,
+  header,
+  mention,
+  section,
+  slackTime,
+  type SlackBlock,
+  type View,
+} from './blocks';
 
 export const ROTATE_NOW_ACTION = 'digest_rotate_now';
 export const SNOOZE_ACTION = 'digest_snooze';
@@ -51,7 +61,7 @@ function rowLine(r: DigestRow, all: boolean): string {
       ? ` · ${r.type}, ${r.risk === 'high' ? 'high risk' : 'standard'}: ${r.maxAgeDays}-day policy`
       : '';
   const due = r.dueAt ? `, due ${slackTime(r.dueAt, '{date_short}')}` : '';
-  const where = all ? ` · <#${r.channel}>` : '';
+  const where = all ? ` · ${channelRef(r.channel)}` : '';
   return `${ICON[r.state]} *${esc(r.name)}* — *${when(r)}*${due}${policy}${where}`;
 }
 
@@ -60,7 +70,7 @@ const snoozedLine = (r: DigestRow) =>
 
 /** A row of another channel (sent on to the security channel, or `all`) names its channel. */
 const unknownLine = (r: DigestRow, channel: string) =>
-  `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}${r.channel !== channel ? ` · <#${r.channel}>` : ''}`;
+  `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}${r.channel !== channel ? ` · ${channelRef(r.channel)}` : ''}`;
 
 export function driftLine(f: DriftFinding): string {
   switch (f.kind) {
@@ -136,7 +146,7 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   const all = opts.all === true;
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const rows = d.due.slice((page - 1) * DIGEST_ROWS, page * DIGEST_ROWS);
-  const where = all ? 'every channel' : `<#${d.channel}>`;
+  const where = all ? 'every channel' : channelRef(d.channel);
   const blocks: SlackBlock[] = [
     header(all ? 'Credentials due for rotation' : 'Credentials due for rotation in this channel'),
     context(`${counts(d)}${opts.tick ? ` · digest of ${slackTime(opts.tick)}` : ''}`),
