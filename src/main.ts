@@ -154,6 +154,7 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
         client: services.slackClient,
         audit: services.audit,
         logger: logger.child({ component: 'reminders' }),
+        securityChannel: env.SECURITY_CHANNEL,
       },
       oldKeys: {
         runs: services.runs,
