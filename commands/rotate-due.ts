@@ -3,12 +3,15 @@ import type { CommandDeps } from './deps';
 
 /**
  * `/rotate due [page]`: the reminder digest of the channel the command was typed in (the one the
- * weekly job posts there); `/rotate due all [page]`: every channel's, most urgent first.
+ * weekly job posts there, found by the channel's id or its name); `/rotate due all [page]`: every channel's, most urgent first.
  */
 export function dueDigest(
   deps: CommandDeps,
   channel: string,
   input: { all?: boolean; page?: number },
+  channelName?: string,
 ): Promise<View> {
-  return input.all ? deps.reminders.everything(input.page) : deps.reminders.forChannel(channel, input.page);
+  return input.all
+    ? deps.reminders.everything(input.page)
+    : deps.reminders.forChannel(channel, input.page, channelName);
 }

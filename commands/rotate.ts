@@ -40,7 +40,8 @@ export function rotateCommand(deps: CommandDeps) {
     }
     const slow = <T>(fn: () => Promise<T>): Promise<T> => (deps.pool ? deps.pool.run(fn) : fn());
     return slow(async () => {
-      if (input.kind === 'due') return reply(await dueDigest(deps, command.channel_id, input));
+      if (input.kind === 'due')
+        return reply(await dueDigest(deps, command.channel_id, input, command.channel_name));
       if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
       if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
 

@@ -42,8 +42,8 @@ const envSchema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
   AWS_ENDPOINT_URL_IAM: z.url().optional(),
   CATALOG_PATH: z.string().min(1).default('credentials.yaml'),
-  /** The weekly digest's schedule, checked by the cron parser BullMQ schedules with. */
-  REMINDER_CRON: checked(cronProblem).default('0 9 * * 1'),
+  /** The weekly digest's schedule, checked in REMINDER_TZ by the cron parser BullMQ schedules with (below). */
+  REMINDER_CRON: z.string().default('0 9 * * 1'),
   REMINDER_TZ: checked(timeZoneProblem).default('UTC'),
   SECURITY_CHANNEL: z.string().min(1).default('security-notifications'),
   INCIDENT_CHANNEL_PATTERN: z
@@ -98,8 +98,15 @@ export interface Config {
 
 /** Validates the environment; every problem in one RotatorError('config_invalid'). */
 export function parseEnv(env: Record<string, string | undefined>): Env {
-  return validated(envSchema, env);
+  return validated(withSchedule, env);
 }
+
+/** REMINDER_CRON parsed in REMINDER_TZ, as BullMQ will; an unknown zone is REMINDER_TZ's problem alone. */
+const withSchedule = envSchema.superRefine((e, ctx) => {
+  if (timeZoneProblem(e.REMINDER_TZ)) return;
+  const p = cronProblem(e.REMINDER_CRON, e.REMINDER_TZ);
+  if (p) ctx.addIssue({ code: 'custom', path: ['REMINDER_CRON'], message: p });
+});
 
 function validated<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   // Empty strings count as unset, as in most shells' `VAR=` usage.

@@ -89,7 +89,7 @@ export async function startRole(
     if (missedTick !== undefined)
       logger.info(
         { tick: new Date(missedTick).toISOString() },
-        'reminder tick missed while no worker ran: posting it once',
+        'reminder tick missed, or due as this replica starts: posting it once',
       );
   }
   return {
@@ -154,6 +154,7 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
         client: services.slackClient,
         audit: services.audit,
         logger: logger.child({ component: 'reminders' }),
+        securityChannel: env.SECURITY_CHANNEL,
       },
       oldKeys: {
         runs: services.runs,

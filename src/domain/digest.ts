@@ -5,9 +5,7 @@
  */
 import type { CredentialType, Risk } from './credential';
 import type { DriftFinding, InventoryReport, InventoryRow } from './inventory';
-import { assessAge } from './policy';
-
-const DAY_MS = 86_400_000;
+import { assessAge, daysUntil } from './policy';
 
 /** An owner's "not this week": the credential leaves the due list until `until`. */
 export interface Snooze {
@@ -59,8 +57,6 @@ interface Assessed {
   daysLeft?: number;
   maxAgeDays?: number;
 }
-
-const daysUntil = (dueAt: string, now: Date) => Math.floor((Date.parse(dueAt) - now.getTime()) / DAY_MS);
 
 /**
  * The row's state at `now`, by the runbook's policy table (the same `assessAge` as plans and
@@ -165,8 +161,35 @@ export function channelDigests(
   return digests;
 }
 
-/** Whether a channel's digest is worth posting: something due, unreadable or drifting. Snoozes alone are not. */
-export const hasNews = (d: ChannelDigest): boolean => d.due.length + d.unknown.length + d.drift.length > 0;
+/**
+ * The digests the weekly tick posts. "A channel with nothing due gets nothing": a channel gets one
+ * only when something is due, overdue or never rotated for it (snoozes alone are not). What could
+ * not be read and the drift of a channel with nothing due go to the security channel's digest,
+ * which is posted when it holds anything at all. Sorted by channel id, as `channelDigests`.
+ */
+export function postedDigests(digests: ChannelDigest[], securityChannel: string): ChannelDigest[] {
+  const security: ChannelDigest = digests.find((d) => d.channel === securityChannel) ?? {
+    channel: securityChannel,
+    due: [],
+    snoozed: [],
+    unknown: [],
+    drift: [],
+  };
+  const posted: ChannelDigest[] = [];
+  const unknown = [...security.unknown];
+  const drift = [...security.drift];
+  for (const d of digests) {
+    if (d.channel === securityChannel) continue;
+    if (d.due.length > 0) posted.push(d);
+    else {
+      unknown.push(...d.unknown);
+      drift.push(...d.drift);
+    }
+  }
+  if (security.due.length + unknown.length + drift.length > 0)
+    posted.push({ ...security, unknown: unknown.sort(byUrgency), drift });
+  return posted.sort((a, b) => (a.channel < b.channel ? -1 : 1));
+}
 
 /** Every channel's digest as one (`/rotate due all`), most urgent first across channels. */
 export function mergeDigests(digests: ChannelDigest[]): ChannelDigest {

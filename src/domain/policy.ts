@@ -65,6 +65,13 @@ function parseTime(s: string | undefined): number | undefined {
   return t;
 }
 
+/**
+ * Whole days from `now` until `dueAt` (ISO), rounded down: negative once overdue, so half a day
+ * past due is -1 ("overdue by 1 day"), never 0. The one days-left the inventory and digests show.
+ */
+export const daysUntil = (dueAt: string, now: Date): number =>
+  Math.floor((Date.parse(dueAt) - now.getTime()) / DAY_MS);
+
 /** Due / due-soon / overdue from `rotated_at`, falling back to the KV version's `created_time`. */
 export function assessAge(input: AgeInput): AgeAssessment {
   const max = maxAgeDays(input.type, input.risk);

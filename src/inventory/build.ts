@@ -13,8 +13,9 @@ import { inventoryRow, type VaultLook } from './row';
 export const INVENTORY_PREFIX = 'api-credentials/';
 /**
  * Vault reads in flight by default: one Vault node serves thousands of reads a second, and the
- * inventory is read-mostly work a person waits for; the ratio to the runbook's one-at-a-time loop
- * grows with it (bench: about 25× at 16, 50× at 64 on 10,000 credentials).
+ * inventory is read-mostly work a person waits for. `npm run bench` (bench/inventory.ts) measures
+ * the ratio to the runbook's one-process-per-read loop on 10,000 credentials at this default and at
+ * 16 (`ratioAt16`), in the same run; the numbers are its output, not this comment's.
  */
 export const DEFAULT_INVENTORY_CONCURRENCY = 64;
 
@@ -31,7 +32,7 @@ export interface InventoryOptions {
   prefix?: string;
   /** Due-soon window in days (DUE_SOON_DAYS, default 14). */
   dueSoonDays?: number;
-  /** Vault reads in flight at once (INVENTORY_CONCURRENCY, default 16). */
+  /** Vault reads in flight at once (INVENTORY_CONCURRENCY, default DEFAULT_INVENTORY_CONCURRENCY: 64). */
   concurrency?: number;
   /** false: only the catalog's entries, no LIST and no Vault-only rows (the due list). */
   listVault?: boolean;

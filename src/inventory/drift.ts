@@ -1,6 +1,6 @@
 import { consumerDrift } from '../domain/consumer-drift';
 import type { CredentialSpec } from '../domain/credential';
-import type { DriftFinding, InventoryReport, InventoryRow } from '../domain/inventory';
+import type { DriftFinding, InventoryRow } from '../domain/inventory';
 import type { DiscoveredConsumer } from '../domain/ports';
 
 /** Vault-only and catalog-only findings, read off the inventory's rows. */
@@ -58,25 +58,4 @@ export function describeFinding(f: DriftFinding, secretOf?: (name: string) => st
       return `${f.name}: ${f.where} uses ${secret ? `secret ${secret}` : 'its secret'} but is not declared: it would lose access at revocation`;
     }
   }
-}
-
-/**
- * Drift findings grouped by the channel that owns each credential (the catalog's `channel`);
- * Vault-only paths and credentials without a channel go to `fallbackChannel` (SECURITY_CHANNEL).
- * Channels in first-seen order, findings in report order.
- */
-export function driftByChannel(
-  report: InventoryReport,
-  fallbackChannel: string,
-): Map<string, DriftFinding[]> {
-  const channelOf = new Map<string, string | undefined>();
-  for (const r of report.rows) if (r.inCatalog) channelOf.set(r.name, r.channel);
-  const out = new Map<string, DriftFinding[]>();
-  for (const f of report.drift) {
-    const channel = (f.kind === 'vault-only' ? undefined : channelOf.get(f.name)) ?? fallbackChannel;
-    const list = out.get(channel) ?? [];
-    list.push(f);
-    out.set(channel, list);
-  }
-  return out;
 }

@@ -33,7 +33,7 @@ export interface InventoryServiceDeps {
   runs: Pick<RunStore, 'lockHolders' | 'get' | 'history'>;
   clock: Clock;
   dueSoonDays: number;
-  /** INVENTORY_CONCURRENCY (default 16). */
+  /** INVENTORY_CONCURRENCY (default DEFAULT_INVENTORY_CONCURRENCY: 64). */
   concurrency?: number;
 }
 

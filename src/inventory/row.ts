@@ -1,6 +1,6 @@
 import type { CredentialSpec } from '../domain/credential';
 import type { InventoryRow, InventoryStatus } from '../domain/inventory';
-import { assessAge, type AgeAssessment, type AgeStatus } from '../domain/policy';
+import { assessAge, daysUntil, type AgeAssessment, type AgeStatus } from '../domain/policy';
 import type { StoredCredential } from '../domain/ports';
 
 /**
@@ -91,8 +91,8 @@ export function inventoryRow(
     ageDays: age.ageDays,
     ...(age.measuredFrom ? { measuredFrom: age.measuredFrom } : {}),
     dueAt: age.dueAt,
-    // In whole days, consistent with ageDays: rotated today under a 30-day policy is 30 days left.
-    daysLeft: age.maxAgeDays - age.ageDays,
+    // Rounded down from the due date: half a day overdue is -1, not "in 0 days".
+    daysLeft: daysUntil(age.dueAt, now),
   };
 }
 

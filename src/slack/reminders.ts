@@ -33,12 +33,15 @@ export class Reminders {
     return digestMessages(report, snoozes, now, this.deps.settings, tick);
   }
 
-  /** `/rotate due [page]` in `channel`: that channel's digest, even when nothing is due. */
-  async forChannel(channel: string, page?: number): Promise<View> {
+  /**
+   * `/rotate due [page]` in `channel`: that channel's digest, even when nothing is due. The catalog
+   * and SECURITY_CHANNEL may name a channel by id or by name (the default 'security-notifications'):
+   * the digest is the one keyed by the command's channel id or by its `name` (channel_name).
+   */
+  async forChannel(channel: string, page?: number, name?: string): Promise<View> {
     const { report, snoozes, now } = await this.inputs();
-    const digest = channelDigests(report, snoozes, now, this.deps.settings).find(
-      (d) => d.channel === channel,
-    );
+    const names = new Set([channel, ...(name ? [name, `#${name}`] : [])]);
+    const digest = channelDigests(report, snoozes, now, this.deps.settings).find((d) => names.has(d.channel));
     return digestView(digest ?? { channel, due: [], snoozed: [], unknown: [], drift: [] }, {
       ...(page ? { page } : {}),
     });

@@ -57,6 +57,13 @@ export const context = (...items: string[]): SlackBlock => ({
 export const divider: SlackBlock = { type: 'divider' };
 
 /** <@U…> for users, <!subteam^S…> for user groups. */
+/**
+ * A channel as Slack links it: `<#C…>` for an id; a configured name (SECURITY_CHANNEL's default
+ * 'security-notifications') as plain `#name`, since `<#name>` renders as a broken link.
+ */
+export const channelRef = (channel: string): string =>
+  /^[CG][A-Z0-9_]+$/.test(channel) ? `<#${channel}>` : `#${esc(channel.replace(/^#/, ''))}`;
+
 export const mention = (id: string): string => (isUserGroupId(id) ? `<!subteam^${id}>` : `<@${id}>`);
 
 export function duration(ms: number | undefined): string {

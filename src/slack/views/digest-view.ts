@@ -1,6 +1,6 @@
 import {
   channelDigests,
-  hasNews,
+  postedDigests,
   type ChannelDigest,
   type DigestRow,
   type DigestSettings,
@@ -8,7 +8,17 @@ import {
 } from '../../domain/digest';
 import type { DriftFinding, InventoryReport } from '../../domain/inventory';
 import { MAX_BLOCKS, SECTION_CHARS } from './due-view';
-import { context, esc, header, mention, section, slackTime, type SlackBlock, type View } from './blocks';
+import {
+  channelRef,
+  context,
+  esc,
+  header,
+  mention,
+  section,
+  slackTime,
+  type SlackBlock,
+  type View,
+} from './blocks';
 
 export const ROTATE_NOW_ACTION = 'digest_rotate_now';
 export const SNOOZE_ACTION = 'digest_snooze';
@@ -51,14 +61,16 @@ function rowLine(r: DigestRow, all: boolean): string {
       ? ` · ${r.type}, ${r.risk === 'high' ? 'high risk' : 'standard'}: ${r.maxAgeDays}-day policy`
       : '';
   const due = r.dueAt ? `, due ${slackTime(r.dueAt, '{date_short}')}` : '';
-  const where = all ? ` · <#${r.channel}>` : '';
+  const where = all ? ` · ${channelRef(r.channel)}` : '';
   return `${ICON[r.state]} *${esc(r.name)}* — *${when(r)}*${due}${policy}${where}`;
 }
 
 const snoozedLine = (r: DigestRow) =>
   `💤 *${esc(r.name)}* (${when(r)}) — snoozed by ${mention(r.snoozed!.by)} until ${slackTime(r.snoozed!.until, '{date_short}')}`;
 
-const unknownLine = (r: DigestRow) => `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}`;
+/** A row of another channel (sent on to the security channel, or `all`) names its channel. */
+const unknownLine = (r: DigestRow, channel: string) =>
+  `⚪ *${esc(r.name)}* — ${esc(r.reason ?? 'state unknown')}${r.channel !== channel ? ` · ${channelRef(r.channel)}` : ''}`;
 
 export function driftLine(f: DriftFinding): string {
   switch (f.kind) {
@@ -134,7 +146,7 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   const all = opts.all === true;
   const page = Math.max(1, Math.floor(opts.page ?? 1));
   const rows = d.due.slice((page - 1) * DIGEST_ROWS, page * DIGEST_ROWS);
-  const where = all ? 'every channel' : `<#${d.channel}>`;
+  const where = all ? 'every channel' : channelRef(d.channel);
   const blocks: SlackBlock[] = [
     header(all ? 'Credentials due for rotation' : 'Credentials due for rotation in this channel'),
     context(`${counts(d)}${opts.tick ? ` · digest of ${slackTime(opts.tick)}` : ''}`),
@@ -142,7 +154,13 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   for (const r of rows) blocks.push(section(rowLine(r, all)), buttons(r));
   if (page === 1) {
     if (d.snoozed.length) blocks.push(listSection('*Snoozed*', d.snoozed.map(snoozedLine)));
-    if (d.unknown.length) blocks.push(listSection('*Could not be checked*', d.unknown.map(unknownLine)));
+    if (d.unknown.length)
+      blocks.push(
+        listSection(
+          '*Could not be checked*',
+          d.unknown.map((r) => unknownLine(r, d.channel)),
+        ),
+      );
     if (d.drift.length) blocks.push(listSection('*Drift*', d.drift.map(driftLine), DRIFT_LINES));
   }
   const more = d.due.length - (page - 1) * DIGEST_ROWS - rows.length;
@@ -158,7 +176,10 @@ export function digestView(d: ChannelDigest, opts: DigestViewOptions = {}): View
   };
 }
 
-/** One message per channel with something due, unreadable or drifting; nothing for the others. */
+/**
+ * One message per channel with something due; nothing for the others. Their unreadable rows and
+ * drift go to the security channel's message (`postedDigests`).
+ */
 export function digestMessages(
   report: InventoryReport,
   snoozes: ReadonlyMap<string, Snooze>,
@@ -166,7 +187,8 @@ export function digestMessages(
   settings: DigestSettings,
   tick?: string,
 ): Array<{ channel: string; view: View }> {
-  return channelDigests(report, snoozes, now, settings)
-    .filter(hasNews)
-    .map((d) => ({ channel: d.channel, view: digestView(d, tick ? { tick } : {}) }));
+  return postedDigests(channelDigests(report, snoozes, now, settings), settings.securityChannel).map((d) => ({
+    channel: d.channel,
+    view: digestView(d, tick ? { tick } : {}),
+  }));
 }

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { channelDigests } from '../../../src/domain/digest';
 import { kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
 import { VaultSecretStore } from '../../../src/adapters/store/vault-store';
 import { buildInventory } from '../../../src/inventory/build';
-import { driftByChannel } from '../../../src/inventory/drift';
 import { createKubernetesDouble, type KubernetesDouble } from '../../../sandbox/kubernetes';
 import { createVaultDouble, type VaultDouble } from '../../../sandbox/vault/vault-double';
 import { K8S_SECRET, specFixture, STORE_PATH } from '../../helpers/fixtures';
@@ -88,9 +88,13 @@ describe('drift between the catalog, Vault and the cluster (real clients against
     });
   });
 
-  it('groups the findings by owning channel, Vault-only ones to the security channel', async () => {
+  it('the digests group the findings by owning channel, Vault-only ones to the security channel', async () => {
     const report = await buildInventory({ catalog: [payment, crm], store, cluster: deployer }, { now: NOW });
-    const grouped = driftByChannel(report, 'C_SECURITY');
+    const digests = channelDigests(report, new Map(), NOW, {
+      securityChannel: 'C_SECURITY',
+      dueSoonDays: 14,
+    });
+    const grouped = new Map(digests.filter((d) => d.drift.length).map((d) => [d.channel, d.drift]));
     expect([...grouped.keys()].sort()).toEqual(['C_PAYMENTS', 'C_SALES', 'C_SECURITY']);
     expect(
       grouped

@@ -52,6 +52,7 @@ describe('a reminder tick', () => {
       client: createWebClient({ token: TOKEN, slackApiUrl: slack.url, retryConfig: { retries: 0 } }),
       audit,
       logger: pino({ level: 'silent' }),
+      securityChannel: 'C_SECURITY',
     });
   });
   afterEach(async () => {
@@ -76,14 +77,16 @@ describe('a reminder tick', () => {
     expect(digestsTo('C_SALES')[0]!.text).toContain('(digest of 2026-11-30T09:00:00.000Z)');
   });
 
-  it('retries only the channel Slack refused, never reposting the others', async () => {
-    slack.removeChannel('C_SALES');
+  it('retries only a channel that failed for a while, never reposting the others', async () => {
+    // Slack answers the first post (C_PAYMENTS's, channels go in id order) with an HTTP 500, and
+    // the client's retries are off: a passing failure.
+    slack.faults.add({ method: 'POST', path: '/api/chat.postMessage', status: 500, times: 1 });
     const first = job(`repeat:reminders:${TICK}`);
-    await expect(process(first)).rejects.toThrow('reminder digests not posted to C_SALES');
-    expect(digestsTo('C_PAYMENTS')).toHaveLength(1);
+    await expect(process(first)).rejects.toThrow('reminder digests not posted to C_PAYMENTS');
+    expect(digestsTo('C_SALES')).toHaveLength(1);
+    expect(digestsTo('C_PAYMENTS')).toHaveLength(0);
 
-    slack.addChannel({ id: 'C_SALES', name: 'sales' });
-    await expect(process(first)).resolves.toMatchObject({ posted: 1, channels: 2 });
+    await expect(process(first)).resolves.toMatchObject({ posted: 1, refused: [], channels: 2 });
     expect(digestsTo('C_PAYMENTS')).toHaveLength(1);
     expect(digestsTo('C_SALES')).toHaveLength(1);
     expect(audit.entries.filter((e) => e.action === 'reminder.posted').map((e) => e.detail)).toEqual(
@@ -93,4 +96,35 @@ describe('a reminder tick', () => {
       ]),
     );
   });
+
+  it.each([
+    ['is gone', 'channel_not_found', () => slack.removeChannel('C_SALES')],
+    ['is archived', 'is_archived', () => slack.addChannel({ id: 'C_SALES', name: 'sales', archived: true })],
+    [
+      'does not have the bot',
+      'not_in_channel',
+      () => slack.addChannel({ id: 'C_SALES', name: 'sales', private: true, botMember: false }),
+    ],
+  ])(
+    'sends the digest of a channel that %s to the security channel, with the reason, and is done',
+    async (_, code, refuse) => {
+      refuse();
+      const first = job(`repeat:reminders:${TICK}`);
+      await expect(process(first)).resolves.toMatchObject({ posted: 1, refused: ['C_SALES'], channels: 2 });
+      expect(digestsTo('C_PAYMENTS')).toHaveLength(1);
+      expect(digestsTo('C_SALES')).toHaveLength(0);
+      const [security] = digestsTo('C_SECURITY');
+      expect(security!.text).toContain('The digest for <#C_SALES> could not be posted there');
+      expect(JSON.stringify(security!.blocks)).toContain('*b*');
+      expect(audit.entries.filter((e) => e.action === 'reminder.refused')).toContainEqual(
+        expect.objectContaining({
+          outcome: 'refused',
+          detail: expect.stringContaining(`refused by C_SALES (${code}), posted to C_SECURITY`),
+        }),
+      );
+      // A second run of the job (a retry, a catch-up) posts nothing again.
+      await expect(process(first)).resolves.toMatchObject({ posted: 0, refused: [] });
+      expect(digestsTo('C_SECURITY')).toHaveLength(1);
+    },
+  );
 });

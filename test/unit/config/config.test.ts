@@ -121,6 +121,15 @@ describe('parseEnv', () => {
       );
     });
 
+    it('blames an unknown zone on REMINDER_TZ alone, and still names REMINDER_CRON beside another problem', () => {
+      const zone = refusal({ ...REQUIRED, REMINDER_TZ: 'Europe/Atlantis' }).message;
+      expect(zone).toMatch(/^ {2}- REMINDER_TZ: must be an IANA time zone/m);
+      expect(zone).not.toContain('REMINDER_CRON');
+      const both = refusal({ ...REQUIRED, REMINDER_CRON: 'every monday', PORT: '-1' }).message;
+      expect(both).toMatch(/^ {2}- REMINDER_CRON: must be a cron pattern/m);
+      expect(both).toMatch(/^ {2}- PORT: /m);
+    });
+
     it('keeps a valid pattern, with seconds too, and a time zone', () => {
       expect(
         parseEnv({ ...REQUIRED, REMINDER_CRON: '*/2 * * * * *', REMINDER_TZ: 'Europe/Paris' }),

@@ -140,29 +140,42 @@ describe('which channel gets what', () => {
     expect(rowTexts(m!)).toHaveLength(1);
   });
 
-  it("shows each channel's drift and what could not be read; Vault entries nobody owns go to security", () => {
-    const out = digestMessages(
-      report(
-        [
-          fine('b', 'C_B'),
-          row('u', { channel: 'C_B', status: 'unknown', reason: 'vault read failed: HTTP 500' }),
-        ],
-        [
-          { kind: 'undeclared-consumer', name: 'b', where: 'payments/reporting' },
-          { kind: 'vault-only', path: 'api-credentials/legacy' },
-        ],
-      ),
-      new Map(),
-      NOW,
-      SETTINGS,
+  const driftAndUnknown = (channel: string) =>
+    report(
+      [
+        fine('b', 'C_B'),
+        late('a', channel),
+        row('u', { channel: 'C_B', status: 'unknown', reason: 'vault read failed: HTTP 500' }),
+      ],
+      [
+        { kind: 'undeclared-consumer', name: 'b', where: 'payments/reporting' },
+        { kind: 'vault-only', path: 'api-credentials/legacy' },
+      ],
     );
+  const driftLine = '*b*: `payments/reporting` uses its secret but is not a declared consumer';
+
+  it('shows a channel with something due its drift and what could not be read; Vault entries nobody owns go to security', () => {
+    const out = digestMessages(driftAndUnknown('C_B'), new Map(), NOW, SETTINGS);
     expect(out.map((m) => m.channel)).toEqual(['C_B', 'C_SECURITY']);
     const b = JSON.stringify(out[0]!.view.blocks);
-    expect(b).toContain('*Drift*\\n*b*: `payments/reporting` uses its secret but is not a declared consumer');
+    expect(b).toContain(`*Drift*\\n${driftLine}`);
     expect(b).toContain('*Could not be checked*\\n⚪ *u* — vault read failed: HTTP 500');
-    expect(JSON.stringify(out[1]!.view.blocks)).toContain(
-      '`secret/api-credentials/legacy` is in Vault but not in the catalog',
-    );
+    const security = JSON.stringify(out[1]!.view.blocks);
+    expect(security).toContain('`secret/api-credentials/legacy` is in Vault but not in the catalog');
+    expect(security).not.toContain('*u*');
+  });
+
+  it('posts nothing to a channel with only drift or unreadable rows: those go to the security channel, naming the channel', () => {
+    const out = digestMessages(driftAndUnknown('C_A'), new Map(), NOW, SETTINGS);
+    expect(out.map((m) => m.channel)).toEqual(['C_A', 'C_SECURITY']);
+    expect(JSON.stringify(out[0]!.view.blocks)).not.toContain('*u*');
+    expect(JSON.stringify(out[0]!.view.blocks)).not.toContain(driftLine);
+    const security = JSON.stringify(out[1]!.view.blocks);
+    expect(security).toContain('⚪ *u* — vault read failed: HTTP 500 · <#C_B>');
+    expect(security).toContain(driftLine);
+    expect(security).toContain('`secret/api-credentials/legacy` is in Vault but not in the catalog');
+    const drift = report([fine('b', 'C_B')], [{ kind: 'undeclared-consumer', name: 'b', where: 'x/y' }]);
+    expect(digestMessages(drift, new Map(), NOW, SETTINGS).map((m) => m.channel)).toEqual(['C_SECURITY']);
   });
 
   it('puts a catalog entry Vault does not hold first, as never rotated', () => {
