@@ -1,25 +1,48 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { createDatabaseIssuer } from '../../../src/adapters/issuers/database-issuer-factory';
 import { MariaDbDialect } from '../../../src/adapters/issuers/mariadb-issuer';
 import { isRotatorError } from '../../../src/domain/errors';
 import { Secret } from '../../../src/domain/secret';
 import { createLogins, dropLogins, loginWorks, SERVERS } from '../../../sandbox/databases/logins';
+import { FakeClock, FakeSecretStore } from '../../helpers/fakes';
 
 const server = SERVERS.mariadb;
 /** Quotes, backslashes and dollar quoting, as in database-issuer.test.ts. */
 const NASTY_PASSWORD = `it's "quoted" \\ back\\\\slash $$ dollar $tag$ ; -- x`;
 const uniq = () => randomBytes(4).toString('hex');
 
-/** A TCP relay to the real server that keeps every byte the client sent: what the server is told. */
-async function recordingRelay(): Promise<{ port: number; sent: () => string; close: () => Promise<void> }> {
+/**
+ * A TCP relay to the real server that keeps every byte the client sent: what the server is told.
+ * The first `loseAlterAnswers` ALTER USER statements reach the server, but their answers are lost
+ * (the connection drops as the server replies), as a network failure mid-statement does.
+ */
+async function recordingRelay(
+  loseAlterAnswers = 0,
+): Promise<{ port: number; sent: () => string; close: () => Promise<void> }> {
   const chunks: Buffer[] = [];
   const sockets: Socket[] = [];
+  let toLose = loseAlterAnswers;
   const relay: Server = createServer((client) => {
     const upstream = connect(server.port, server.host);
     sockets.push(client, upstream);
-    client.on('data', (d: Buffer) => chunks.push(d));
-    client.pipe(upstream).pipe(client);
+    let losing = false;
+    client.on('data', (d: Buffer) => {
+      chunks.push(d);
+      if (toLose > 0 && d.toString('latin1').includes('ALTER USER')) {
+        toLose -= 1;
+        losing = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (!losing) return void client.write(d);
+      client.destroy();
+      upstream.destroy();
+    });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
   });
@@ -34,6 +57,8 @@ async function recordingRelay(): Promise<{ port: number; sent: () => string; clo
       }),
   };
 }
+
+const STORE = 'database-credentials/orders-db';
 
 const dialectOn = (port: number) =>
   new MariaDbDialect(
@@ -90,5 +115,56 @@ describe('MariaDbDialect on the real MariaDB server', () => {
     } finally {
       await admin.end();
     }
+  });
+
+  it('puts the stored password back when every try of a password change loses its answer', async () => {
+    const user = `rot_lost_${uniq()}`;
+    users.push(user);
+    await createLogins('mariadb', { [user]: 'stored-password' });
+    const store = new FakeSecretStore(new FakeClock());
+    await store.write(
+      STORE,
+      { value: new Secret('stored-password'), keyId: `${user}#1`, rotatedAt: 'x', rotatedBy: 'seed' },
+      0,
+    );
+    await store.write(
+      'database-admins/test',
+      { value: new Secret(''), rotatedAt: 'x', rotatedBy: 'seed' },
+      0,
+    );
+    // adminCall tries three times: all three changes happen, none is answered.
+    const relay = await recordingRelay(3);
+    try {
+      const issuer = createDatabaseIssuer(
+        {
+          name: 'orders-db',
+          type: 'database',
+          risk: 'standard',
+          store: STORE,
+          issuer: {
+            kind: 'mariadb',
+            name: 'mariadb.test',
+            host: server.host,
+            port: relay.port,
+            strategy: 'single_user',
+            users: [user],
+            accountHost: '%',
+            admin: { user: server.admin, password: { from: 'store', path: 'database-admins/test' } },
+          },
+          consumers: [],
+          contact: 'db@example.org',
+          approvers: [],
+        },
+        store,
+        () => NASTY_PASSWORD,
+      );
+      const e = await issuer.create('rotator/orders-db/run-1').catch((err: unknown) => err);
+
+      expect(isRotatorError(e) && e.code).toBe('issuer_unavailable');
+    } finally {
+      await relay.close();
+    }
+    expect(await loginWorks('mariadb', user, 'stored-password')).toBe(true);
+    expect(await loginWorks('mariadb', user, NASTY_PASSWORD)).toBe(false);
   });
 });
