@@ -173,20 +173,21 @@ export class DatabaseIssuer implements Issuer {
   /**
    * Single user: a failed password change may still have happened (its answer lost), leaving the
    * stored password dead with no new key id recorded, so nothing would reinstate it. Read the truth
-   * back: the stored password is set again only if the server now refuses it.
+   * back: the stored password is set again only if the server now refuses it. A refusal by the
+   * server changed nothing, so only a transient failure (unreachable, answer lost) is checked.
    */
   private async afterLostChange(user: string, cause: unknown): Promise<unknown> {
+    if (!(cause instanceof RotatorError && cause.transient)) return cause;
     try {
       const stored = (await this.current())?.value;
       if (stored && !(await this.dialect.tryLogin(user, stored)))
         await this.dialect.setPassword(user, stored);
       return cause;
     } catch {
-      const code = cause instanceof RotatorError ? cause.code : 'issuer_unavailable';
       return new RotatorError(
-        code,
-        `${this.spec.name}: the password change for ${user} failed and the stored password (secret/${this.opts.storePath}) could not be checked: log in with it, and set it again if it is refused`,
-        { context: { server: this.spec.name, user } },
+        cause.code,
+        `${cause.message}; the password change for ${user} may have happened, and the stored password (secret/${this.opts.storePath}) could not be checked: log in with it, and set it again if it is refused`,
+        { transient: true, context: { ...cause.context, user } },
       );
     }
   }
