@@ -31,6 +31,8 @@ export const databaseIssuerSchema = z
           .optional(),
       })
       .strict(),
+    /** Alternating users: how long connections on the old login may take to close before the lock is refused. */
+    drainTimeoutSeconds: z.number().int().min(0).max(86_400).default(1_800),
     maxConcurrent: z.number().int().min(1).max(1000).optional(),
   })
   .strict();
@@ -71,6 +73,7 @@ export function buildDatabaseIssuer(
         ? { from: 'store', path: passwordStore }
         : { from: 'env', value: new Secret(env[passwordEnv ?? ''] ?? '') },
     },
+    drainTimeoutMs: raw.drainTimeoutSeconds * 1000,
     ...(raw.maxConcurrent ? { maxConcurrent: raw.maxConcurrent } : {}),
   };
 }

@@ -97,6 +97,11 @@ export interface DatabaseIssuerSpec {
   accountHost: string;
   /** The admin login that changes passwords; its password comes from the environment or the store. */
   admin: { user: string; password: DatabaseAdminPassword };
+  /**
+   * Alternating users: how long revocation waits for connections still open on the old login to
+   * close (pools draining) before it refuses; DEFAULT_DRAIN_TIMEOUT_MS when absent.
+   */
+  drainTimeoutMs?: number;
   /** Calls in flight at once to this issuer, shared by every replica; unlimited when absent. */
   maxConcurrent?: number;
 }
@@ -138,9 +143,16 @@ export interface IssuerPolicy {
   /** Revocation deactivates the old key and deletes it this long after. */
   deleteAfterMs?: number;
   newKeyConsistencyMs?: number;
+  /** How long revocation waits for open connections on the old login to close before refusing. */
+  drainTimeoutMs?: number;
 }
 
+/** The runbook's pool drain: 30 minutes for connections on an old database login to close. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30 * 60_000;
+
 export function issuerPolicy(issuer: IssuerSpec): IssuerPolicy {
+  if (issuer.kind === 'postgres' || issuer.kind === 'mariadb')
+    return { drainTimeoutMs: issuer.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS };
   if (issuer.kind !== 'aws_iam') return {};
   return {
     quietWindowMs: issuer.quietWindowMs,

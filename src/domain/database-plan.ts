@@ -1,4 +1,4 @@
-import type { CredentialSpec, DatabaseIssuerSpec } from './credential';
+import { DEFAULT_DRAIN_TIMEOUT_MS, type CredentialSpec, type DatabaseIssuerSpec } from './credential';
 
 /** The runbook: credentials that require a service restart are coordinated 48 hours in advance. */
 export const RESTART_NOTICE_HOURS = 48;
@@ -16,7 +16,7 @@ export function databaseNotices(spec: CredentialSpec): string[] {
     ];
   }
   return [
-    `Alternating users ${i.users.join(' / ')}: the idle user gets the new password and consumers switch to it; the current login keeps working until every consumer has moved, then it is locked (connections still open on it stop the lock: connection pools may require pool drain).`,
+    `Alternating users ${i.users.join(' / ')}: the idle user gets the new password and consumers switch to it; the current login keeps working until every consumer has moved, then it is locked once the connections still open on it have closed (connection pools may require pool drain; the run waits up to ${Math.round((i.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) / 60_000)} minute(s) for them).`,
   ];
 }
 

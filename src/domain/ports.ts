@@ -72,6 +72,8 @@ export interface SecretStore {
   patch(path: string, patch: StorePatch, cas: number): Promise<number>;
   /** Entry names directly below a folder (e.g. "api-credentials/"); [] when empty. */
   list(folder: string): Promise<string[]>;
+  /** The field that holds the value at `path`: what a person writing it by hand must fill. */
+  valueField(path: string): string;
 }
 
 // ---------------------------------------------------------------- Issuer

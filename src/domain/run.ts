@@ -145,6 +145,8 @@ export interface RunFacts {
   oldKeyKept?: string;
   /** Database logins: connections still open on the old password when it was revoked (count and source). */
   oldSessionsOpen?: string;
+  /** Alternating users: when revocation first found connections open on the old login (its drain wait began). */
+  drainStartedAt?: string;
   /**
    * The rotation succeeded but Vault's record (previous_key cleared, rotation_verified_at) could not
    * be written yet: the reconciler retries it until it is done.

@@ -19,10 +19,15 @@ const NAME = 'orders-db';
 const PATH = `database-credentials/${NAME}`;
 
 /** The demo's orders-db entry, on `kind` with `strategy` and logins no other test uses. */
-function entry(kind: DatabaseKind, strategy: Strategy, users: string[]): Record<string, unknown> {
+function entry(
+  kind: DatabaseKind,
+  strategy: Strategy,
+  users: string[],
+  more: Record<string, unknown> = {},
+): Record<string, unknown> {
   const base = demoDatabaseCredentials().find((c) => c['name'] === NAME)!;
   const issuer = base['issuer'] as Record<string, unknown>;
-  return { ...base, issuer: { ...issuer, kind, strategy, users } };
+  return { ...base, issuer: { ...issuer, kind, strategy, users, ...more } };
 }
 
 describe.each(CASES)('a %s %s credential rotated through the engine', (kind, strategy) => {
@@ -32,11 +37,11 @@ describe.each(CASES)('a %s %s credential rotated through the engine', (kind, str
   /** Passwords the store never held (a crashed worker's): searched for leaks too. */
   const unstored: string[] = [];
 
-  const start = async (worker = true) => {
+  const start = async (worker = true, issuer: Record<string, unknown> = {}) => {
     users = strategy === 'single_user' ? [`orders_${id}`] : [`orders_a_${id}`, `orders_b_${id}`];
     h = await startHarness({
       worker,
-      editCatalog: (c) => c.credentials.push(entry(kind, strategy, users) as never),
+      editCatalog: (c) => c.credentials.push(entry(kind, strategy, users, issuer) as never),
     });
   };
   /** Every password the store ever held for the credential: none may appear in Redis, logs, audit or Slack. */
@@ -141,8 +146,37 @@ describe.each(CASES)('a %s %s credential rotated through the engine', (kind, str
   });
 
   if (strategy === 'alternating_users') {
-    it('does not lock the old user while a connection is still open on it, and says to drain the pool', async () => {
-      await start();
+    const revokeStep = (r: Run) => r.steps.find((s) => s.name === 'revoke-old');
+
+    it('waits while a connection is open on the old user, and locks it once the pool has drained', async () => {
+      await start(true, { drainTimeoutSeconds: 1_800 });
+      const before = await current();
+      const pool = await openSession(kind, before.username!, before.value!.reveal());
+      let runId: string;
+      try {
+        runId = await rotate();
+        const waiting = await h.waitForRun(
+          runId,
+          (r) =>
+            revokeStep(r)?.status === 'waiting' && /for the pools to drain/.test(revokeStep(r)?.detail ?? ''),
+        );
+        expect(revokeStep(waiting)?.detail).toMatch(/^1 connection\(s\) still open as old login /);
+        // Still waiting: the old login was not locked under the open connection.
+        expect(await loginWorks(kind, before.username!, before.value!.reveal())).toBe(true);
+      } finally {
+        await pool.close();
+      }
+
+      const run = await h.waitForRun(runId, undefined, 60_000);
+
+      expect(run.outcome).toBe('succeeded');
+      expect(await loginWorks(kind, before.username!, before.value!.reveal())).toBe(false);
+      const after = await current();
+      expect(await loginWorks(kind, after.username!, after.value!.reveal())).toBe(true);
+    });
+
+    it('refuses to lock the old user when a connection is still open after the drain timeout, and says to drain the pool', async () => {
+      await start(true, { drainTimeoutSeconds: 0 });
       const before = await current();
       const pool = await openSession(kind, before.username!, before.value!.reveal());
       try {

@@ -4,6 +4,7 @@
  * cluster, health checks, the audit trail and chat. Each keeps its state inspectable, so tests
  * assert what happened to the "world", not which calls were made.
  */
+import { valueFields } from '../../src/adapters/store/vault-fields';
 import { RotatorError } from '../../src/domain/errors';
 import type {
   AuditEntry,
@@ -58,6 +59,11 @@ export class FakeSecretStore implements SecretStore {
   /** The path and all its versions gone (a metadata delete). */
   destroy(path: string): void {
     this.entries.delete(path);
+  }
+
+  /** The field Vault would read the value from (the store itself keeps values by meaning). */
+  valueField(path: string): string {
+    return valueFields(path).value;
   }
 
   current(path: string): StoredCredential | undefined {

@@ -76,7 +76,9 @@ export class DatabaseIssuer implements Issuer {
     const value = new Secret(this.generatePassword());
     if (this.single) {
       const user = this.spec.users[0]!;
-      const marker = await this.dialect.setPassword(user, value);
+      const marker = await this.dialect.setPassword(user, value).catch(async (e: unknown) => {
+        throw await this.afterLostChange(user, e);
+      });
       return { keyId: `${user}${SEPARATOR}${marker}`, value };
     }
     const idle = await this.idleUser();
@@ -166,6 +168,28 @@ export class DatabaseIssuer implements Issuer {
   private userOf(keyId: string): string | undefined {
     const user = this.single ? keyId.split(SEPARATOR)[0] : keyId;
     return user !== undefined && this.spec.users.includes(user) ? user : undefined;
+  }
+
+  /**
+   * Single user: a failed password change may still have happened (its answer lost), leaving the
+   * stored password dead with no new key id recorded, so nothing would reinstate it. Read the truth
+   * back: the stored password is set again only if the server now refuses it. A refusal by the
+   * server changed nothing, so only a transient failure (unreachable, answer lost) is checked.
+   */
+  private async afterLostChange(user: string, cause: unknown): Promise<unknown> {
+    if (!(cause instanceof RotatorError && cause.transient)) return cause;
+    try {
+      const stored = (await this.current())?.value;
+      if (stored && !(await this.dialect.tryLogin(user, stored)))
+        await this.dialect.setPassword(user, stored);
+      return cause;
+    } catch {
+      return new RotatorError(
+        cause.code,
+        `${cause.message}; the password change for ${user} may have happened, and the stored password (secret/${this.opts.storePath}) could not be checked: log in with it, and set it again if it is refused`,
+        { transient: true, context: { ...cause.context, user } },
+      );
+    }
   }
 
   private current(): Promise<StoredCredential | undefined> {

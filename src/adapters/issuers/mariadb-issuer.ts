@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createConnection, format, type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { DatabaseIssuerSpec } from '../../domain/credential';
+import { RotatorError } from '../../domain/errors';
 import type { Secret } from '../../domain/secret';
 import { adminCall, databaseError } from './database-errors';
 import type { DatabaseDialect, LoginState } from './database-issuer';
@@ -8,6 +10,14 @@ import type { ServerLogin } from './postgres-issuer';
 /** 1045 access denied (wrong password), 4151 account locked: the server refused the login. */
 const REFUSED = new Set([1045, 4151]);
 const TIMEOUT_MS = 5_000;
+const NATIVE = 'mysql_native_password';
+
+const sha1 = (data: string | Buffer): Buffer => createHash('sha1').update(data).digest();
+
+/** mysql_native_password's stored form, '*' + HEX(SHA1(SHA1(password))), computed here so the server never sees the password. */
+export function nativePasswordHash(password: Secret): string {
+  return `*${sha1(sha1(password.reveal())).toString('hex').toUpperCase()}`;
+}
 
 /** MariaDB users ('user'@'host'): ALTER USER … IDENTIFIED BY / ACCOUNT LOCK, global_priv, processlist. */
 export class MariaDbDialect implements DatabaseDialect {
@@ -21,18 +31,35 @@ export class MariaDbDialect implements DatabaseDialect {
     this.server = spec.name;
   }
 
-  /** The marker is the admin connection's id: sessions with a smaller id were opened before the change. */
+  /**
+   * The marker is the admin connection's id: sessions with a smaller id were opened before the change.
+   * The statement carries the mysql_native_password hash, never the password: a statement's text is
+   * visible in the processlist, the general log and performance_schema.
+   */
   async setPassword(user: string, password: Secret): Promise<string> {
-    return this.asAdmin('ALTER USER … IDENTIFIED BY', async (c) => {
+    return this.asAdmin('ALTER USER … IDENTIFIED BY PASSWORD', async (c) => {
+      const [rows] = await c.query<RowDataPacket[]>(
+        "SELECT JSON_VALUE(Priv, '$.plugin') AS plugin FROM mysql.global_priv WHERE User = ? AND Host = ?",
+        [user, this.spec.accountHost],
+      );
+      const plugin = rows[0] ? String(rows[0]['plugin'] ?? '') : '';
+      // Setting a hash switches the user to mysql_native_password: never silently, for another plugin.
+      if (plugin !== '' && plugin !== NATIVE) {
+        throw new RotatorError(
+          'issuer_rejected',
+          `${this.server} user ${user} authenticates with ${plugin}: only ${NATIVE} users can be rotated without sending the password`,
+          { context: { server: this.server, plugin } },
+        );
+      }
       await c.query(
-        format('ALTER USER ?@? IDENTIFIED BY ? ACCOUNT UNLOCK', [
+        format('ALTER USER ?@? IDENTIFIED BY PASSWORD ? ACCOUNT UNLOCK', [
           user,
           this.spec.accountHost,
-          password.reveal(),
+          nativePasswordHash(password),
         ]),
       );
-      const [rows] = await c.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
-      return String(rows[0]!['id']);
+      const [id] = await c.query<RowDataPacket[]>('SELECT CONNECTION_ID() AS id');
+      return String(id[0]!['id']);
     });
   }
 

@@ -62,6 +62,11 @@ export class VaultSecretStore implements SecretStore {
     });
   }
 
+  /** The KV field the value is read from at `path` (api_key, password, current_secret, …). */
+  valueField(path: string): string {
+    return this.layout(path).value;
+  }
+
   /** Reads the current version (or `version`); undefined when the path or that version does not exist. */
   async read(path: string, version?: number): Promise<StoredCredential | undefined> {
     const found = await this.readVersion(path, version);

@@ -18,12 +18,16 @@ function confirmationsOf(ctx: StepContext): ManualConfirmations {
 const testUrlOf = (ctx: StepContext): string | undefined =>
   ctx.spec.issuer.kind === 'manual' ? ctx.spec.issuer.testUrl : undefined;
 
-/** The runbook's store command with a placeholder for the value, which the shell reads unechoed. */
-export function storeCommand(path: string, baseVersion: number | undefined): string {
+/**
+ * The runbook's store command with a placeholder for the value, which the shell reads unechoed.
+ * `field` is the one the store reads the value from at `path`: any other and Stored is refused.
+ */
+export function storeCommand(path: string, field: string, baseVersion: number | undefined): string {
   const cas = baseVersion !== undefined ? ` -cas=${baseVersion}` : '';
+  const variable = `NEW_${field.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
   return [
-    'read -rs NEW_API_KEY   # paste the new key: not echoed, not in shell history',
-    `vault kv put${cas} secret/${path} api_key="$NEW_API_KEY" rotated_by="$USER"`,
+    `read -rs ${variable}   # paste the new value: not echoed, not in shell history`,
+    `vault kv put${cas} secret/${path} ${field}="$${variable}" rotated_by="$USER"`,
   ].join('\n');
 }
 
@@ -44,7 +48,9 @@ async function park(ctx: StepContext, awaiting: ManualAction, refusal?: string):
         ? (issuer?.steps ?? [])
         : [`Revoke (delete) the old key at ${issuer?.consoleUrl ?? spec.issuer.name}`, 'Then click Revoked'],
     ...(issuer?.consoleUrl ? { consoleUrl: issuer.consoleUrl } : {}),
-    ...(awaiting === 'stored' ? { command: storeCommand(spec.store, run.facts.baseVersion) } : {}),
+    ...(awaiting === 'stored'
+      ? { command: storeCommand(spec.store, deps.store.valueField(spec.store), run.facts.baseVersion) }
+      : {}),
     ...((refusal ?? (asked ? run.manual?.refusal : undefined))
       ? { refusal: refusal ?? run.manual!.refusal! }
       : {}),

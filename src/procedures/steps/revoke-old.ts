@@ -1,5 +1,6 @@
 import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
+import type { OpenSessions } from '../../domain/ports';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
 import { holdsNewKey, readTruth, waitForStore } from './store-truth';
 
@@ -45,15 +46,7 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
       );
     }
     const open = await issuer.openSessions?.(oldKeyId);
-    if (open && open.count > 0 && open.loginOpen) {
-      // Locking the login would not close them; a consumer still connected after every declared one
-      // was redeployed is one the catalog does not know, and it would fail at its next connection.
-      throw new RotatorError(
-        'old_key_in_use',
-        `${open.count} connection(s) still open as old login ${oldKeyId} (${open.source}) after every declared consumer was redeployed: find them, drain their connection pool, then lock ${oldKeyId}; it was not locked`,
-        { context: { hint: 'app_401_cached', keyId: oldKeyId, openSessions: open.count } },
-      );
-    }
+    if (open && open.count > 0 && open.loginOpen) return awaitDrain(ctx, oldKeyId, open);
     if (open && open.count > 0) run.facts.oldSessionsOpen = `${open.count} (${open.source})`;
     const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
@@ -93,6 +86,35 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
     ? `; connections still open on the old password: ${run.facts.oldSessionsOpen}, connection pools may require pool drain`
     : '';
   return done(`old key ${oldKeyId} revoked and rejected${drain}`);
+}
+
+/**
+ * Connections still open on the old login: locking it would not close them, and their consumer would
+ * fail at its next connection. Pools drain as they recycle connections, so the run looks again
+ * (a delayed job, no worker held) for up to the issuer's drain timeout; a connection still open
+ * after that belongs to a consumer the catalog does not know, and the lock is refused.
+ */
+async function awaitDrain(ctx: StepContext, oldKeyId: string, open: OpenSessions): Promise<StepOutcome> {
+  const { run, spec, deps } = ctx;
+  if (!run.facts.drainStartedAt) {
+    run.facts.drainStartedAt = ctx.now().toISOString();
+    await ctx.checkpoint();
+  }
+  const limitMs = issuerPolicy(spec.issuer).drainTimeoutMs ?? 0;
+  const waited = since(ctx, run.facts.drainStartedAt);
+  const minutes = Math.round(limitMs / 60_000);
+  if (waited < limitMs) {
+    return {
+      kind: 'wait',
+      delayMs: Math.min(limitMs - waited, deps.settings.pollIntervalMs * 10),
+      detail: `${open.count} connection(s) still open as old login ${oldKeyId} (${open.source}): waiting up to ${minutes} minute(s) for the pools to drain before locking it`,
+    };
+  }
+  throw new RotatorError(
+    'old_key_in_use',
+    `${open.count} connection(s) still open as old login ${oldKeyId} (${open.source}) ${minutes} minute(s) after every declared consumer was redeployed: find them, drain their connection pool, then lock ${oldKeyId}; it was not locked`,
+    { context: { hint: 'app_401_cached', keyId: oldKeyId, openSessions: open.count } },
+  );
 }
 
 /** The deactivated old key's deletion, a delayed job once its grace period is over (no worker waits). */
