@@ -49,12 +49,20 @@ interface Item {
 /** How long an item's id is remembered against a second post. */
 const ONCE_SECONDS = 7 * 86_400;
 
-// Queue an item unless its id was queued before (the marker is set with it, in one step).
+// Queue an item unless its id was queued before (the marker is set with it, in one step), and note
+// its channel among those with items waiting.
 const PUSH_ONCE = new RedisScript(
   `
 if ARGV[2] ~= '' and not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+redis.call('SADD', KEYS[3], ARGV[4])
 return redis.call('RPUSH', KEYS[1], ARGV[1])
 `,
+  3,
+);
+
+// A channel leaves the pending set once its list is empty (atomically: a push in between re-adds it).
+const FORGET_IF_EMPTY = new RedisScript(
+  `if redis.call('LLEN', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end return 0`,
   2,
 );
 
@@ -121,6 +129,10 @@ export class ChannelOutbox {
     return `${this.opts.prefix}outbox:${channel}:items`;
   }
 
+  private pendingKey(): string {
+    return `${this.opts.prefix}outbox:pending`;
+  }
+
   private onceKey(id: string): string {
     return `${this.opts.prefix}outbox:once:${id}`;
   }
@@ -136,13 +148,34 @@ export class ChannelOutbox {
     const id = opts.id ?? '';
     await PUSH_ONCE.run(
       this.opts.redis,
-      [this.items(channel), this.onceKey(id)],
+      [this.items(channel), this.onceKey(id), this.pendingKey()],
       JSON.stringify(item),
       id,
       ONCE_SECONDS,
+      channel,
     );
     // Even when it was queued before: that post may have died before scheduling its drain.
     await this.paced.schedule(channel);
+  }
+
+  /**
+   * The resume tick: makes sure a drain is coming for every channel with items still waiting (a
+   * drain job that used up its attempts cleared its due marker and left them); forgets channels
+   * whose lists are empty. Answers the channels it scheduled.
+   */
+  async resume(): Promise<string[]> {
+    const scheduled: string[] = [];
+    for (const channel of await this.opts.redis.smembers(this.pendingKey())) {
+      if (
+        Number(
+          await FORGET_IF_EMPTY.run(this.opts.redis, [this.items(channel), this.pendingKey()], channel),
+        ) > 0
+      )
+        continue;
+      await this.paced.schedule(channel);
+      scheduled.push(channel);
+    }
+    return scheduled;
   }
 
   /** Whether an item with this id was ever queued (it may be posted already). */
@@ -173,7 +206,10 @@ export class ChannelOutbox {
       const { redis } = this.opts;
       const single = Number((await redis.get(this.singleKey(channel))) ?? 0) > 0;
       const raw = await redis.lrange(this.items(channel), 0, single ? 0 : BATCH - 1);
-      if (raw.length === 0) return 'nothing';
+      if (raw.length === 0) {
+        await FORGET_IF_EMPTY.run(redis, [this.items(channel), this.pendingKey()], channel);
+        return 'nothing';
+      }
       const taken = fit(raw.map((r) => JSON.parse(r) as Item));
       const { runId: _run, ...message } = merge(taken);
       let outcome: 'posted' | 'refused' = 'posted';
@@ -200,6 +236,7 @@ export class ChannelOutbox {
       }
       await this.removePosted(channel, slot, raw.slice(0, taken.length));
       if ((await redis.llen(this.items(channel))) > 0) await this.paced.schedule(channel, this.intervalMs);
+      else await FORGET_IF_EMPTY.run(redis, [this.items(channel), this.pendingKey()], channel);
       return outcome;
     });
   }

@@ -1,4 +1,5 @@
 import type { SlackDouble } from '../../../sandbox/slack';
+import { newRun } from '../../../src/domain/run';
 import type { ChannelOutbox } from '../../../src/slack/channel-outbox';
 import { eventually } from '../../helpers/eventually';
 import { notifyWorld, type NotifyWorld } from './notify-world';
@@ -84,5 +85,33 @@ describe('ChannelOutbox', () => {
     expect(moved).toContain('one');
     expect(moved).toContain('two');
     expect(double.messages(CHANNEL)).toEqual([]);
+  });
+
+  it('drains, at the resume tick, what a drain job that used up its attempts left behind', async () => {
+    w = await notifyWorld({ channelIntervalMs: 50 });
+    const { double, redis, prefix } = w;
+    const outbox = w.replicas[0]!.outbox;
+    // The channel refuses, and the run cannot take the refusal yet (unfinished): every attempt throws.
+    const run = newRun({
+      id: 'run-outbox',
+      credential: 'payment-gateway-api',
+      requester: { kind: 'slack', id: 'U_RESP' },
+      now: new Date(),
+    });
+    w.saved.set(run.id, run);
+    double.faults.add({
+      method: 'POST',
+      path: '/api/chat.postMessage',
+      status: 200,
+      body: { ok: false, error: 'is_archived' },
+    });
+    await outbox.post(CHANNEL, note('left behind'), { runId: run.id });
+    await w.settled(); // its five attempts failed; nothing more is queued
+    expect(await redis.llen(`${prefix}:outbox:${CHANNEL}:items`)).toBe(1);
+    double.faults.clear();
+    expect(await outbox.resume()).toEqual([CHANNEL]);
+    await eventually(() => times(double, CHANNEL, 'left behind') === 1, 10_000);
+    await w.settled();
+    expect(await outbox.resume()).toEqual([]);
   });
 });
