@@ -34,7 +34,7 @@ export function createDeadlineProcessor(deps: DeadlineJobDeps) {
       identity: 'schedule',
       detail: `${kind}: ${where}`,
     });
-    await deps.incidents?.escalate(run, { text, security: true });
+    await deps.incidents?.escalate(run, { text, security: true, once: `deadline:${kind}` });
     return 'escalated';
   };
 }

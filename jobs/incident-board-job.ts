@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import {
   CHANNEL_POST_JOB,
+  OUTBOX_RESUME_JOB,
   RUN_PROGRESS_JOB,
   type ChannelPostJobData,
   type IncidentBoardJobData,
@@ -20,8 +21,8 @@ export function createIncidentBoardProcessor(board: IncidentBoard) {
 }
 
 /**
- * The notifications queue: incident message renders, run progress renders and channel outbox
- * drains. None of them sleeps: a busy slot defers the job (a BullMQ delay).
+ * The notifications queue: incident message renders, run progress renders, channel outbox
+ * drains and the outbox's resume tick. None of them sleeps: a busy slot defers the job (a BullMQ delay).
  */
 export function createNotificationsProcessor(
   board: IncidentBoard,
@@ -30,6 +31,7 @@ export function createNotificationsProcessor(
 ) {
   const render = createIncidentBoardProcessor(board);
   return async (job: Job<NotificationJobData>): Promise<string> => {
+    if (job.name === OUTBOX_RESUME_JOB) return `resumed ${(await outbox.resume()).length}`;
     if (job.name === CHANNEL_POST_JOB) return outbox.drain((job.data as ChannelPostJobData).channel);
     if (job.name === RUN_PROGRESS_JOB) {
       if (!progress) throw new Error('this worker renders no run progress');

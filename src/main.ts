@@ -8,7 +8,13 @@ import { register } from '../commands';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
+import {
+  approvalExpiryJobId,
+  OUTBOX_RESUME_JOB,
+  planCloseJobId,
+  REACTIVATE_OLD_KEY_JOB,
+  RECONCILE_JOB,
+} from './queue/names';
 import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
@@ -82,6 +88,12 @@ export async function startRole(
   const workers = role === 'web' ? [] : await startWorkers(services, config, logger);
   if (role !== 'web') {
     await scheduleReconciler(services, env.RECONCILE_INTERVAL_SECONDS * 1000);
+    // Outbox items a failed drain left behind are picked up within a minute, posted or not.
+    await services.notificationQueue.upsertJobScheduler(
+      OUTBOX_RESUME_JOB,
+      { every: 60_000 },
+      { name: OUTBOX_RESUME_JOB, data: {} },
+    );
     const { missedTick } = await scheduleReminders(services.maintenanceQueue, {
       pattern: env.REMINDER_CRON,
       tz: env.REMINDER_TZ,

@@ -140,23 +140,27 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       removeOnFail: { age: 86_400 },
     },
   });
-  // The request connection: a report from the engine fails fast instead of blocking on a dead Redis.
-  const incidentBoard = new IncidentBoard({
-    redis,
-    prefix: `${prefix}:`,
-    client: slackClient,
-    runs: (ref) => runs.incidentRuns(ref),
-    enqueue: async (ref, delayMs) => {
-      await notificationQueue.add(INCIDENT_BOARD_JOB, { ref }, { delay: delayMs });
-    },
-    logger: logger.child({ component: 'incident-board' }),
-  });
-  // Queued work answers a 429 by deferring its job (Retry-After), never by holding a worker slot.
+  // Queued work answers a 429 by deferring its job (Retry-After), never by holding a worker slot,
+  // and makes one short attempt per job: BullMQ's deferral does the retrying, and a call ends well
+  // inside the posting slot it holds (PacedDrain's lock), so no second drain posts the same items.
   const queuedSlackClient = createWebClient({
     token: env.SLACK_BOT_TOKEN,
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
     rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeoutMs: 10_000,
+  });
+  // The request connection: a report from the engine fails fast instead of blocking on a dead Redis.
+  const incidentBoard = new IncidentBoard({
+    redis,
+    prefix: `${prefix}:`,
+    client: queuedSlackClient,
+    runs: (ref) => runs.incidentRuns(ref),
+    enqueue: async (ref, delayMs) => {
+      await notificationQueue.add(INCIDENT_BOARD_JOB, { ref }, { delay: delayMs });
+    },
+    logger: logger.child({ component: 'incident-board' }),
   });
   const outbox = new ChannelOutbox({
     redis,

@@ -261,14 +261,29 @@ export interface ChatNotifier {
 
 // ---------------------------------------------------------------- IncidentChannel
 
+/** One escalation of a run to its incident. */
+export interface Escalation {
+  text: string;
+  hint?: TroubleshootingKey;
+  security?: boolean;
+  /**
+   * What this escalation is, unique within its run (`escalation:revoke`, `deadline:half`): it is
+   * posted once per run and channel, however often the step or job that raises it is retried.
+   */
+  once: string;
+}
+
 /** How an emergency run speaks to its incident: at once, never batched behind progress. */
 export interface IncidentChannel {
   /**
    * Posts to the run's incident channel now (a revocation the issuer refuses, a consumer that stays
    * unhealthy, a deadline), and to the security channel too when `security` is set. Throws on failure.
    */
-  escalate(run: Run, message: { text: string; hint?: TroubleshootingKey; security?: boolean }): Promise<void>;
-  /** The incident record (runbook format) to the incident channel. Throws on failure. */
+  escalate(run: Run, message: Escalation): Promise<void>;
+  /**
+   * The incident record (runbook format) to the incident channel, once per run however often the
+   * step is retried. Throws on failure.
+   */
   record(run: Run, record: IncidentRecord): Promise<void>;
 }
 

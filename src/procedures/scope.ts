@@ -59,7 +59,7 @@ export async function assessRunScope(deps: ScopeDeps, runId: string): Promise<Sc
   scope.status = issuer.problems.length > 0 && issuer.entries.length === 0 ? 'failed' : 'done';
   scope.finishedAt = deps.clock.now().toISOString();
   await deps.runs.saveScope(run.id, scope);
-  await deps.incidents?.escalate(run, { text: scopeSummary(spec.name, scope) });
+  await deps.incidents?.escalate(run, { text: scopeSummary(spec.name, scope), once: 'escalation:scope' });
   return scope;
 }
 

@@ -41,6 +41,15 @@ return 0
   3,
 );
 
+/**
+ * One waiter of this process: `wake` ends its pause; `woken` remembers a wake that came while it was
+ * not pausing (its poll in flight), so its next pause ends at once instead of sleeping through it.
+ */
+interface Waiter {
+  woken: boolean;
+  wake?: () => void;
+}
+
 /** A waiter not seen polling for this long has gone (its process died) and leaves the line. */
 const WAITER_TTL_MS = 2_000;
 
@@ -75,7 +84,7 @@ export class IssuerLimiter {
    * This process's waiters per issuer, by token, in arrival order (an entry keeps its place across
    * its pauses, as its place in Redis's line does): the first ones are woken when a slot frees.
    */
-  private readonly waiters = new Map<string, { limit: number; line: Map<string, () => void> }>();
+  private readonly waiters = new Map<string, { limit: number; line: Map<string, Waiter> }>();
   private subscribed?: Promise<unknown>;
 
   constructor(
@@ -111,34 +120,47 @@ export class IssuerLimiter {
         // The first in line here include the first in line overall (Redis serves its line in
         // arrival order); waking the rest would only make them poll for a slot they cannot have.
         let n = 0;
-        for (const wake of waiting.line.values()) {
+        for (const waiter of waiting.line.values()) {
           if (n++ >= waiting.limit) break;
-          wake();
+          waiter.woken = true;
+          waiter.wake?.();
         }
       });
       await sub.subscribe(this.channel);
+      // A slot freed before the subscription took was announced to nobody: everyone polls once more.
+      for (const waiting of this.waiters.values())
+        for (const waiter of waiting.line.values()) {
+          waiter.woken = true;
+          waiter.wake?.();
+        }
     })().catch(() => undefined); // no announcements: the polls still find the slot
     return this.subscribed;
   }
 
   /** Waits `ms`, or less when a slot of `issuer` is announced free. */
   private pause(issuer: string, token: string, ms: number): Promise<void> {
-    const line = this.waiters.get(issuer)!.line;
+    const waiter = this.waiters.get(issuer)!.line.get(token)!;
+    // Announced while its poll was in flight: that poll may have run just before the slot freed.
+    if (waiter.woken) {
+      waiter.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
-        line.set(token, () => undefined); // keeps its place in line until it leaves
+        waiter.woken = false;
+        delete waiter.wake; // keeps its place in line until it leaves
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      line.set(token, wake);
+      waiter.wake = wake;
     });
   }
 
   private join(issuer: string, token: string, limit: number): void {
-    const waiting = this.waiters.get(issuer) ?? { limit, line: new Map<string, () => void>() };
+    const waiting = this.waiters.get(issuer) ?? { limit, line: new Map<string, Waiter>() };
     waiting.limit = limit;
-    waiting.line.set(token, () => undefined);
+    waiting.line.set(token, { woken: false });
     this.waiters.set(issuer, waiting);
   }
 
@@ -154,7 +176,6 @@ export class IssuerLimiter {
     const keys = [`${base}:leases`, `${base}:queue`, `${base}:seen`];
     const token = randomUUID();
     const deadline = Date.now() + this.maxWaitMs;
-    await this.listen();
     this.join(issuer, token, limit);
     try {
       await this.acquire(issuer, limit, token, keys, deadline);
@@ -193,6 +214,9 @@ export class IssuerLimiter {
           { transient: true, context: { issuer, limit } },
         );
       }
+      // Only a caller that has to wait listens, and it does not wait for the subscription: its
+      // polls find the slot until announcements flow.
+      void this.listen();
       await this.pause(issuer, token, delay + Math.floor(Math.random() * delay));
     }
   }

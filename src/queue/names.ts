@@ -82,6 +82,11 @@ export const NOTIFICATIONS_QUEUE = 'notifications';
 export const INCIDENT_BOARD_JOB = 'incident-board';
 export const CHANNEL_POST_JOB = 'channel-post';
 export const RUN_PROGRESS_JOB = 'run-progress';
+/**
+ * A repeatable tick: schedules a drain for every channel whose outbox still holds items (a drain
+ * job that used up its attempts, or one lost with its process, leaves them there).
+ */
+export const OUTBOX_RESUME_JOB = 'outbox-resume';
 
 export interface IncidentBoardJobData {
   /** INC-…: the job renders whatever the incident's runs say when it runs. */
@@ -98,7 +103,8 @@ export interface RunProgressJobData {
   runId: string;
 }
 
-export type NotificationJobData = IncidentBoardJobData | ChannelPostJobData | RunProgressJobData;
+export type NotificationJobData =
+  IncidentBoardJobData | ChannelPostJobData | RunProgressJobData | Record<string, never>;
 /** A deactivated old key's deletion after its grace period (delayed), and an approver's reactivation. */
 export const DELETE_OLD_KEY_JOB = 'delete-old-key';
 export const REACTIVATE_OLD_KEY_JOB = 'reactivate-old-key';

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import type { Run } from '../domain/run';
 import { PacedDrain } from './paced-drain';
+import { bookEditSlot } from './run-progress';
 import { slackFailureOf } from './slack-errors';
 import { incidentBoardView } from './views';
 
@@ -10,6 +11,10 @@ export interface IncidentBoardOptions {
   redis: Redis;
   /** Key prefix, e.g. "rotator:". */
   prefix: string;
+  /**
+   * The queued client (rejectRateLimitedCalls, no retries): a 429 or an outage defers the render
+   * job instead of holding a notifications worker through it.
+   */
   client: WebClient;
   /** Every run of an incident, oldest first (RunStore.incidentRuns). */
   runs: (ref: string) => Promise<Run[]>;
@@ -17,9 +22,23 @@ export interface IncidentBoardOptions {
   enqueue: (ref: string, delayMs: number) => Promise<void>;
   /** At most one post or edit per incident per interval (default 2 s). */
   intervalMs?: number;
+  /** chat.update's workspace-wide spacing, shared with run progress messages (default 1.2 s). */
+  editSpacingMs?: number;
   now?: () => Date;
   logger?: PinoLogger;
 }
+
+/** How long an incident message's address is kept (refreshed by every render). */
+const KEEP_SECONDS = 7 * 86_400;
+
+/** Slack limiting or down: the render is tried again later, by a delayed job. */
+const PASSES = new Set([
+  'ratelimited',
+  'unreachable',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+]);
 
 /**
  * The incident message: one Slack message per incident in its channel, a row per credential,
@@ -31,9 +50,11 @@ export interface IncidentBoardOptions {
 export class IncidentBoard {
   private readonly now: () => Date;
   private readonly paced: PacedDrain;
+  private readonly editSpacingMs: number;
 
   constructor(private readonly opts: IncidentBoardOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.editSpacingMs = opts.editSpacingMs ?? 1_200;
     this.paced = new PacedDrain({
       redis: opts.redis,
       enqueue: opts.enqueue,
@@ -63,18 +84,35 @@ export class IncidentBoard {
       const runs = await this.opts.runs(ref);
       const channel = runs.find((r) => r.incident)?.incident?.channel;
       if (!channel) return 'nothing';
-      await this.show(ref, channel, runs);
+      try {
+        const wait = await this.show(ref, channel, runs);
+        if (wait > 0) return this.later(ref, wait);
+      } catch (e) {
+        const failure = slackFailureOf(e);
+        if (failure !== undefined && !PASSES.has(failure.code)) throw e;
+        // Waited out by a delayed job (Retry-After), not by a worker asleep in its slot.
+        return this.later(ref, Math.max(1_000, (failure?.retryAfterSeconds ?? 0) * 1000));
+      }
       return 'rendered';
     });
   }
 
-  private async show(ref: string, channel: string, runs: Run[]): Promise<void> {
+  private async later(ref: string, delayMs: number): Promise<'deferred'> {
+    await this.paced.schedule(ref.toUpperCase(), delayMs);
+    return 'deferred';
+  }
+
+  /** Posts or edits the message; answers how long until the shared edit slot frees, 0 when done. */
+  private async show(ref: string, channel: string, runs: Run[]): Promise<number> {
     const view = incidentBoardView(ref, runs, this.now().toISOString());
     const posted = await this.message(ref);
     if (posted) {
+      const wait = await bookEditSlot(this.opts.redis, this.opts.prefix, this.key(ref), this.editSpacingMs);
+      if (wait > 0) return wait;
       try {
         await this.opts.client.chat.update({ ...posted, text: view.text, blocks: view.blocks });
-        return;
+        await this.opts.redis.expire(this.key(ref), KEEP_SECONDS);
+        return 0;
       } catch (e) {
         // Deleted by someone: post it again rather than leave the incident without its board.
         if (slackFailureOf(e)?.code !== 'message_not_found') throw e;
@@ -82,6 +120,12 @@ export class IncidentBoard {
       }
     }
     const res = await this.opts.client.chat.postMessage({ channel, text: view.text, blocks: view.blocks });
-    if (res.ts) await this.opts.redis.hset(this.key(ref), { channel: res.channel ?? channel, ts: res.ts });
+    if (res.ts)
+      await this.opts.redis
+        .multi()
+        .hset(this.key(ref), { channel: res.channel ?? channel, ts: res.ts })
+        .expire(this.key(ref), KEEP_SECONDS)
+        .exec();
+    return 0;
   }
 }

@@ -1,8 +1,7 @@
 import { RotatorError } from '../domain/errors';
 import type { IncidentRecord } from '../domain/incident';
-import type { IncidentChannel } from '../domain/ports';
+import type { Escalation, IncidentChannel } from '../domain/ports';
 import type { Run } from '../domain/run';
-import type { TroubleshootingKey } from '../domain/troubleshooting';
 import type { ChannelOutbox } from './channel-outbox';
 import { escalationView, incidentRecordView } from './views';
 
@@ -22,20 +21,23 @@ export interface IncidentChannelOptions {
 export class SlackIncidentChannel implements IncidentChannel {
   constructor(private readonly opts: IncidentChannelOptions) {}
 
-  async escalate(
-    run: Run,
-    message: { text: string; hint?: TroubleshootingKey; security?: boolean },
-  ): Promise<void> {
+  async escalate(run: Run, message: Escalation): Promise<void> {
     const channels = [this.incidentChannel(run)];
     const security = this.opts.securityChannel;
     if (message.security && security && security !== channels[0]) channels.push(security);
     const view = escalationView(run, message);
-    for (const channel of channels) await this.queue(channel, () => this.opts.outbox.post(channel, view));
+    // Once per run and channel: a step or deadline job retried after a crash does not say it twice.
+    for (const channel of channels)
+      await this.queue(channel, () =>
+        this.opts.outbox.post(channel, view, { id: `${message.once}:${run.id}:${channel}` }),
+      );
   }
 
   async record(run: Run, record: IncidentRecord): Promise<void> {
     const channel = this.incidentChannel(run);
-    await this.queue(channel, () => this.opts.outbox.post(channel, incidentRecordView(run, record)));
+    await this.queue(channel, () =>
+      this.opts.outbox.post(channel, incidentRecordView(run, record), { id: `incident-record:${run.id}` }),
+    );
   }
 
   private incidentChannel(run: Run): string {

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisScript } from '../queue/redis-script';
 
-/** Longest a drain may hold its slot (a Slack call with its retries). */
+/**
+ * How long a drain's slot is held without word from its holder: the holder extends it while its
+ * work runs, so a slow Slack call never lets a second drain in; a holder that died frees it after this.
+ */
 const LOCK_MS = 30_000;
 /** A due marker outlives any delay it stands for; after a lost job it lapses and the next report reschedules. */
 const DUE_MS = 60_000;
@@ -36,6 +39,12 @@ return 0
   2,
 );
 
+// The holder is still working: keep the slot, if it is still ours.
+const EXTEND = new RedisScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
+  1,
+);
+
 const RELEASE = new RedisScript(
   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
   1,
@@ -49,6 +58,14 @@ export interface PacedDrainOptions {
   intervalMs: number;
   /** The Redis key base of an id: `<base>:due`, `:pace` and `:lock` are the drain's keys. */
   keyOf: (id: string) => string;
+  /** How long a slot outlives a holder that stopped extending it (default 30 s; tests shorten it). */
+  lockMs?: number;
+}
+
+/** The slot a piece of work runs in: its lock key and the token that says it is still ours. */
+export interface Slot {
+  lock: string;
+  token: string;
 }
 
 /**
@@ -79,7 +96,7 @@ export class PacedDrain {
    * cleared first: from then on a report schedules another drain, since this one may already have
    * read its state.
    */
-  async drain<T>(id: string, work: () => Promise<T>): Promise<T | 'deferred'> {
+  async drain<T>(id: string, work: (slot: Slot) => Promise<T>): Promise<T | 'deferred'> {
     await this.opts.redis.del(`${this.opts.keyOf(id)}:due`);
     const claimed = await this.claim(id, work);
     if ('waitMs' in claimed) {
@@ -94,16 +111,22 @@ export class PacedDrain {
    * interval), else answers how long until it frees. Leaves the due marker alone: for work that
    * shares a slot without being its drain (a run's first progress post in its channel).
    */
-  async claim<T>(id: string, work: () => Promise<T>): Promise<{ value: T } | { waitMs: number }> {
+  async claim<T>(id: string, work: (slot: Slot) => Promise<T>): Promise<{ value: T } | { waitMs: number }> {
     const { redis } = this.opts;
     const base = this.opts.keyOf(id);
     const token = randomBytes(8).toString('hex');
     const lock = `${base}:lock`;
-    const wait = Number(await CLAIM.run(redis, [`${base}:pace`, lock], token, this.opts.intervalMs, LOCK_MS));
+    const lockMs = this.opts.lockMs ?? LOCK_MS;
+    const wait = Number(await CLAIM.run(redis, [`${base}:pace`, lock], token, this.opts.intervalMs, lockMs));
     if (wait > 0) return { waitMs: wait };
+    // Held for as long as the work runs: a second drain must not post what this one is posting.
+    const keep = setInterval(() => {
+      EXTEND.run(redis, [lock], token, lockMs).catch(() => undefined);
+    }, lockMs / 3);
     try {
-      return { value: await work() };
+      return { value: await work({ lock, token }) };
     } finally {
+      clearInterval(keep);
       await RELEASE.run(redis, [lock], token);
     }
   }

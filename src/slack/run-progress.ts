@@ -54,6 +54,20 @@ return at - now
   2,
 );
 
+/**
+ * Books the workspace's next chat.update slot, shared by every message the bot edits (run progress,
+ * incident boards): 0 to edit now, else how long until the slot booked for `holder` (a hash that
+ * keeps the booking for the deferred job).
+ */
+export async function bookEditSlot(
+  redis: Redis,
+  prefix: string,
+  holder: string,
+  spacingMs: number,
+): Promise<number> {
+  return Number(await BOOK_EDIT.run(redis, [`${prefix}slack:edit-slot`, holder], spacingMs));
+}
+
 /** Slack down or limiting may pass; a channel the bot cannot post in, or a deleted message, will not. */
 const passes = (f: SlackFailure | undefined) =>
   f === undefined || ['ratelimited', 'unreachable', 'internal_error', 'service_unavailable'].includes(f.code);
@@ -110,13 +124,7 @@ export class RunProgress {
   }
 
   private async edit(run: Run, at: { channel: string; ts: string }): Promise<RenderOutcome> {
-    const wait = Number(
-      await BOOK_EDIT.run(
-        this.opts.redis,
-        [`${this.opts.prefix}slack:edit-slot`, this.key(run.id)],
-        this.editSpacingMs,
-      ),
-    );
+    const wait = await bookEditSlot(this.opts.redis, this.opts.prefix, this.key(run.id), this.editSpacingMs);
     if (wait > 0) return this.later(run.id, wait);
     const view = progressView(run);
     try {

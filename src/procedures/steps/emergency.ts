@@ -99,6 +99,7 @@ export async function revokeCompromised(ctx: StepContext): Promise<StepOutcome> 
       } catch (e) {
         if (!run.facts.escalatedAt?.revoke) {
           await deps.incidents?.escalate(run, {
+            once: 'escalation:revoke',
             text: `🚨 ${spec.issuer.name} refused to revoke compromised key \`${id}\` of \`${spec.name}\`: ${safeMessage(e)}. Retrying; the key is still active.`,
             ...(e instanceof RotatorError && e.code === 'issuer_rate_limited'
               ? { hint: 'rate_limited' as const }
@@ -143,6 +144,7 @@ export async function verifyEmergency(ctx: StepContext): Promise<StepOutcome> {
     const { run, deps, spec } = ctx;
     if (!run.facts.escalatedAt?.verify) {
       await deps.incidents?.escalate(run, {
+        once: 'escalation:verify',
         text: `⚠ \`${spec.name}\`: ${e.message}. Still checking; there is no rollback to the compromised key.`,
         hint: e.context.hint === 'app_401_cached' ? 'app_401_cached' : 'app_401_after_rotation',
       });

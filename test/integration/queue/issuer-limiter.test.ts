@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IssuerLimiter } from '../../../src/queue/issuer-limiter';
+import type { Redis } from 'ioredis';
+import { eventually } from '../../helpers/eventually';
 import { deletePrefix, testRedis } from '../../helpers/redis';
 
 describe('IssuerLimiter', () => {
@@ -110,4 +112,43 @@ describe('IssuerLimiter', () => {
     // A was woken by X2's release, not by its own poll 10 s later.
     expect(aAt - releasedAt).toBeLessThan(5_000);
   }, 60_000);
+
+  it('keeps a wake-up that arrives while the woken waiter’s poll is in flight', async () => {
+    // The waiter's own connection, which the test can hold up, and its subscriber, to know when an
+    // announcement has been read.
+    const conn = testRedis();
+    let sub: Redis | undefined;
+    const waiter = new IssuerLimiter(conn, prefix, {
+      subscriber: () => (sub = testRedis()),
+      pollMinMs: 60_000,
+      pollMaxMs: 60_000,
+      maxWaitMs: 120_000,
+    });
+    const base = `${prefix}:issuer:{p}`;
+    const announce = async () => {
+      await a.publish(`${prefix}:issuer-free`, 'p');
+      await sub!.ping(); // answered after the announcement: it has been read
+    };
+    // Another replica holds the only slot.
+    await a.zadd(`${base}:leases`, Date.now() + 600_000, 'elsewhere');
+    let done = false;
+    const call = waiter.run('p', 1, async () => void (done = true));
+    await eventually(
+      async () => sub !== undefined && (await a.pubsub('NUMSUB', `${prefix}:issuer-free`))[1] === 1,
+    );
+    // Woken for nothing: its next poll waits behind a blocked command on its connection.
+    const blocker = `${prefix}:blocker`;
+    void conn.blpop(blocker, 0);
+    await eventually(async () => ((await a.client('LIST')) as string).includes('cmd=blpop'));
+    await announce();
+    // The slot frees right after that poll runs (queued behind it on the same connection), and its
+    // announcement is read while the poll's answer is still on its way.
+    void conn.zrem(`${base}:leases`, 'elsewhere');
+    await announce();
+    await a.lpush(blocker, 'go');
+    await call;
+    expect(done).toBe(true);
+    waiter.close();
+    conn.disconnect();
+  }, 30_000);
 });

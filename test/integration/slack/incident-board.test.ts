@@ -48,7 +48,14 @@ function replica() {
   const board = new IncidentBoard({
     redis,
     prefix: `${prefix}:`,
-    client: createWebClient({ token: TOKEN, slackApiUrl: double.url, logger: pino({ level: 'silent' }) }),
+    // The queued client, as wired: a 429 is answered at once and the render job defers itself.
+    client: createWebClient({
+      token: TOKEN,
+      slackApiUrl: double.url,
+      logger: pino({ level: 'silent' }),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    }),
     runs: async (ref) => [...saved.values()].filter((r) => r.incident?.ref === ref),
     enqueue: async (ref, delayMs) => {
       await queue.add(INCIDENT_BOARD_JOB, { ref }, { delay: delayMs, removeOnComplete: true });
@@ -182,6 +189,18 @@ describe('the incident message', () => {
     expect(calls.length).toBeLessThanOrEqual(Math.ceil(burstMs / 2_000) + 2);
     expectPaced(calls, 2_000);
   }, 30_000);
+
+  it('defers its render through a 429 instead of waiting it out, and still posts one message', async () => {
+    const { board, notifier } = replica();
+    double.rateLimit('chat.postMessage', 1, 1);
+    const run = advance(emergencyRun('payment-gateway-api'));
+    await notifier.progress(run);
+    await eventually(() => edits().length === 1, 10_000);
+    expect(double.calls().filter((c) => c.method === 'chat.postMessage' && c.status === 429)).toHaveLength(1);
+    expect(double.messages(CHANNEL)).toHaveLength(1);
+    expect(await board.message(REF)).toMatchObject({ channel: CHANNEL });
+    expect(await redis.ttl(`${prefix}:incident-board:${REF}`)).toBeGreaterThan(0);
+  });
 
   it('posts again when someone deleted it', async () => {
     const { board } = replica();

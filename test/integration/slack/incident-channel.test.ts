@@ -53,6 +53,7 @@ describe('IncidentChannel on Slack, through the channel outbox', () => {
     await channel().escalate(run(), {
       text: '⚠ `payment-gateway-api`: web-app still answers 401',
       hint: 'app_401_cached',
+      once: 'escalation:verify',
     });
     await eventually(() => posts().length === 1);
     expect(posts().map((c) => c.args.channel)).toEqual(['C_INC_2024_0042']);
@@ -63,7 +64,11 @@ describe('IncidentChannel on Slack, through the channel outbox', () => {
   });
 
   it('copies a security escalation to the security channel', async () => {
-    await channel().escalate(run(), { text: 'half the deadline has passed', security: true });
+    await channel().escalate(run(), {
+      text: 'half the deadline has passed',
+      security: true,
+      once: 'deadline:half',
+    });
     await eventually(() => posts().length === 2);
     expect(
       posts()
@@ -96,6 +101,35 @@ describe('IncidentChannel on Slack, through the channel outbox', () => {
     expect(names.filter((n) => all.split(`Credential: ${n}\\n`).length !== 2)).toEqual([]);
   });
 
+  it('posts an escalation and the record once per run when the step or job that raised them runs again', async () => {
+    const twice = async () => {
+      await channel().escalate(run(), {
+        text: 'half the deadline has passed',
+        security: true,
+        once: 'deadline:half',
+      });
+      await channel().escalate(run(), {
+        text: 'the deadline has passed',
+        security: true,
+        once: 'deadline:full',
+      });
+      await channel().record(run(), record('payment-gateway-api'));
+    };
+    await twice();
+    await twice();
+    await w.settled();
+    const said = (channelId: string, text: string) =>
+      double
+        .messages(channelId)
+        .map((m) => JSON.stringify(m.blocks).split(text).length - 1)
+        .reduce((a, b) => a + b, 0);
+    for (const where of ['C_INC_2024_0042', 'C_SECURITY']) {
+      expect(said(where, 'half the deadline has passed')).toBe(1);
+      expect(said(where, 'the deadline has passed') - said(where, 'half the deadline has passed')).toBe(1);
+    }
+    expect(said('C_INC_2024_0042', 'Emergency Credential Rotation')).toBe(1);
+  });
+
   it('posts a rate-limited message later, once', async () => {
     double.faults.add({
       method: 'POST',
@@ -119,7 +153,7 @@ describe('IncidentChannel on Slack, through the channel outbox', () => {
       body: { ok: false, error: 'not_in_channel' },
       times: 1,
     });
-    await channel().escalate(run(), { text: 'web-app still answers 401' });
+    await channel().escalate(run(), { text: 'web-app still answers 401', once: 'escalation:verify' });
     await eventually(() => posts().some((c) => c.args.channel === 'C_SECURITY'));
     const moved = JSON.stringify(posts().find((c) => c.args.channel === 'C_SECURITY')!.args.blocks);
     expect(moved).toContain('Could not post this in <#C_INC_2024_0042> (`not_in_channel`)');
@@ -136,7 +170,7 @@ describe('IncidentChannel on Slack, through the channel outbox', () => {
       enqueue: async () => undefined,
     });
     const e = await createIncidentChannel({ outbox: unqueued })
-      .escalate(run(), { text: 'x' })
+      .escalate(run(), { text: 'x', once: 'escalation:verify' })
       .then(
         () => undefined,
         (err: unknown) => err,

@@ -25,6 +25,8 @@ export const TOKEN = 'xoxb-notifier';
 export interface NotifyWorldOptions {
   /** The outbox's pace per channel (default 200 ms; Slack's own is about 1 s). */
   channelIntervalMs?: number;
+  /** How long a channel's posting slot outlives a holder that stopped extending it (default 30 s). */
+  lockMs?: number;
   /** Between two edits of one run's message (default 100 ms). */
   runIntervalMs?: number;
   /** Replicas: each its own notifier and notifications worker, sharing Redis and the queue. */
@@ -96,6 +98,7 @@ export async function notifyWorld(opts: NotifyWorldOptions = {}): Promise<Notify
       },
       fallbackChannel: 'C_SECURITY',
       intervalMs: opts.channelIntervalMs ?? 200,
+      ...(opts.lockMs !== undefined ? { lockMs: opts.lockMs } : {}),
       onRefused: (refusal) => recordRefusal(runs, refusal),
     });
     const progress = new RunProgress({
