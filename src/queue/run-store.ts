@@ -137,6 +137,16 @@ export class RunStore {
     return this.getMany(await this.redis.zrevrange(this.historyKey(credential), 0, limit - 1));
   }
 
+  /** Every run of `credential` still on record, most recent first, read a page at a time. */
+  async all(credential: string, page = 100): Promise<Run[]> {
+    const runs: Run[] = [];
+    for (let start = 0; ; start += page) {
+      const ids = await this.redis.zrevrange(this.historyKey(credential), start, start + page - 1);
+      runs.push(...(await this.getMany(ids)));
+      if (ids.length < page) return runs;
+    }
+  }
+
   /** Takes the credential's lock for `runId`; returns the holder's run id when someone else has it. */
   async acquire(
     credential: string,

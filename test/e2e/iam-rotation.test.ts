@@ -1,5 +1,5 @@
 import type { CatalogFile } from '../../sandbox/world';
-import { deleteOldKeyJobId } from '../../src/queue/names';
+import { deleteOldKeyJobId, REACTIVATE_OLD_KEY_JOB } from '../../src/queue/names';
 import { eventually } from '../helpers/eventually';
 import { startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
@@ -165,6 +165,69 @@ describe('AWS IAM access key rotation, end to end', () => {
   });
 
   describe('during the grace period', () => {
+    it('refuses the next rotation while an approver keeps a reactivated old key of ours active, and deletes nothing', async () => {
+      await open();
+      // Run 1 retires the seeded key; its deletion runs at once, so run 2's old key is one of ours.
+      const first = await h.waitForRun((await start(h)).id);
+      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(first.id));
+      await job!.promote();
+      await h.waitForRun(first.id, (r) => !!r.facts.oldKeyDeletedAt, 15_000);
+      const second = await h.waitForRun((await start(h)).id);
+      expect(second.outcome).toBe('succeeded');
+      const ours = second.facts.oldKeyId!;
+      expect(ours).toBe(first.facts.newKeyId);
+      await h.services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, {
+        runId: second.id,
+        identity: 'slack:U0BOB',
+      });
+      await h.waitForRun(second.id, (r) => !!r.facts.oldKeyReactivated);
+
+      const third = await h.waitForRun((await start(h)).id);
+
+      expect([third.outcome, third.failure?.code]).toEqual(['refused', 'old_key_in_use']);
+      expect(third.failure?.message).toContain(
+        `old key ${ours}, deactivated by run ${second.id}, is active again`,
+      );
+      expect(
+        h.world.iam
+          .keys(USER)
+          .map((k) => [k.accessKeyId, k.status])
+          .sort(),
+      ).toEqual(
+        [
+          [second.facts.newKeyId!, 'Active'],
+          [ours, 'Active'],
+        ].sort(),
+      );
+    });
+
+    it('never takes the deactivated old key for a foreign inactive one, even where the catalog allows deleting those', async () => {
+      await open({ deleteForeignInactiveKey: true });
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const first = await h.waitForRun((await start(h)).id);
+      expect(first.outcome).toBe('succeeded');
+
+      const plan = await h.services.service.plan(NAME);
+      expect(plan.notices.join('\n')).toContain(
+        `key ${oldKeyId}, deactivated by an earlier rotation, awaits its deletion`,
+      );
+      const second = await h.waitForRun((await start(h)).id);
+
+      expect([second.outcome, second.failure?.code]).toEqual(['refused', 'key_limit']);
+      expect(
+        h.world.iam
+          .keys(USER)
+          .map((k) => [k.accessKeyId, k.status])
+          .sort(),
+      ).toEqual(
+        [
+          [first.facts.newKeyId!, 'Active'],
+          [oldKeyId, 'Inactive'],
+        ].sort(),
+      );
+      expect(h.world.iam.actions().filter((a) => a === 'DeleteAccessKey')).toHaveLength(0);
+    });
+
     it('shows the pending deletion in /rotate status, reactivates the old key for an approver only, and calls the deletion off', async () => {
       const { blockActionBody, postSigned, slashCommandBody } = await import('../helpers/slack-signing');
       const { REACTIVATE_OLD_KEY_ACTION } = await import('../../src/slack/views');

@@ -1,4 +1,5 @@
 import { keyLabelPrefix } from '../../domain/key-slots';
+import { retiredKeys } from '../key-slot-note';
 import { done, type StepContext, type StepOutcome } from '../context';
 
 /**
@@ -8,7 +9,12 @@ import { done, type StepContext, type StepOutcome } from '../context';
 export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
   const { spec, deps, issuer, run } = ctx;
   const current = await deps.store.read(spec.store);
-  const known = new Set([current?.keyId, current?.previousKeyId, run.facts.oldKeyId].filter(Boolean));
+  // Old keys earlier runs retired (deactivated, or reactivated for a forgotten consumer) are not
+  // orphans: Vault forgot them when those runs recorded, their runs still know them.
+  const retired = (await retiredKeys(deps.runs, spec.name)).map((r) => r.keyId);
+  const known = new Set(
+    [current?.keyId, current?.previousKeyId, run.facts.oldKeyId, ...retired].filter(Boolean),
+  );
   const keys = await issuer.list();
   const orphans = keys.filter(
     (k) => k.label.startsWith(keyLabelPrefix(spec.name)) && k.status === 'active' && !known.has(k.keyId),
