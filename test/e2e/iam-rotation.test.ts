@@ -228,6 +228,40 @@ describe('AWS IAM access key rotation, end to end', () => {
       expect(h.world.iam.actions().filter((a) => a === 'DeleteAccessKey')).toHaveLength(0);
     });
 
+    it('an emergency deletes the deactivated old key to make room: the compromised key revoked, the new key works', async () => {
+      await open();
+      const retiredId = h.world.seededKeyIds.get(NAME)!;
+      const first = await h.waitForRun((await start(h)).id);
+      expect(first.outcome).toBe('succeeded');
+      const compromisedId = first.facts.newKeyId!;
+      const compromised = h.world.vault.current(PATH)!.data.secret_access_key as string;
+
+      const { started } = await h.services.service.startEmergency({
+        credentials: [NAME],
+        incident: { ref: 'INC-2026-0011', channel: 'C_INC_2026_0011' },
+        requester: { kind: 'slack', id: 'U0ERIN' },
+      });
+      const run = await h.waitForRun(started[0]!.id, undefined, 30_000);
+
+      expect([run.outcome, run.failure?.message]).toEqual(['succeeded', undefined]);
+      const current = h.world.vault.current(PATH)!.data;
+      expect(current.access_key_id).toBe(run.facts.newKeyId);
+      expect(h.world.iam.accepts(current.access_key_id as string, current.secret_access_key as string)).toBe(
+        true,
+      );
+      expect(h.world.iam.accepts(compromisedId, compromised)).toBe(false);
+      expect(h.world.iam.keys(USER).map((k) => [k.accessKeyId, k.status])).toEqual([
+        [run.facts.newKeyId, 'Active'],
+      ]);
+      // The retired key's own run says it is gone, so its delayed job does nothing more.
+      const retiredBy = (await h.services.runs.get(first.id))!;
+      expect(retiredBy.facts.oldKeyDeletedAt).toEqual(expect.any(String));
+      const audit = await h.services.audit.recent({ runId: first.id, limit: 100 });
+      expect(audit.find((a) => a.action === 'old_key.deleted')?.detail).toContain(
+        `old key ${retiredId} deleted`,
+      );
+    });
+
     it('shows the pending deletion in /rotate status, reactivates the old key for an approver only, and calls the deletion off', async () => {
       const { blockActionBody, postSigned, slashCommandBody } = await import('../helpers/slack-signing');
       const { REACTIVATE_OLD_KEY_ACTION } = await import('../../src/slack/views');
