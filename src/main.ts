@@ -8,7 +8,13 @@ import { register } from '../commands';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
-import { approvalExpiryJobId, planCloseJobId, REACTIVATE_OLD_KEY_JOB, RECONCILE_JOB } from './queue/names';
+import {
+  approvalExpiryJobId,
+  deleteOldKeyJobId,
+  planCloseJobId,
+  REACTIVATE_OLD_KEY_JOB,
+  RECONCILE_JOB,
+} from './queue/names';
 import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
@@ -161,6 +167,11 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
         issuerFor: parts.issuerFor,
         audit: services.audit,
         clock: { now: () => new Date() },
+        store: services.store,
+        dropDeletion: async (runId) => {
+          // A deletion job running right now cannot be removed; it waits for the lock, then finds the reactivation.
+          await services.maintenanceQueue.remove(deleteOldKeyJobId(runId)).catch(() => 0);
+        },
       },
     },
     notifications: {

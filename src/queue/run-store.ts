@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ScopeAssessment } from '../domain/incident';
 import type { Run } from '../domain/run';
@@ -144,6 +145,31 @@ export class RunStore {
       const ids = await this.redis.zrevrange(this.historyKey(credential), start, start + page - 1);
       runs.push(...(await this.getMany(ids)));
       if (ids.length < page) return runs;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the credential's old-key lock: the delayed deletion of a deactivated old key,
+   * an approver's reactivation and an emergency's deletion never interleave their read-then-act.
+   * Waits for a holder up to `waitMs`; the lock expires on its own if its holder dies.
+   */
+  async withOldKeyLock<T>(
+    credential: string,
+    fn: () => Promise<T>,
+    waitMs = 30_000,
+    ttlMs = 60_000,
+  ): Promise<T> {
+    const key = `${this.prefix}:old-key-lock:${credential}`;
+    const token = randomUUID();
+    const until = Date.now() + waitMs;
+    while ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+      if (Date.now() > until) throw new Error(`the old-key lock of ${credential} is held: try again`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      return await fn();
+    } finally {
+      await RELEASE.run(this.redis, [key], token);
     }
   }
 

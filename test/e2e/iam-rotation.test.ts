@@ -1,5 +1,5 @@
 import type { CatalogFile } from '../../sandbox/world';
-import { deleteOldKeyJobId, REACTIVATE_OLD_KEY_JOB } from '../../src/queue/names';
+import { DELETE_OLD_KEY_JOB, deleteOldKeyJobId, REACTIVATE_OLD_KEY_JOB } from '../../src/queue/names';
 import { eventually } from '../helpers/eventually';
 import { startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
@@ -262,6 +262,31 @@ describe('AWS IAM access key rotation, end to end', () => {
       );
     });
 
+    it('the delayed deletion keeps an old key that Vault serves again, reading Vault right before deleting', async () => {
+      await open();
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const before = h.world.vault.current(PATH)!.data;
+      const run = await h.waitForRun((await start(h)).id);
+      expect(run.outcome).toBe('succeeded');
+      // Someone puts the old pair back into Vault by hand during the grace period.
+      h.world.vault.seed(PATH, {
+        ...h.world.vault.current(PATH)!.data,
+        access_key_id: oldKeyId,
+        secret_access_key: before.secret_access_key,
+      });
+
+      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id));
+      await job!.promote();
+      await eventually(async () => (await job!.isCompleted()) || undefined);
+
+      expect(h.world.iam.keys(USER).map((k) => k.accessKeyId)).toContain(oldKeyId);
+      const after = (await h.services.runs.get(run.id))!;
+      expect(after.facts.oldKeyDeletedAt).toBeUndefined();
+      expect(after.facts.oldKeyKept).toContain(
+        `old key ${oldKeyId} is served again from secret/${PATH} (current key)`,
+      );
+    });
+
     it('shows the pending deletion in /rotate status, reactivates the old key for an approver only, and calls the deletion off', async () => {
       const { blockActionBody, postSigned, slashCommandBody } = await import('../helpers/slack-signing');
       const { REACTIVATE_OLD_KEY_ACTION } = await import('../../src/slack/views');
@@ -310,9 +335,10 @@ describe('AWS IAM access key rotation, end to end', () => {
       const after = await h.waitForRun(run.id, (r) => !!r.facts.oldKeyReactivated);
       expect(after.facts.oldKeyReactivated?.by).toBe('slack:U0BOB');
       expect(h.world.iam.keys(USER).find((k) => k.accessKeyId === oldKeyId)?.status).toBe('Active');
-      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id));
-      await job!.promote();
-      await eventually(async () => (await job!.isCompleted()) || undefined);
+      // The delayed deletion is gone; a deletion job that runs anyway finds the reactivation.
+      expect(await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id))).toBeUndefined();
+      const job = await h.services.maintenanceQueue.add(DELETE_OLD_KEY_JOB, { runId: run.id });
+      await eventually(async () => (await job.isCompleted()) || undefined);
       expect(h.world.iam.keys(USER).map((k) => k.accessKeyId)).toContain(oldKeyId);
       expect((await h.services.runs.get(run.id))!.facts.oldKeyDeletedAt).toBeUndefined();
     });

@@ -57,13 +57,20 @@ export async function generateEmergency(ctx: StepContext): Promise<StepOutcome> 
  * its job so the new key fits; anything else still full is refused before a create is attempted.
  */
 async function freeRetiredSlot(ctx: StepContext): Promise<string[]> {
+  const { issuer, spec, deps } = ctx;
+  const limit = issuer.keyLimit;
+  if (limit === undefined) return [];
+  // Under the old-key lock: a reactivation or the delayed deletion never acts on the same key meanwhile.
+  return deps.runs.withOldKeyLock(spec.name, () => freeRetiredSlotLocked(ctx, limit));
+}
+
+async function freeRetiredSlotLocked(ctx: StepContext, limit: number): Promise<string[]> {
   const { issuer, spec, deps, run } = ctx;
-  if (issuer.keyLimit === undefined) return [];
   const keys = await issuer.list();
   const retired = await retiredKeys(deps.runs, spec.name);
   const freed: string[] = [];
   for (const r of retired) {
-    if (keys.length - freed.length < issuer.keyLimit) break;
+    if (keys.length - freed.length < limit) break;
     const key = keys.find((k) => k.keyId === r.keyId);
     if (key?.status !== 'inactive' || run.facts.compromisedKeyIds?.includes(r.keyId)) continue;
     await issuer.revoke(r.keyId);
@@ -82,10 +89,10 @@ async function freeRetiredSlot(ctx: StepContext): Promise<string[]> {
     r.run.updatedAt = at;
     await deps.runs.save(r.run);
   }
-  if (keys.length - freed.length >= issuer.keyLimit) {
+  if (keys.length - freed.length >= limit) {
     throw new RotatorError(
       'key_limit',
-      `${spec.issuer.name}: ${keys.length} of ${issuer.keyLimit} keys exist (${keys.map((k) => `${k.keyId} ${k.status}`).join(', ')}) and none is an inactive key a rotation retired: delete one by hand. Nothing was created; the compromised key is still active`,
+      `${spec.issuer.name}: ${keys.length} of ${limit} keys exist (${keys.map((k) => `${k.keyId} ${k.status}`).join(', ')}) and none is an inactive key a rotation retired: delete one by hand. Nothing was created; the compromised key is still active`,
       { context: { hint: 'cannot_revoke_old' } },
     );
   }
