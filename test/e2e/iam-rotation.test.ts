@@ -104,6 +104,33 @@ describe('AWS IAM access key rotation, end to end', () => {
     expect(current.secret_access_key).toBe(oldSecret);
   });
 
+  describe('for a least-privilege user no policy allows iam:GetUser', () => {
+    it("counts the probe's AccessDenied as an accepted key: rotates, and the deactivated old key is rejected", async () => {
+      await open();
+      h.world.iam.allowGetUser(USER, false);
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+
+      const run = await h.waitForRun((await start(h)).id);
+
+      expect([run.outcome, run.failure?.message]).toEqual(['succeeded', undefined]);
+      expect(h.world.iam.keys(USER).find((k) => k.accessKeyId === oldKeyId)?.status).toBe('Inactive');
+      const current = h.world.vault.current(PATH)!.data;
+      expect(current.access_key_id).toBe(run.facts.newKeyId);
+    });
+
+    it('still rolls back when IAM refuses the new key itself (InvalidClientTokenId)', async () => {
+      await open({ newKeyConsistencySeconds: 1 });
+      h.world.iam.allowGetUser(USER, false);
+      h.world.iam.newKeyDelayMs = 10 * 60_000;
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+
+      const run = await h.waitForRun((await start(h)).id, undefined, 30_000);
+
+      expect([run.outcome, run.failure?.step]).toEqual(['rolled_back', 'verify']);
+      expect(h.world.iam.keys(USER).map((k) => [k.accessKeyId, k.status])).toEqual([[oldKeyId, 'Active']]);
+    });
+  });
+
   describe('when the user already has two keys', () => {
     it('says so in the plan and refuses, creating nothing', async () => {
       await open();
