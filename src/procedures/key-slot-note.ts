@@ -20,7 +20,10 @@ const retiring = (run: Run): boolean =>
 export async function retiredKeys(
   runs: RunStore,
   credential: string,
+  issuer: Issuer,
 ): Promise<Array<{ keyId: string; run: Run }>> {
+  // Only issuers that can switch a key off leave retired keys behind: the others skip the read.
+  if (!issuer.deactivate) return [];
   return (await runs.all(credential)).filter(retiring).map((run) => ({ keyId: run.facts.oldKeyId!, run }));
 }
 
@@ -51,7 +54,7 @@ export async function keySlotNote(
 ): Promise<string | undefined> {
   try {
     if (issuer.keyLimit === undefined) return undefined;
-    const retired = (await retiredKeys(runs, spec.name)).map((r) => r.keyId);
+    const retired = (await retiredKeys(runs, spec.name, issuer)).map((r) => r.keyId);
     const d = await slotsAt(spec, issuer, stored, retired);
     return d && describeSlots(d, spec.issuer.name);
   } catch (e) {

@@ -26,7 +26,7 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   }
   // An old key an earlier run deactivated and an approver (or someone at the console) switched back
   // on serves a forgotten consumer: the same refusal as an active previous key.
-  const retired = await retiredKeys(deps.runs, spec.name);
+  const retired = await retiredKeys(deps.runs, spec.name, ctx.issuer);
   for (const r of retired) {
     if (r.keyId === current.keyId || (await ctx.issuer.status(r.keyId)) !== 'active') continue;
     throw new RotatorError(

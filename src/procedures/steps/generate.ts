@@ -12,7 +12,7 @@ export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
   const current = await deps.store.read(spec.store);
   // Old keys earlier runs retired (deactivated, or reactivated for a forgotten consumer) are not
   // orphans: Vault forgot them when those runs recorded, their runs still know them.
-  const retired = (await retiredKeys(deps.runs, spec.name)).map((r) => r.keyId);
+  const retired = (await retiredKeys(deps.runs, spec.name, ctx.issuer)).map((r) => r.keyId);
   const known = new Set(
     [current?.keyId, current?.previousKeyId, run.facts.oldKeyId, ...retired].filter(Boolean),
   );
@@ -67,7 +67,7 @@ async function freeRetiredSlot(ctx: StepContext): Promise<string[]> {
 async function freeRetiredSlotLocked(ctx: StepContext, limit: number): Promise<string[]> {
   const { issuer, spec, deps, run } = ctx;
   const keys = await issuer.list();
-  const retired = await retiredKeys(deps.runs, spec.name);
+  const retired = await retiredKeys(deps.runs, spec.name, ctx.issuer);
   const freed: string[] = [];
   for (const r of retired) {
     if (keys.length - freed.length < limit) break;
