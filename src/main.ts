@@ -11,6 +11,7 @@ import { createLogger } from './logger';
 import {
   approvalExpiryJobId,
   OUTBOX_RESUME_JOB,
+  deleteOldKeyJobId,
   planCloseJobId,
   REACTIVATE_OLD_KEY_JOB,
   RECONCILE_JOB,
@@ -174,6 +175,11 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
         issuerFor: parts.issuerFor,
         audit: services.audit,
         clock: { now: () => new Date() },
+        store: services.store,
+        dropDeletion: async (runId) => {
+          // A deletion job running right now cannot be removed; it waits for the lock, then finds the reactivation.
+          await services.maintenanceQueue.remove(deleteOldKeyJobId(runId)).catch(() => 0);
+        },
       },
     },
     notifications: {

@@ -173,7 +173,10 @@ const ADMIN_ACTIONS: Record<string, Handler> = {
   },
 };
 
-/** GetUser: any key may ask who it belongs to (how the rotator proves a key is accepted). */
+/**
+ * GetUser: a key may ask who it belongs to (how the rotator proves a key is accepted) when a policy
+ * allows it; a least-privilege user gets AccessDenied, which AWS answers only to a valid signature.
+ */
 function getUser(env: ActionEnv, call: ActionCall, res: ServerResponse): void {
   const userName = userOf(env, call);
   const u = env.state.user(userName);
@@ -197,6 +200,8 @@ export function runAction(env: ActionEnv, call: ActionCall, res: ServerResponse)
         call.params.has('UserName') &&
         call.params.get('UserName') !== call.caller.userName
       )
+        throw denied(call, 'GetUser');
+      if (!call.caller.admin && !env.state.user(call.caller.userName).mayGetUser)
         throw denied(call, 'GetUser');
       return getUser(env, call, res);
     }

@@ -14,6 +14,8 @@ export interface IamDouble {
   /** Creates the user if needed and gives it a key (the catalog's seed). */
   seedKey(userName: string, createdAt?: Date): { accessKeyId: string; secretAccessKey: string };
   seedUser(userName: string): void;
+  /** Gives the user a policy allowing iam:GetUser on itself, or takes it away (AccessDenied, as AWS). */
+  allowGetUser(userName: string, allowed: boolean): void;
   /** What `aws iam update-access-key --status` does, without a request (tests, the demo). */
   setStatus(accessKeyId: string, status: 'Active' | 'Inactive'): void;
   keys(userName?: string): IamKeySummary[];
@@ -61,6 +63,9 @@ export async function createIamDouble(opts: { port?: number; regions?: string[] 
       return { accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey };
     },
     seedUser: (userName) => void state.user(userName),
+    allowGetUser(userName, allowed) {
+      state.user(userName).mayGetUser = allowed;
+    },
     setStatus(accessKeyId, status) {
       const key = state.keys.get(accessKeyId);
       if (!key) throw new Error(`no access key ${accessKeyId}`);

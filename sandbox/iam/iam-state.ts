@@ -21,6 +21,8 @@ export interface IamUser {
   userId: string;
   createdMs: number;
   tags: Map<string, string>;
+  /** Whether a policy lets the user call iam:GetUser on itself; a least-privilege user has none. */
+  mayGetUser: boolean;
 }
 
 /** What tests and the demo may see of a key: never its secret. */
@@ -51,7 +53,7 @@ export class IamState {
   user(userName: string, createdMs = Date.now()): IamUser {
     let u = this.users.get(userName);
     if (!u) {
-      u = { userName, userId: `AIDA${randomFrom(ALNUM, 17)}`, createdMs, tags: new Map() };
+      u = { userName, userId: `AIDA${randomFrom(ALNUM, 17)}`, createdMs, tags: new Map(), mayGetUser: true };
       this.users.set(userName, u);
     }
     return u;

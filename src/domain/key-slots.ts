@@ -17,6 +17,11 @@ export interface SlotInput {
   ours: (label: string) => boolean;
   /** Key ids the store holds (current, previous): never candidates. */
   inUse: string[];
+  /**
+   * Old keys a run of ours deactivated whose deletion is still pending (inactive, kept, or
+   * reactivated by an approver): never orphans, never foreign, deleted only by their own job.
+   */
+  retired: string[];
   mayDeleteForeignInactive: boolean;
 }
 
@@ -28,13 +33,14 @@ export interface SlotInput {
 export function keySlots(input: SlotInput): SlotDecision {
   const { keys, limit } = input;
   const used = keys.length;
-  const known = new Set(input.inUse);
+  const known = new Set([...input.inUse, ...input.retired]);
+  const retired = new Set(input.retired);
   const orphans = keys
     .filter((k) => input.ours(k.label) && k.status === 'active' && !known.has(k.keyId))
     .map((k) => k.keyId);
   if (used - orphans.length < limit) return { kind: 'room', used, limit, orphans };
-  const inactive = keys.filter((k) => k.status === 'inactive' && !known.has(k.keyId));
-  const foreign = inactive.find((k) => !input.ours(k.label));
+  const inactive = keys.filter((k) => k.status === 'inactive' && !input.inUse.includes(k.keyId));
+  const foreign = inactive.find((k) => !input.ours(k.label) && !retired.has(k.keyId));
   if (foreign && input.mayDeleteForeignInactive) return { kind: 'free', used, limit, keyId: foreign.keyId };
   const ids = keys.map((k) => `${k.keyId} ${k.status}`).join(', ');
   let reason: string;

@@ -1,6 +1,6 @@
 import type { CredentialSpec } from '../domain/credential';
 import { RotatorError } from '../domain/errors';
-import type { AuditLog, Clock, Issuer } from '../domain/ports';
+import type { AuditLog, Clock, Issuer, SecretStore } from '../domain/ports';
 import type { Run } from '../domain/run';
 import type { RunStore } from '../queue/run-store';
 
@@ -10,6 +10,10 @@ export interface OldKeyDeps {
   issuerFor: (spec: CredentialSpec) => Issuer;
   audit: AuditLog;
   clock: Clock;
+  /** Read right before a deletion: a key Vault serves (current or previous) is never deleted. */
+  store: SecretStore;
+  /** Removes the run's delayed deletion job, once a reactivation called it off. */
+  dropDeletion?: (runId: string) => Promise<void>;
 }
 
 /** A run whose old key was deactivated and still waits for its delayed deletion. */
@@ -36,6 +40,11 @@ async function load(
  * consumer used it after the deploy. Then it is kept, and the run record says why.
  */
 export async function deleteOldKey(deps: OldKeyDeps, runId: string): Promise<string> {
+  const { run: loaded } = await load(deps, runId);
+  return deps.runs.withOldKeyLock(loaded.credential, () => deleteLocked(deps, runId));
+}
+
+async function deleteLocked(deps: OldKeyDeps, runId: string): Promise<string> {
   const { run, spec, keyId } = await load(deps, runId);
   if (!oldKeyPending(run)) return `old key ${keyId}: nothing to do`;
   const issuer = deps.issuerFor(spec);
@@ -49,6 +58,15 @@ export async function deleteOldKey(deps: OldKeyDeps, runId: string): Promise<str
   }
   const now = deps.clock.now().toISOString();
   const entry = { runId, credential: spec.name, identity: 'schedule', step: 'revoke-old' as const };
+  if (!kept && status !== 'absent') {
+    // The last look before the irreversible act: the key switched back on meanwhile, or served
+    // again from Vault (a rollback, a hand-written version), is kept.
+    const [again, stored] = await Promise.all([issuer.status(keyId), deps.store.read(spec.store)]);
+    if (again === 'active')
+      kept = `old key ${keyId} was switched back on at ${spec.issuer.name}: not deleted`;
+    else if (stored && (stored.keyId === keyId || stored.previousKeyId === keyId))
+      kept = `old key ${keyId} is served again from secret/${spec.store} (${stored.keyId === keyId ? 'current' : 'previous'} key): not deleted`;
+  }
   if (kept) {
     await deps.audit.record({ ...entry, action: 'old_key.kept', outcome: 'refused', detail: kept });
     run.facts.oldKeyKept = kept;
@@ -72,9 +90,17 @@ export async function deleteOldKey(deps: OldKeyDeps, runId: string): Promise<str
  * on; its deletion is called off. Refused once the key is deleted.
  */
 export async function reactivateOldKey(deps: OldKeyDeps, runId: string, identity: string): Promise<string> {
+  const { run: loaded } = await load(deps, runId);
+  return deps.runs.withOldKeyLock(loaded.credential, () => reactivateLocked(deps, runId, identity));
+}
+
+async function reactivateLocked(deps: OldKeyDeps, runId: string, identity: string): Promise<string> {
   const { run, spec, keyId } = await load(deps, runId);
   const entry = { runId, credential: spec.name, identity, step: 'revoke-old' as const };
-  if (run.facts.oldKeyReactivated) return `old key ${keyId} already reactivated`;
+  if (run.facts.oldKeyReactivated) {
+    await deps.dropDeletion?.(runId);
+    return `old key ${keyId} already reactivated`;
+  }
   const issuer = deps.issuerFor(spec);
   if (run.facts.oldKeyDeletedAt || !issuer.reactivate || (await issuer.status(keyId)) === 'absent') {
     const why = `old key ${keyId} cannot be reactivated: it was deleted`;
@@ -92,5 +118,7 @@ export async function reactivateOldKey(deps: OldKeyDeps, runId: string, identity
   run.facts.oldKeyReactivated = { at, by: identity };
   run.updatedAt = at;
   await deps.runs.save(run);
+  // The delayed deletion is called off for good; were it to run anyway, the run record stops it.
+  await deps.dropDeletion?.(runId);
   return `old key ${keyId} reactivated`;
 }

@@ -101,7 +101,7 @@ export class RotationService implements RotationRequests {
       this.deps.chat?.channelProblem?.(spec.channel),
     ]);
     const issuer = await this.deps.issuerFor?.(spec);
-    const slots = issuer ? await keySlotNote(spec, issuer, stored) : undefined;
+    const slots = issuer ? await keySlotNote(spec, issuer, stored, this.deps.runs) : undefined;
     return buildPlan({
       spec,
       ...(slots ? { issuerNotes: [slots] } : {}),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ScopeAssessment } from '../domain/incident';
 import type { Run } from '../domain/run';
@@ -135,6 +136,41 @@ export class RunStore {
   /** Most recent first. */
   async history(credential: string, limit = 10): Promise<Run[]> {
     return this.getMany(await this.redis.zrevrange(this.historyKey(credential), 0, limit - 1));
+  }
+
+  /** Every run of `credential` still on record, most recent first, read a page at a time. */
+  async all(credential: string, page = 100): Promise<Run[]> {
+    const runs: Run[] = [];
+    for (let start = 0; ; start += page) {
+      const ids = await this.redis.zrevrange(this.historyKey(credential), start, start + page - 1);
+      runs.push(...(await this.getMany(ids)));
+      if (ids.length < page) return runs;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the credential's old-key lock: the delayed deletion of a deactivated old key,
+   * an approver's reactivation and an emergency's deletion never interleave their read-then-act.
+   * Waits for a holder up to `waitMs`; the lock expires on its own if its holder dies.
+   */
+  async withOldKeyLock<T>(
+    credential: string,
+    fn: () => Promise<T>,
+    waitMs = 30_000,
+    ttlMs = 60_000,
+  ): Promise<T> {
+    const key = `${this.prefix}:old-key-lock:${credential}`;
+    const token = randomUUID();
+    const until = Date.now() + waitMs;
+    while ((await this.redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+      if (Date.now() > until) throw new Error(`the old-key lock of ${credential} is held: try again`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      return await fn();
+    } finally {
+      await RELEASE.run(this.redis, [key], token);
+    }
   }
 
   /** Takes the credential's lock for `runId`; returns the holder's run id when someone else has it. */

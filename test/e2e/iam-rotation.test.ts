@@ -1,5 +1,5 @@
 import type { CatalogFile } from '../../sandbox/world';
-import { deleteOldKeyJobId } from '../../src/queue/names';
+import { DELETE_OLD_KEY_JOB, deleteOldKeyJobId, REACTIVATE_OLD_KEY_JOB } from '../../src/queue/names';
 import { eventually } from '../helpers/eventually';
 import { startHarness, type Harness, type HarnessOptions } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
@@ -104,6 +104,33 @@ describe('AWS IAM access key rotation, end to end', () => {
     expect(current.secret_access_key).toBe(oldSecret);
   });
 
+  describe('for a least-privilege user no policy allows iam:GetUser', () => {
+    it("counts the probe's AccessDenied as an accepted key: rotates, and the deactivated old key is rejected", async () => {
+      await open();
+      h.world.iam.allowGetUser(USER, false);
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+
+      const run = await h.waitForRun((await start(h)).id);
+
+      expect([run.outcome, run.failure?.message]).toEqual(['succeeded', undefined]);
+      expect(h.world.iam.keys(USER).find((k) => k.accessKeyId === oldKeyId)?.status).toBe('Inactive');
+      const current = h.world.vault.current(PATH)!.data;
+      expect(current.access_key_id).toBe(run.facts.newKeyId);
+    });
+
+    it('still rolls back when IAM refuses the new key itself (InvalidClientTokenId)', async () => {
+      await open({ newKeyConsistencySeconds: 1 });
+      h.world.iam.allowGetUser(USER, false);
+      h.world.iam.newKeyDelayMs = 10 * 60_000;
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+
+      const run = await h.waitForRun((await start(h)).id, undefined, 30_000);
+
+      expect([run.outcome, run.failure?.step]).toEqual(['rolled_back', 'verify']);
+      expect(h.world.iam.keys(USER).map((k) => [k.accessKeyId, k.status])).toEqual([[oldKeyId, 'Active']]);
+    });
+  });
+
   describe('when the user already has two keys', () => {
     it('says so in the plan and refuses, creating nothing', async () => {
       await open();
@@ -165,6 +192,131 @@ describe('AWS IAM access key rotation, end to end', () => {
   });
 
   describe('during the grace period', () => {
+    it('refuses the next rotation while an approver keeps a reactivated old key of ours active, and deletes nothing', async () => {
+      await open();
+      // Run 1 retires the seeded key; its deletion runs at once, so run 2's old key is one of ours.
+      const first = await h.waitForRun((await start(h)).id);
+      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(first.id));
+      await job!.promote();
+      await h.waitForRun(first.id, (r) => !!r.facts.oldKeyDeletedAt, 15_000);
+      const second = await h.waitForRun((await start(h)).id);
+      expect(second.outcome).toBe('succeeded');
+      const ours = second.facts.oldKeyId!;
+      expect(ours).toBe(first.facts.newKeyId);
+      await h.services.maintenanceQueue.add(REACTIVATE_OLD_KEY_JOB, {
+        runId: second.id,
+        identity: 'slack:U0BOB',
+      });
+      await h.waitForRun(second.id, (r) => !!r.facts.oldKeyReactivated);
+
+      const third = await h.waitForRun((await start(h)).id);
+
+      expect([third.outcome, third.failure?.code]).toEqual(['refused', 'old_key_in_use']);
+      expect(third.failure?.message).toContain(
+        `old key ${ours}, deactivated by run ${second.id}, is active again`,
+      );
+      expect(
+        h.world.iam
+          .keys(USER)
+          .map((k) => [k.accessKeyId, k.status])
+          .sort(),
+      ).toEqual(
+        [
+          [second.facts.newKeyId!, 'Active'],
+          [ours, 'Active'],
+        ].sort(),
+      );
+    });
+
+    it('never takes the deactivated old key for a foreign inactive one, even where the catalog allows deleting those', async () => {
+      await open({ deleteForeignInactiveKey: true });
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const first = await h.waitForRun((await start(h)).id);
+      expect(first.outcome).toBe('succeeded');
+
+      const plan = await h.services.service.plan(NAME);
+      expect(plan.notices.join('\n')).toContain(
+        `key ${oldKeyId}, deactivated by an earlier rotation, awaits its deletion`,
+      );
+      const second = await h.waitForRun((await start(h)).id);
+
+      expect([second.outcome, second.failure?.code]).toEqual(['refused', 'key_limit']);
+      expect(
+        h.world.iam
+          .keys(USER)
+          .map((k) => [k.accessKeyId, k.status])
+          .sort(),
+      ).toEqual(
+        [
+          [first.facts.newKeyId!, 'Active'],
+          [oldKeyId, 'Inactive'],
+        ].sort(),
+      );
+      expect(h.world.iam.actions().filter((a) => a === 'DeleteAccessKey')).toHaveLength(0);
+    });
+
+    it('an emergency deletes the deactivated old key to make room: the compromised key revoked, the new key works', async () => {
+      await open();
+      const retiredId = h.world.seededKeyIds.get(NAME)!;
+      const first = await h.waitForRun((await start(h)).id);
+      expect(first.outcome).toBe('succeeded');
+      const compromisedId = first.facts.newKeyId!;
+      const compromised = h.world.vault.current(PATH)!.data.secret_access_key as string;
+      // kubectl's restartedAt has second precision: a restart in the same second as run 1's rolls nothing out.
+      const restartedIn = first.facts.deployedAt!.slice(0, 19);
+      await eventually(() => new Date().toISOString().slice(0, 19) > restartedIn || undefined);
+
+      const { started } = await h.services.service.startEmergency({
+        credentials: [NAME],
+        incident: { ref: 'INC-2026-0011', channel: 'C_INC_2026_0011' },
+        requester: { kind: 'slack', id: 'U0ERIN' },
+      });
+      const run = await h.waitForRun(started[0]!.id, undefined, 30_000);
+
+      expect([run.outcome, run.failure?.message]).toEqual(['succeeded', undefined]);
+      const current = h.world.vault.current(PATH)!.data;
+      expect(current.access_key_id).toBe(run.facts.newKeyId);
+      expect(h.world.iam.accepts(current.access_key_id as string, current.secret_access_key as string)).toBe(
+        true,
+      );
+      expect(h.world.iam.accepts(compromisedId, compromised)).toBe(false);
+      expect(h.world.iam.keys(USER).map((k) => [k.accessKeyId, k.status])).toEqual([
+        [run.facts.newKeyId, 'Active'],
+      ]);
+      // The retired key's own run says it is gone, so its delayed job does nothing more.
+      const retiredBy = (await h.services.runs.get(first.id))!;
+      expect(retiredBy.facts.oldKeyDeletedAt).toEqual(expect.any(String));
+      const audit = await h.services.audit.recent({ runId: first.id, limit: 100 });
+      expect(audit.find((a) => a.action === 'old_key.deleted')?.detail).toContain(
+        `old key ${retiredId} deleted`,
+      );
+    });
+
+    it('the delayed deletion keeps an old key that Vault serves again, reading Vault right before deleting', async () => {
+      await open();
+      const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+      const before = h.world.vault.current(PATH)!.data;
+      const run = await h.waitForRun((await start(h)).id);
+      expect(run.outcome).toBe('succeeded');
+      // Someone puts the old pair back into Vault by hand during the grace period.
+      h.world.vault.seed(PATH, {
+        ...h.world.vault.current(PATH)!.data,
+        access_key_id: oldKeyId,
+        secret_access_key: before.secret_access_key,
+      });
+
+      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id));
+      await job!.promote();
+      await eventually(async () => (await job!.isCompleted()) || undefined);
+
+      expect(h.world.iam.keys(USER).map((k) => k.accessKeyId)).toContain(oldKeyId);
+      const after = (await h.services.runs.get(run.id))!;
+      expect(after.facts.oldKeyDeletedAt).toBeUndefined();
+      expect(after.facts.oldKeyKept).toContain(
+        `old key ${oldKeyId} is served again from secret/${PATH} (current key)`,
+      );
+    });
+
     it('shows the pending deletion in /rotate status, reactivates the old key for an approver only, and calls the deletion off', async () => {
       const { blockActionBody, postSigned, slashCommandBody } = await import('../helpers/slack-signing');
       const { REACTIVATE_OLD_KEY_ACTION } = await import('../../src/slack/views');
@@ -213,9 +365,10 @@ describe('AWS IAM access key rotation, end to end', () => {
       const after = await h.waitForRun(run.id, (r) => !!r.facts.oldKeyReactivated);
       expect(after.facts.oldKeyReactivated?.by).toBe('slack:U0BOB');
       expect(h.world.iam.keys(USER).find((k) => k.accessKeyId === oldKeyId)?.status).toBe('Active');
-      const job = await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id));
-      await job!.promote();
-      await eventually(async () => (await job!.isCompleted()) || undefined);
+      // The delayed deletion is gone; a deletion job that runs anyway finds the reactivation.
+      expect(await h.services.maintenanceQueue.getJob(deleteOldKeyJobId(run.id))).toBeUndefined();
+      const job = await h.services.maintenanceQueue.add(DELETE_OLD_KEY_JOB, { runId: run.id });
+      await eventually(async () => (await job.isCompleted()) || undefined);
       expect(h.world.iam.keys(USER).map((k) => k.accessKeyId)).toContain(oldKeyId);
       expect((await h.services.runs.get(run.id))!.facts.oldKeyDeletedAt).toBeUndefined();
     });

@@ -20,11 +20,16 @@ export function awsCode(e: unknown): string | undefined {
 
 export const isNoSuchEntity = (e: unknown): boolean => awsCode(e) === 'NoSuchEntity';
 
-/** AWS refused the signing key itself: unknown, inactive, not yet propagated, or wrong secret. */
+/**
+ * AWS refused the signing key itself: unknown, inactive, not yet propagated, or wrong secret.
+ * AccessDenied is not among them: AWS says it only after the signature was accepted (a
+ * least-privilege key without the permission asked for).
+ */
 export const isRejectedKey = (e: unknown): boolean =>
-  ['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AccessDenied', 'UnrecognizedClient'].includes(
-    awsCode(e) ?? '',
-  );
+  ['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClient'].includes(awsCode(e) ?? '');
+
+/** AWS authenticated the signing key and refused the action: the key itself is valid. */
+export const isAccessDenied = (e: unknown): boolean => awsCode(e) === 'AccessDenied';
 
 /** AWS answered and refused: the request did not land, and repeating it will not help. */
 export const isDefiniteRejection = (e: unknown): boolean => {

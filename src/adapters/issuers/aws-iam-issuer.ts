@@ -14,7 +14,7 @@ import type { AwsIamIssuerSpec } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { IssuedKeyInfo, Issuer, KeyStatus } from '../../domain/ports';
 import { Secret } from '../../domain/secret';
-import { awsFailure, isDefiniteRejection, isNoSuchEntity, isRejectedKey } from './aws-errors';
+import { awsFailure, isAccessDenied, isDefiniteRejection, isNoSuchEntity, isRejectedKey } from './aws-errors';
 
 export interface AwsIamIssuerOptions {
   spec: AwsIamIssuerSpec;
@@ -141,7 +141,10 @@ export class AwsIamIssuer implements Issuer {
     }
   }
 
-  /** Signs GetUser with the key pair itself: accepted, or refused as AWS refuses an invalid key. */
+  /**
+   * Signs GetUser with the key pair itself: accepted, or refused as AWS refuses an invalid key. A
+   * least-privilege key may not call GetUser: its AccessDenied still proves the signature valid.
+   */
   async accepts(value: Secret, keyId?: string): Promise<boolean> {
     if (!keyId) throw this.error('internal', 'an access key cannot be tested without its access key id');
     const probe = this.client(keyId, value, 1);
@@ -149,6 +152,7 @@ export class AwsIamIssuer implements Issuer {
       await probe.send(new GetUserCommand({}));
       return true;
     } catch (e) {
+      if (isAccessDenied(e)) return true;
       if (isRejectedKey(e)) return false;
       throw this.wrap(e, `GetUser as ${keyId}`);
     } finally {

@@ -1,6 +1,7 @@
 import { consumerDrift, discoveryScope } from '../../domain/consumer-drift';
 import { RotatorError } from '../../domain/errors';
 import { done, type StepContext, type StepOutcome } from '../context';
+import { retiredKeys } from '../key-slot-note';
 import { makeRoom } from './key-room';
 
 /**
@@ -23,11 +24,26 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
       { context: { hint: 'cannot_revoke_old', keyId: current.previousKeyId } },
     );
   }
+  // An old key an earlier run deactivated and an approver (or someone at the console) switched back
+  // on serves a forgotten consumer: the same refusal as an active previous key.
+  const retired = await retiredKeys(deps.runs, spec.name, ctx.issuer);
+  for (const r of retired) {
+    if (r.keyId === current.keyId || (await ctx.issuer.status(r.keyId)) !== 'active') continue;
+    throw new RotatorError(
+      'old_key_in_use',
+      `old key ${r.keyId}, deactivated by run ${r.run.id}, is active again at ${spec.issuer.name}${r.run.facts.oldKeyReactivated ? ` (reactivated by ${r.run.facts.oldKeyReactivated.by})` : ''}: move its consumer to the current key and delete it before rotating again`,
+      { context: { hint: 'cannot_revoke_old', keyId: r.keyId } },
+    );
+  }
   run.facts.baseVersion = current.version;
   if (current.keyId) run.facts.oldKeyId = current.keyId;
   const notes = [`store version ${current.version}`];
   // Issuers with a key limit (IAM: two per user) are checked before anything is created.
-  const room = await makeRoom(ctx, current);
+  const room = await makeRoom(
+    ctx,
+    current,
+    retired.map((r) => r.keyId),
+  );
   if (room) notes.push(room);
 
   const scope = discoveryScope(spec);

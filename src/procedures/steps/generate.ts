@@ -1,5 +1,7 @@
 import { keyLabelPrefix } from '../../domain/key-slots';
-import { done, type StepContext, type StepOutcome } from '../context';
+import { retiredKeys } from '../key-slot-note';
+import { RotatorError } from '../../domain/errors';
+import { done, identityOf, type StepContext, type StepOutcome } from '../context';
 
 /**
  * Revokes keys this tool created for the credential that the store does not know: what a crash
@@ -8,7 +10,12 @@ import { done, type StepContext, type StepOutcome } from '../context';
 export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
   const { spec, deps, issuer, run } = ctx;
   const current = await deps.store.read(spec.store);
-  const known = new Set([current?.keyId, current?.previousKeyId, run.facts.oldKeyId].filter(Boolean));
+  // Old keys earlier runs retired (deactivated, or reactivated for a forgotten consumer) are not
+  // orphans: Vault forgot them when those runs recorded, their runs still know them.
+  const retired = (await retiredKeys(deps.runs, spec.name, ctx.issuer)).map((r) => r.keyId);
+  const known = new Set(
+    [current?.keyId, current?.previousKeyId, run.facts.oldKeyId, ...retired].filter(Boolean),
+  );
   const keys = await issuer.list();
   const orphans = keys.filter(
     (k) => k.label.startsWith(keyLabelPrefix(spec.name)) && k.status === 'active' && !known.has(k.keyId),
@@ -38,8 +45,58 @@ export async function generate(ctx: StepContext): Promise<StepOutcome> {
  * compromised key's revocation; the orphan and twin sweeps run after the revocation instead.
  */
 export async function generateEmergency(ctx: StepContext): Promise<StepOutcome> {
+  const freed = await freeRetiredSlot(ctx);
   const keyId = await createKey(ctx);
-  return done(`new key ${keyId} at ${ctx.spec.issuer.name}`);
+  const note = freed.length > 0 ? ` (deleted retired inactive key ${freed.join(', ')} to make room)` : '';
+  return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
+}
+
+/**
+ * An emergency inside an earlier run's grace period finds the issuer full (IAM: the current key and
+ * the deactivated old one). That old key, retired by a run of ours and inactive, is deleted ahead of
+ * its job so the new key fits; anything else still full is refused before a create is attempted.
+ */
+async function freeRetiredSlot(ctx: StepContext): Promise<string[]> {
+  const { issuer, spec, deps } = ctx;
+  const limit = issuer.keyLimit;
+  if (limit === undefined) return [];
+  // Under the old-key lock: a reactivation or the delayed deletion never acts on the same key meanwhile.
+  return deps.runs.withOldKeyLock(spec.name, () => freeRetiredSlotLocked(ctx, limit));
+}
+
+async function freeRetiredSlotLocked(ctx: StepContext, limit: number): Promise<string[]> {
+  const { issuer, spec, deps, run } = ctx;
+  const keys = await issuer.list();
+  const retired = await retiredKeys(deps.runs, spec.name, ctx.issuer);
+  const freed: string[] = [];
+  for (const r of retired) {
+    if (keys.length - freed.length < limit) break;
+    const key = keys.find((k) => k.keyId === r.keyId);
+    if (key?.status !== 'inactive' || run.facts.compromisedKeyIds?.includes(r.keyId)) continue;
+    await issuer.revoke(r.keyId);
+    freed.push(r.keyId);
+    const at = ctx.now().toISOString();
+    await deps.audit.record({
+      runId: r.run.id,
+      credential: spec.name,
+      identity: identityOf(run),
+      step: 'revoke-old',
+      action: 'old_key.deleted',
+      outcome: 'succeeded',
+      detail: `old key ${r.keyId} deleted at ${spec.issuer.name} before its grace period ended, to make room for emergency run ${run.id}'s key`,
+    });
+    r.run.facts.oldKeyDeletedAt = at;
+    r.run.updatedAt = at;
+    await deps.runs.save(r.run);
+  }
+  if (keys.length - freed.length >= limit) {
+    throw new RotatorError(
+      'key_limit',
+      `${spec.issuer.name}: ${keys.length} of ${limit} keys exist (${keys.map((k) => `${k.keyId} ${k.status}`).join(', ')}) and none is an inactive key a rotation retired: delete one by hand. Nothing was created; the compromised key is still active`,
+      { context: { hint: 'cannot_revoke_old' } },
+    );
+  }
+  return freed;
 }
 
 /** The run's label at the issuer: how the orphan sweep and the twin check recognise its keys. */

@@ -7,8 +7,12 @@ import { slotsAt } from '../key-slot-note';
  * Before anything is created: room for the new key, or the one allowed deletion of a foreign
  * inactive key, or a refusal (`key_limit`). Never a create that the issuer would refuse.
  */
-export async function makeRoom(ctx: StepContext, stored: StoredCredential): Promise<string | undefined> {
-  const d = await slotsAt(ctx.spec, ctx.issuer, stored);
+export async function makeRoom(
+  ctx: StepContext,
+  stored: StoredCredential,
+  retired: string[],
+): Promise<string | undefined> {
+  const d = await slotsAt(ctx.spec, ctx.issuer, stored, retired);
   if (!d) return undefined;
   if (d.kind === 'full') {
     throw new RotatorError('key_limit', `${ctx.spec.issuer.name}: ${d.reason}. Nothing was created`, {

@@ -124,4 +124,20 @@ describe('the AWS CLI against the IAM double', () => {
     expect(wrongSecret.stderr).toContain('(SignatureDoesNotMatch)');
     expect(iam.keys(USER)).toHaveLength(2);
   });
+
+  it('denies GetUser to a user no policy allows it, after accepting the signature, as AWS does', async () => {
+    const key = iam.seedKey(USER);
+    iam.allowGetUser(USER, false);
+    const denied = await aws(['get-user'], env(key.accessKeyId, key.secretAccessKey));
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain(
+      `An error occurred (AccessDenied) when calling the GetUser operation: User: arn:aws:iam::`,
+    );
+    expect(denied.stderr).toContain(`:user/${USER} is not authorized to perform: iam:GetUser`);
+    // A wrong secret is still refused before any policy is looked at.
+    const wrong = await aws(['get-user'], env(key.accessKeyId, 'z'.repeat(40)));
+    expect(wrong.stderr).toContain('(SignatureDoesNotMatch)');
+    iam.allowGetUser(USER, true);
+    expect((await aws(['get-user'], env(key.accessKeyId, key.secretAccessKey))).code).toBe(0);
+  });
 });
