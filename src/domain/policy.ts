@@ -66,11 +66,15 @@ function parseTime(s: string | undefined): number | undefined {
 }
 
 /**
- * Whole days from `now` until `dueAt` (ISO), rounded down: negative once overdue, so half a day
- * past due is -1 ("overdue by 1 day"), never 0. The one days-left the inventory and digests show.
+ * Whole days from `now` until `dueAt` (ISO): rounded up while not yet due, down once overdue (half a
+ * day past due is -1, "overdue by 1 day", never 0). The one days-left the inventory and digests show.
  */
-export const daysUntil = (dueAt: string, now: Date): number =>
-  Math.floor((Date.parse(dueAt) - now.getTime()) / DAY_MS);
+export const daysUntil = (dueAt: string, now: Date): number => {
+  const days = (Date.parse(dueAt) - now.getTime()) / DAY_MS;
+  // Not yet due counts up (rotated a second ago on a 30-day policy: "in 30 days"); past due counts
+  // down (half a day late: "overdue by 1 day"), so an overdue row never reads "in 0 days".
+  return days > 0 ? Math.ceil(days) : Math.floor(days);
+};
 
 /** Due / due-soon / overdue from `rotated_at`, falling back to the KV version's `created_time`. */
 export function assessAge(input: AgeInput): AgeAssessment {

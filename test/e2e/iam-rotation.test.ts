@@ -78,6 +78,32 @@ describe('AWS IAM access key rotation, end to end', () => {
     expect(deleted.facts.oldKeyKept).toBeUndefined();
   });
 
+  it('keeps the old key active when GetAccessKeyLastUsed shows it used after the deploy', async () => {
+    await open({ quietWindowSeconds: 2 });
+    const oldKeyId = h.world.seededKeyIds.get(NAME)!;
+    const oldSecret = h.world.vault.current(PATH)!.data.secret_access_key as string;
+    const { id } = await start(h);
+    const deployed = await h.waitForRun(id, (r) =>
+      r.steps.some((s) => s.name === 'deploy' && s.status === 'done'),
+    );
+    // A forgotten consumer still calls AWS with the old key after the new one was deployed. IAM
+    // reports last use to the second, so the use lands in a later second than the deploy's (a
+    // consumer that keeps using the key always does; one last call in that very second is not told
+    // apart from the restarted consumers' own last calls).
+    const deploySecond = Math.floor(Date.parse(deployed.facts.deployedAt!) / 1000);
+    await eventually(() => Math.floor(Date.now() / 1000) > deploySecond);
+    expect(h.world.iam.use(oldKeyId, oldSecret)).toBe(true);
+
+    const run = await h.waitForRun(id);
+    expect(run.outcome).not.toBe('succeeded');
+    expect(run.steps.find((s) => s.name === 'revoke-old')?.status).toBe('failed');
+    // Neither deactivated nor deleted: the consumer that still uses it keeps working.
+    expect(h.world.iam.keys(USER).find((k) => k.accessKeyId === oldKeyId)?.status).toBe('Active');
+    expect(h.world.iam.accepts(oldKeyId, oldSecret)).toBe(true);
+    expect(h.world.iam.actions()).not.toContain('UpdateAccessKey');
+    expect(h.world.iam.actions()).not.toContain('DeleteAccessKey');
+  });
+
   it('retries verification while IAM does not accept the new key yet, within the catalog bound', async () => {
     await open({ newKeyConsistencySeconds: 20 });
     h.world.iam.newKeyDelayMs = 1_500;

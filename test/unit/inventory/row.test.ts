@@ -26,7 +26,7 @@ describe('an inventory row against every row of the policy table', () => {
         expect(at(max + 1)).toMatchObject({ status: 'overdue', daysLeft: -1, ageDays: max + 1 });
         // Half a day past due is overdue by a day, never "in 0 days".
         expect(at(max + 0.5)).toMatchObject({ status: 'overdue', daysLeft: -1, ageDays: max });
-        expect(at(max - 0.5)).toMatchObject({ status: 'due-soon', daysLeft: 0 });
+        expect(at(max - 0.5)).toMatchObject({ status: 'due-soon', daysLeft: 1 });
       });
     }
 });
