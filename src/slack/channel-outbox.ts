@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { RedisScript } from '../queue/redis-script';
 import { PacedDrain, type Slot } from './paced-drain';
-import { slackFailureOf } from './slack-errors';
+import { SLACK_PASSING_FAILURES, slackFailureOf } from './slack-errors';
 import type { ChatMessage } from '../adapters/chat/slack-notifier';
 import { context, divider } from './views/blocks';
 
@@ -93,15 +93,6 @@ function channelWide(code: string): boolean {
 }
 /** Items read per drain: more than can ever fit in one message. */
 const BATCH = 25;
-
-/** Slack down or limiting may pass; a channel the bot cannot post in will not. */
-const PASSES = new Set([
-  'ratelimited',
-  'unreachable',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-]);
 
 /**
  * Messages that must reach a channel but need not hold anything up (escalations, incident records):
@@ -217,7 +208,7 @@ export class ChannelOutbox {
         await this.opts.client.chat.postMessage({ channel, ...message });
       } catch (e) {
         const failure = slackFailureOf(e);
-        if (failure === undefined || PASSES.has(failure.code)) {
+        if (failure === undefined || SLACK_PASSING_FAILURES.has(failure.code)) {
           // Still waiting in Redis: try again after the pacing interval (BullMQ delays, no sleep).
           const after = (failure?.retryAfterSeconds ?? 0) * 1000;
           await this.paced.schedule(channel, Math.max(this.intervalMs, after));

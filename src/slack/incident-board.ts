@@ -4,7 +4,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Run } from '../domain/run';
 import { PacedDrain } from './paced-drain';
 import { bookEditSlot } from './run-progress';
-import { slackFailureOf } from './slack-errors';
+import { SLACK_PASSING_FAILURES, slackFailureOf } from './slack-errors';
 import { incidentBoardView } from './views';
 
 export interface IncidentBoardOptions {
@@ -30,15 +30,6 @@ export interface IncidentBoardOptions {
 
 /** How long an incident message's address is kept (refreshed by every render). */
 const KEEP_SECONDS = 7 * 86_400;
-
-/** Slack limiting or down: the render is tried again later, by a delayed job. */
-const PASSES = new Set([
-  'ratelimited',
-  'unreachable',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-]);
 
 /**
  * The incident message: one Slack message per incident in its channel, a row per credential,
@@ -89,7 +80,7 @@ export class IncidentBoard {
         if (wait > 0) return this.later(ref, wait);
       } catch (e) {
         const failure = slackFailureOf(e);
-        if (failure !== undefined && !PASSES.has(failure.code)) throw e;
+        if (failure !== undefined && !SLACK_PASSING_FAILURES.has(failure.code)) throw e;
         // Waited out by a delayed job (Retry-After), not by a worker asleep in its slot.
         return this.later(ref, Math.max(1_000, (failure?.retryAfterSeconds ?? 0) * 1000));
       }

@@ -6,7 +6,7 @@ import type { Run } from '../domain/run';
 import { RedisScript } from '../queue/redis-script';
 import type { ChannelOutbox } from './channel-outbox';
 import { PacedDrain } from './paced-drain';
-import { slackFailureOf, type SlackFailure } from './slack-errors';
+import { SLACK_PASSING_FAILURES, slackFailureOf, type SlackFailure } from './slack-errors';
 import { progressView } from './views';
 
 export interface RunProgressOptions {
@@ -69,8 +69,7 @@ export async function bookEditSlot(
 }
 
 /** Slack down or limiting may pass; a channel the bot cannot post in, or a deleted message, will not. */
-const passes = (f: SlackFailure | undefined) =>
-  f === undefined || ['ratelimited', 'unreachable', 'internal_error', 'service_unavailable'].includes(f.code);
+const passes = (f: SlackFailure | undefined) => f === undefined || SLACK_PASSING_FAILURES.has(f.code);
 
 export type RenderOutcome = 'posted' | 'edited' | 'deferred' | 'nothing' | 'refused';
 

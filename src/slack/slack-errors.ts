@@ -12,6 +12,15 @@ export interface SlackFailure {
 // throws a request error whose original says "A rate limit was exceeded (url: …, retry-after: N)".
 const RATE_LIMIT_TEXT = /rate limit was exceeded.*retry-after: (\d+)/i;
 
+/** Failures that may pass (Slack limiting, down or unreachable): queued work tries again later. */
+export const SLACK_PASSING_FAILURES: ReadonlySet<string> = new Set([
+  'ratelimited',
+  'unreachable',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+]);
+
 /** The Slack failure behind `e`, or undefined when `e` is not a Slack Web API error. */
 export function slackFailureOf(e: unknown): SlackFailure | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
