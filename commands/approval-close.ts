@@ -1,11 +1,9 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { closePlan, type PlanMessage } from '../src/slack/plan-message';
 import { replyEphemeral } from '../src/slack/reply';
 import { slackFailureOf } from '../src/slack/slack-errors';
 import { noticeView } from '../src/slack/views';
 import type { CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { type ButtonArgs } from './button';
 
 /**
  * Closes the plan of an approved request whose run has started. When Slack refuses the edit (a

@@ -1,12 +1,9 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { ApprovalRequest, DecideResult } from '../src/slack/approvals';
-import { replyEphemeral } from '../src/slack/reply';
-import { mention, noticeView } from '../src/slack/views';
+import { mention } from '../src/slack/views';
 import { closeApprovedPlan } from './approval-close';
 import { slackIdentity, type CommandDeps } from './deps';
 import { closePlan, planMessageOf } from '../src/slack/plan-message';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { noticeToClicker, type ButtonArgs } from './button';
 
 /**
  * Checks that `user` may decide this request; when not, audits the refusal and returns who may
@@ -39,8 +36,7 @@ export async function refusal(
   verb: 'approve' | 'reject',
 ): Promise<void> {
   const user = a.body.user.id;
-  const reply = (text: string) =>
-    replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+  const reply = noticeToClicker(a);
   if (result.reason === 'not_found')
     return reply('This request is unknown or too old. Run `/rotate <name>` again.');
   const { request } = result;
@@ -74,8 +70,7 @@ export function approveAction(deps: CommandDeps) {
     await a.ack();
     const user = a.body.user.id;
     const id = a.action.value ?? '';
-    const reply = (text: string) =>
-      replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+    const reply = noticeToClicker(a);
     const request = await deps.approvals.get(id);
     if (!request) return refusal(deps, a, { ok: false, reason: 'not_found' }, 'approve');
     const spec = deps.requests.spec(request.credential);

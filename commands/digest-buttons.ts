@@ -1,10 +1,10 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { CredentialSpec } from '../src/domain/credential';
 import { replyEphemeral } from '../src/slack/reply';
 import { noticeView, type View } from '../src/slack/views';
 import type { CommandDeps } from './deps';
+import type { ButtonArgs } from './button';
 
-export type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+export type { ButtonArgs } from './button';
 
 /**
  * What a digest button's click needs: who clicked where, an ephemeral reply to them, and the

@@ -1,10 +1,8 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { closePlan } from '../src/slack/plan-message';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView, reviewedLine } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { type ButtonArgs } from './button';
 
 /**
  * **Reviewed** on an emergency's summary in the security channel. The review stands in for the

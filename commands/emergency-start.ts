@@ -1,12 +1,9 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { EmergencyRequest } from '../src/slack/emergency-requests';
 import { closePlan } from '../src/slack/plan-message';
-import { replyEphemeral } from '../src/slack/reply';
 import { describeSlackFailure, slackFailureOf } from '../src/slack/slack-errors';
-import { emergencyStartedLine, mention, noticeView } from '../src/slack/views';
+import { emergencyStartedLine, mention } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { noticeToClicker, type ButtonArgs } from './button';
 
 const messageOf = (a: ButtonArgs, request?: EmergencyRequest) => ({
   channel: request?.channel || a.body.channel?.id || '',
@@ -23,8 +20,7 @@ export function emergencyStartAction(deps: CommandDeps) {
     await a.ack();
     const user = a.body.user.id;
     const id = a.action.value ?? '';
-    const reply = (text: string) =>
-      replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+    const reply = noticeToClicker(a);
     const request = await deps.emergencies.get(id);
     if (!request)
       return reply('This emergency request is unknown or too old. Run `/rotate emergency …` again.');

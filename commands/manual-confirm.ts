@@ -1,11 +1,7 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isRotatorError } from '../src/domain/errors';
 import type { ManualAction } from '../src/queue/manual-confirmations';
-import { replyEphemeral } from '../src/slack/reply';
-import { noticeView } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { noticeToClicker, type ButtonArgs } from './button';
 
 const DONE: Record<ManualAction, string> = {
   stored: 'Vault has a new version: the run deploys and verifies it now. Progress is in the message above.',
@@ -20,8 +16,7 @@ export function manualConfirmAction(deps: CommandDeps, action: ManualAction) {
   return async (a: ButtonArgs): Promise<void> => {
     await a.ack();
     const user = a.body.user.id;
-    const reply = (text: string) =>
-      replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+    const reply = noticeToClicker(a);
     if (!deps.manual) return reply('Manual rotations are not enabled in this deployment.');
     try {
       await deps.manual.confirm({

@@ -1,9 +1,6 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { replyEphemeral } from '../src/slack/reply';
-import { mention, noticeView } from '../src/slack/views';
+import { mention } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { noticeToClicker, type ButtonArgs } from './button';
 
 /**
  * `/rotate status`'s **Reactivate old key**: approvers only, audited either way. The reactivation
@@ -13,8 +10,7 @@ export function reactivateOldKeyAction(deps: CommandDeps) {
   return async (a: ButtonArgs): Promise<void> => {
     await a.ack();
     const user = a.body.user.id;
-    const reply = (text: string) =>
-      replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+    const reply = noticeToClicker(a);
     const run = await deps.requests.getRun(a.action.value ?? '');
     const keyId = run?.facts.oldKeyId;
     if (!run || !keyId || !run.facts.oldKeyDeactivatedAt)

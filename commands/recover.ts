@@ -1,11 +1,9 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { isRotatorError } from '../src/domain/errors';
 import { closePlan } from '../src/slack/plan-message';
 import { replyEphemeral } from '../src/slack/reply';
 import { mention, noticeView, parseRecoverValue } from '../src/slack/views';
 import { slackIdentity, type CommandDeps } from './deps';
-
-type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+import { type ButtonArgs } from './button';
 
 const VERB = { resume: 'resume', rollback: 'roll back' } as const;
 

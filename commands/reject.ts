@@ -1,15 +1,12 @@
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { replyEphemeral } from '../src/slack/reply';
-import { mention, noticeView } from '../src/slack/views';
+import { mention } from '../src/slack/views';
 import { notAnApprover, refusal } from './approve';
 import { slackIdentity, type CommandDeps } from './deps';
 import { closePlan, planMessageOf } from '../src/slack/plan-message';
+import { noticeToClicker, type ButtonArgs } from './button';
 
 /** The Reject button: the requester (withdrawing) or an approver; asks nothing more, closes the plan. */
 export function rejectAction(deps: CommandDeps) {
-  return async (
-    a: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs,
-  ): Promise<void> => {
+  return async (a: ButtonArgs): Promise<void> => {
     await a.ack();
     const user = a.body.user.id;
     const id = a.action.value ?? '';
@@ -19,7 +16,7 @@ export function rejectAction(deps: CommandDeps) {
       const who = await notAnApprover(deps, user, request, 'reject');
       if (who) {
         const text = `Only the requester or ${who} may reject this request.`;
-        return replyEphemeral(a.client, { channel: a.body.channel?.id ?? '', user }, noticeView(text));
+        return noticeToClicker(a)(text);
       }
     }
     const result = await deps.approvals.decide(id, 'rejected', user);
