@@ -3,13 +3,15 @@
  * same run, several times; prints min, median and max of each ratio. Never run in CI.
  */
 import { median, type Bench } from './bench';
+import { callsBench } from './calls';
 import { cliBench } from './cli';
+import { concurrentBench } from './concurrent';
 import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { inventoryBench } from './inventory';
 import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
-import { ackBurstBench, callsBench, concurrentBench } from './web';
+import { ackBurstBench } from './web';
 import { webRssBench, webStartBench } from './web-role';
 
 const BENCHES: Bench[] = [

@@ -3,15 +3,10 @@
  * - ack-burst: fifty `/rotate <name>` sent at once to the web role, p99 ack latency as a ratio to a
  *   bare Bolt 5 app whose /rotate handler only acks, measured in the same run (p50 reported too).
  *   Target ≤ 1.5.
- * - calls: external calls one scheduled rotation makes (Vault, Kubernetes, the provider, Slack),
- *   as a ratio to the issue's budget of 20. Target ≤ 1.
- * - concurrent: 100 rotations at once through one worker process, wall time as a ratio to one
- *   rotation's. Target ≤ 1.2.
  */
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
-import type { CatalogCredential } from '../sandbox/world';
-import { startHarness, type Harness } from '../test/helpers/harness';
+import { startHarness } from '../test/helpers/harness';
 import { postSigned, slashCommandBody } from '../test/helpers/slack-signing';
 import type { Bench } from './bench';
 
@@ -97,99 +92,6 @@ export const ackBurstBench: Bench = {
     } finally {
       await h.close();
       await bare.stop();
-    }
-  },
-};
-
-async function rotateAll(h: Harness, names: string[]): Promise<number> {
-  const t0 = performance.now();
-  const runs = await Promise.all(
-    names.map((credential) =>
-      h.services.service.start({ credential, requester: { kind: 'cli', id: 'bench' } }),
-    ),
-  );
-  const done = await Promise.all(runs.map((r) => h.waitForRun(r.id, undefined, 300_000)));
-  const failed = done.filter((r) => r.outcome !== 'succeeded');
-  if (failed.length > 0) throw new Error(`${failed.length} bench runs did not succeed`);
-  return performance.now() - t0;
-}
-
-export const callsBench: Bench = {
-  name: 'calls',
-  claim: 'external calls of one rotation (Vault, Kubernetes, provider, Slack), vs a budget of 20',
-  target: 1,
-  async run() {
-    const h = await startHarness({ rolloutDelayMs: 200, extraEnv: { LOG_LEVEL: 'warn' } });
-    try {
-      const vault = () =>
-        h.world.vault.auditLog.filter((e) => e.type === 'request' && e.auth.display_name === 'token').length;
-      const before = {
-        vault: vault(),
-        kubernetes: h.world.kubernetes.requests().length,
-        provider: h.world.provider.managementCalls(),
-        slack: h.world.slack.calls().length,
-      };
-      await rotateAll(h, ['payment-gateway-api']);
-      const calls = {
-        vault: vault() - before.vault,
-        kubernetes: h.world.kubernetes.requests().length - before.kubernetes,
-        provider: h.world.provider.managementCalls() - before.provider,
-        slack: h.world.slack.calls().length - before.slack,
-      };
-      const total = calls.vault + calls.kubernetes + calls.provider + calls.slack;
-      const patches = h.world.kubernetes.requests().filter((r) => r.method === 'PATCH').length;
-      return { ratio: total / 20, total, ...calls, kubernetesPatches: patches };
-    } finally {
-      await h.close();
-    }
-  },
-};
-
-const COUNT = 100;
-
-/** 100 copies of crm-integration (one restarted consumer each), all on the one worker process. */
-function hundred(c: { credentials: CatalogCredential[] }): void {
-  const template = c.credentials.find((x) => x.name === 'crm-integration') ?? c.credentials[0]!;
-  c.credentials = Array.from({ length: COUNT }, (_, i) => {
-    const name = `crm-${String(i).padStart(3, '0')}`;
-    return {
-      ...template,
-      name,
-      store: `api-credentials/${name}`,
-      kubernetesSecret: name,
-      consumers: template.consumers.map((consumer) => ({
-        ...consumer,
-        ...(consumer.kubernetes
-          ? {
-              kubernetes: {
-                namespace: 'bench',
-                deployment: `${name}-${consumer.name}`,
-                externalSecret: name,
-              },
-            }
-          : {}),
-      })),
-    };
-  });
-}
-
-export const concurrentBench: Bench = {
-  name: 'concurrent',
-  claim: `${COUNT} rotations at once on one worker process, vs one rotation`,
-  target: 1.2,
-  async run() {
-    const h = await startHarness({
-      rolloutDelayMs: 1_000,
-      editCatalog: hundred,
-      extraEnv: { LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '16' },
-    });
-    try {
-      const names = h.world.catalog.credentials.map((c) => c.name);
-      const one = await rotateAll(h, [names[0]!]);
-      const all = await rotateAll(h, names.slice(1));
-      return { ratio: all / one, oneMs: Math.round(one), allMs: Math.round(all) };
-    } finally {
-      await h.close();
     }
   },
 };
