@@ -1,8 +1,8 @@
 /**
- * Issue 10's claims about the web role and one rotation's cost.
- * - ack-burst: fifty `/rotate <name>` sent at once to the web role, p99 ack latency as a ratio to a
- *   bare Bolt 5 app whose /rotate handler only acks, measured in the same run (p50 reported too).
- *   Target ≤ 1.5.
+ * ack-burst: fifty `/rotate <name>` sent at once to the web role, p50 and p99 ack latency as ratios
+ * to a bare Bolt 5 app whose /rotate handler only acks, measured in the same run. The ratio is the
+ * larger of the two, target ≤ 1.5 (both must meet it). The web role runs as deployed, without a
+ * worker in its process: it acks and queues, and the commands wait in the queue, unanswered.
  */
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
@@ -69,7 +69,7 @@ async function bareBolt(
 
 export const ackBurstBench: Bench = {
   name: 'ack-burst',
-  claim: `p99 ack of ${BURST} concurrent /rotate, vs a bare Bolt 5 app that only acks`,
+  claim: `p50 and p99 ack of ${BURST} concurrent /rotate (the larger ratio), vs a bare Bolt 5 app that only acks`,
   target: 1.5,
   async run() {
     const h = await startHarness({ worker: false, extraEnv: { LOG_LEVEL: 'warn' } });
@@ -81,9 +81,11 @@ export const ackBurstBench: Bench = {
         h.world.slack.responseUrl(`bench-${i}`),
       );
       const p50 = quantile(ours, 0.5) / quantile(base, 0.5);
+      const p99 = quantile(ours, 0.99) / quantile(base, 0.99);
       return {
-        ratio: quantile(ours, 0.99) / quantile(base, 0.99),
+        ratio: Math.max(p50, p99),
         p50Ratio: Number(p50.toFixed(2)),
+        p99Ratio: Number(p99.toFixed(2)),
         oursP50Ms: Math.round(quantile(ours, 0.5)),
         oursP99Ms: Math.round(quantile(ours, 0.99)),
         bareP50Ms: Math.round(quantile(base, 0.5)),
