@@ -5,6 +5,8 @@ export interface Bench {
   /** The ratio the claim needs (≤ unless `higherIsBetter`). */
   target: number;
   higherIsBetter?: boolean;
+  /** Which run's ratio meets the target: the median (default) or, for "never" claims, the worst. */
+  judgeBy?: 'median' | 'max';
   /** One measurement: the ratio and whatever numbers explain it. */
   run(): Promise<{ ratio: number } & Record<string, number | string>>;
 }

@@ -1,9 +1,11 @@
 /**
- * Claims about the web role (`node dist/src/main.js web`, compiled), each against a bare Bolt 5 app
- * (bench/bare-bolt.ts) measured in the same run:
- * - web-rss: resident memory once started and idle for IDLE_MS, target ≤ 1.3×;
- * - web-start: spawn to ready (the "started" log line), target ≤ 1.5×.
- * The web role runs against the sandbox's doubles and the local Redis. Needs `npm run build`.
+ * Claims about the roles' processes (`node dist/src/main.js web|worker`, compiled):
+ * - web-rss: the web role's resident memory once started and idle for IDLE_MS, vs a bare Bolt 5
+ *   app (bench/bare-bolt.ts) measured in the same run, target ≤ 1.3×;
+ * - web-start: spawn to ready (the "started" log line), vs the bare Bolt app, target ≤ 1.5×;
+ * - worker-rss: the worker role's resident memory once started and idle, vs 150 MB, target ≤ 1.
+ * Both sides verify their bot token at start (auth.test against the Slack double), as Bolt does by
+ * default. The roles run against the sandbox's doubles and the local Redis. Needs `npm run build`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,22 +27,28 @@ interface Started {
   rssMb: number;
 }
 
-/** Spawns `args`, waits for a stdout line matching `ready`, idles, reads VmRSS, stops it. */
-function measure(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Started> {
+/**
+ * Spawns `args`, waits for a stdout line matching `ready`, then runs `then` with that line (the
+ * default idles IDLE_MS and reads VmRSS), and stops the process.
+ */
+export function spawnUntilReady<T>(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  then: (line: string, readyMs: number, pid: number) => Promise<T>,
+): Promise<T> {
   const t0 = performance.now();
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise<Started>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000);
     child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
       if (!ready.test(line)) return;
       const readyMs = performance.now() - t0;
       clearTimeout(timer);
-      setTimeout(() => {
-        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-        resolve({ readyMs, rssMb: kb / 1024 });
-      }, IDLE_MS);
+      lines.removeAllListeners('line');
+      then(line, readyMs, child.pid!).then(resolve, reject);
     });
   }).finally(() => {
     child.removeAllListeners('exit');
@@ -48,7 +56,25 @@ function measure(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise
   });
 }
 
-function buildBare(): void {
+const idleRss = (pid: number): Promise<number> =>
+  new Promise((resolve) =>
+    setTimeout(() => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      resolve(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024);
+    }, IDLE_MS),
+  );
+
+const measure = (args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Started> =>
+  spawnUntilReady(args, env, ready, async (_line, readyMs, pid) => ({ readyMs, rssMb: await idleRss(pid) }));
+
+export const WEB_ARGS = [MAIN, 'web'];
+export const BARE_ARGS = [BARE];
+export const WEB_READY = /credential-rotator started/;
+export const BARE_READY = /bare bolt started/;
+
+/** Builds the bare Bolt app to dist/bench (both sides run compiled JavaScript). */
+export function buildBare(): void {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
   const esbuild = join(ROOT, 'node_modules/.bin/esbuild');
   const r = spawnSync(
     esbuild,
@@ -58,18 +84,13 @@ function buildBare(): void {
   if (r.status !== 0) throw new Error('could not build bench/bare-bolt.ts');
 }
 
-/** One web role and one bare Bolt app, started one after the other. */
-async function webVsBare(): Promise<{ web: Started; bare: Started }> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  buildBare();
+/** Runs `fn` with the doubles and a Redis prefix of its own, then removes both. */
+export async function withWorld<T>(fn: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   const prefix = `bench-${randomUUID()}`;
   const dir = mkdtempSync(join(tmpdir(), 'rotator-bench-'));
   const world = await startWorld({ dir, redisUrl: REDIS_URL, queuePrefix: prefix });
-  const env = { ...process.env, ...world.env, PORT: '0', LOG_LEVEL: 'info' };
   try {
-    const web = await measure([MAIN, 'web'], env, /credential-rotator started/);
-    const bare = await measure([BARE], env, /bare bolt started/);
-    return { web, bare };
+    return await fn({ ...process.env, ...world.env, PORT: '0', LOG_LEVEL: 'info' });
   } finally {
     const redis = testRedis();
     await deletePrefix(redis, prefix);
@@ -77,6 +98,21 @@ async function webVsBare(): Promise<{ web: Started; bare: Started }> {
     await world.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One web role and one bare Bolt app, started one after the other; and the bare app without its
+ * auth.test (no fetch at all, so Node's HTTP client is never loaded: about 11 MB less), reported
+ * beside the ratio.
+ */
+function webVsBare(): Promise<{ web: Started; bare: Started; bareNoAuthTest: Started }> {
+  buildBare();
+  return withWorld(async (env) => {
+    const web = await measure(WEB_ARGS, env, WEB_READY);
+    const bare = await measure(BARE_ARGS, env, BARE_READY);
+    const bareNoAuthTest = await measure(BARE_ARGS, { ...env, BARE_NO_AUTH_TEST: '1' }, BARE_READY);
+    return { web, bare, bareNoAuthTest };
+  });
 }
 
 /** A bench comparing one measure of the web role with the bare Bolt app's. */
@@ -91,11 +127,13 @@ const webBench = (
   claim,
   target,
   async run() {
-    const { web, bare } = await webVsBare();
+    const { web, bare, bareNoAuthTest } = await webVsBare();
     return {
       ratio: of(web) / of(bare),
       [`web${unit}`]: Math.round(of(web)),
       [`bare${unit}`]: Math.round(of(bare)),
+      [`bareNoAuthTest${unit}`]: Math.round(of(bareNoAuthTest)),
+      ratioToNoAuthTest: Number((of(web) / of(bareNoAuthTest)).toFixed(3)),
     };
   },
 });
@@ -115,3 +153,20 @@ export const webStartBench = webBench(
   'Ms',
   (s) => s.readyMs,
 );
+
+const WORKER_RSS_BUDGET_MB = 150;
+
+export const workerRssBench: Bench = {
+  name: 'worker-rss',
+  claim: `idle RSS of the worker role, vs ${WORKER_RSS_BUDGET_MB} MB`,
+  target: 1,
+  async run() {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+    const worker = await withWorld((env) => measure([MAIN, 'worker'], env, WEB_READY));
+    return {
+      ratio: worker.rssMb / WORKER_RSS_BUDGET_MB,
+      workerMb: Math.round(worker.rssMb),
+      workerStartMs: Math.round(worker.readyMs),
+    };
+  },
+};

@@ -1,17 +1,12 @@
 /**
- * Issue 10's claims about the web role and one rotation's cost.
- * - ack-burst: fifty `/rotate <name>` sent at once to the web role, p99 ack latency as a ratio to a
- *   bare Bolt 5 app whose /rotate handler only acks, measured in the same run (p50 reported too).
- *   Target ≤ 1.5.
- * - calls: external calls one scheduled rotation makes (Vault, Kubernetes, the provider, Slack),
- *   as a ratio to the issue's budget of 20. Target ≤ 1.
- * - concurrent: 100 rotations at once through one worker process, wall time as a ratio to one
- *   rotation's. Target ≤ 1.2.
+ * ack-burst: fifty `/rotate <name>` sent at once to the web role, p50 and p99 ack latency as ratios
+ * to a bare Bolt 5 app whose /rotate handler only acks, measured in the same run. The ratio is the
+ * larger of the two, target ≤ 1.5 (both must meet it). The web role runs as deployed, without a
+ * worker in its process: it acks and queues, and the commands wait in the queue, unanswered.
  */
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
-import type { CatalogCredential } from '../sandbox/world';
-import { startHarness, type Harness } from '../test/helpers/harness';
+import { startHarness } from '../test/helpers/harness';
 import { postSigned, slashCommandBody } from '../test/helpers/slack-signing';
 import type { Bench } from './bench';
 
@@ -74,7 +69,7 @@ async function bareBolt(
 
 export const ackBurstBench: Bench = {
   name: 'ack-burst',
-  claim: `p99 ack of ${BURST} concurrent /rotate, vs a bare Bolt 5 app that only acks`,
+  claim: `p50 and p99 ack of ${BURST} concurrent /rotate (the larger ratio), vs a bare Bolt 5 app that only acks`,
   target: 1.5,
   async run() {
     const h = await startHarness({ worker: false, extraEnv: { LOG_LEVEL: 'warn' } });
@@ -86,9 +81,11 @@ export const ackBurstBench: Bench = {
         h.world.slack.responseUrl(`bench-${i}`),
       );
       const p50 = quantile(ours, 0.5) / quantile(base, 0.5);
+      const p99 = quantile(ours, 0.99) / quantile(base, 0.99);
       return {
-        ratio: quantile(ours, 0.99) / quantile(base, 0.99),
+        ratio: Math.max(p50, p99),
         p50Ratio: Number(p50.toFixed(2)),
+        p99Ratio: Number(p99.toFixed(2)),
         oursP50Ms: Math.round(quantile(ours, 0.5)),
         oursP99Ms: Math.round(quantile(ours, 0.99)),
         bareP50Ms: Math.round(quantile(base, 0.5)),
@@ -97,99 +94,6 @@ export const ackBurstBench: Bench = {
     } finally {
       await h.close();
       await bare.stop();
-    }
-  },
-};
-
-async function rotateAll(h: Harness, names: string[]): Promise<number> {
-  const t0 = performance.now();
-  const runs = await Promise.all(
-    names.map((credential) =>
-      h.services.service.start({ credential, requester: { kind: 'cli', id: 'bench' } }),
-    ),
-  );
-  const done = await Promise.all(runs.map((r) => h.waitForRun(r.id, undefined, 300_000)));
-  const failed = done.filter((r) => r.outcome !== 'succeeded');
-  if (failed.length > 0) throw new Error(`${failed.length} bench runs did not succeed`);
-  return performance.now() - t0;
-}
-
-export const callsBench: Bench = {
-  name: 'calls',
-  claim: 'external calls of one rotation (Vault, Kubernetes, provider, Slack), vs a budget of 20',
-  target: 1,
-  async run() {
-    const h = await startHarness({ rolloutDelayMs: 200, extraEnv: { LOG_LEVEL: 'warn' } });
-    try {
-      const vault = () =>
-        h.world.vault.auditLog.filter((e) => e.type === 'request' && e.auth.display_name === 'token').length;
-      const before = {
-        vault: vault(),
-        kubernetes: h.world.kubernetes.requests().length,
-        provider: h.world.provider.managementCalls(),
-        slack: h.world.slack.calls().length,
-      };
-      await rotateAll(h, ['payment-gateway-api']);
-      const calls = {
-        vault: vault() - before.vault,
-        kubernetes: h.world.kubernetes.requests().length - before.kubernetes,
-        provider: h.world.provider.managementCalls() - before.provider,
-        slack: h.world.slack.calls().length - before.slack,
-      };
-      const total = calls.vault + calls.kubernetes + calls.provider + calls.slack;
-      const patches = h.world.kubernetes.requests().filter((r) => r.method === 'PATCH').length;
-      return { ratio: total / 20, total, ...calls, kubernetesPatches: patches };
-    } finally {
-      await h.close();
-    }
-  },
-};
-
-const COUNT = 100;
-
-/** 100 copies of crm-integration (one restarted consumer each), all on the one worker process. */
-function hundred(c: { credentials: CatalogCredential[] }): void {
-  const template = c.credentials.find((x) => x.name === 'crm-integration') ?? c.credentials[0]!;
-  c.credentials = Array.from({ length: COUNT }, (_, i) => {
-    const name = `crm-${String(i).padStart(3, '0')}`;
-    return {
-      ...template,
-      name,
-      store: `api-credentials/${name}`,
-      kubernetesSecret: name,
-      consumers: template.consumers.map((consumer) => ({
-        ...consumer,
-        ...(consumer.kubernetes
-          ? {
-              kubernetes: {
-                namespace: 'bench',
-                deployment: `${name}-${consumer.name}`,
-                externalSecret: name,
-              },
-            }
-          : {}),
-      })),
-    };
-  });
-}
-
-export const concurrentBench: Bench = {
-  name: 'concurrent',
-  claim: `${COUNT} rotations at once on one worker process, vs one rotation`,
-  target: 1.2,
-  async run() {
-    const h = await startHarness({
-      rolloutDelayMs: 1_000,
-      editCatalog: hundred,
-      extraEnv: { LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '16' },
-    });
-    try {
-      const names = h.world.catalog.credentials.map((c) => c.name);
-      const one = await rotateAll(h, [names[0]!]);
-      const all = await rotateAll(h, names.slice(1));
-      return { ratio: all / one, oneMs: Math.round(one), allMs: Math.round(all) };
-    } finally {
-      await h.close();
     }
   },
 };

@@ -26,7 +26,9 @@ import { ROTATE_COMMAND, rotateCommand } from './rotate';
 import { rotateNowAction } from './rotate-now';
 import { snoozeAction } from './snooze';
 
-export type { CommandDeps } from './deps';
+export type { AnswerDeps, CommandDeps } from './deps';
+export { answerRotate } from './rotate-answer';
+export { publishHome } from './app-home';
 
 /** Registers every Slack listener; handlers live one per file. */
 export function register(app: App, deps: CommandDeps): void {

@@ -1,12 +1,12 @@
 import type { View } from '../src/slack/views';
-import type { CommandDeps } from './deps';
+import type { AnswerDeps } from './deps';
 
 /**
  * `/rotate due [page]`: the reminder digest of the channel the command was typed in (the one the
  * weekly job posts there, found by the channel's id or its name); `/rotate due all [page]`: every channel's, most urgent first.
  */
 export function dueDigest(
-  deps: CommandDeps,
+  deps: AnswerDeps,
   channel: string,
   input: { all?: boolean; page?: number },
   channelName?: string,

@@ -1,8 +1,8 @@
 import { dueView, historyView, statusView, type DueViewOptions, type View } from '../src/slack/views';
-import type { CommandDeps } from './deps';
+import type { AnswerDeps } from './deps';
 
 /** `/rotate status <name>`. */
-export async function statusOf(deps: CommandDeps, name: string): Promise<View> {
+export async function statusOf(deps: AnswerDeps, name: string): Promise<View> {
   const s = await deps.requests.status(name);
   const secret = deps.requests.spec(name).kubernetesSecret;
   return statusView({
@@ -17,11 +17,11 @@ export async function statusOf(deps: CommandDeps, name: string): Promise<View> {
 }
 
 /** `/rotate history <name>`. */
-export async function historyOf(deps: CommandDeps, name: string): Promise<View> {
+export async function historyOf(deps: AnswerDeps, name: string): Promise<View> {
   return historyView(name, await deps.requests.pastRuns(name, 10));
 }
 
 /** `/rotate due [all [page]]` and `/rotate status`: credentials by urgency, summarised or paged. */
-export async function dueList(deps: CommandDeps, opts: DueViewOptions = {}): Promise<View> {
+export async function dueList(deps: AnswerDeps, opts: DueViewOptions = {}): Promise<View> {
   return dueView(await deps.requests.due(), opts);
 }

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { RotatorError } from '../src/domain/errors';
 import { describeSlackFailure, slackFailureOf } from '../src/slack/slack-errors';
 import { mention, noticeView, planView, type View } from '../src/slack/views';
-import { slackIdentity, type CommandDeps } from './deps';
+import { slackIdentity, type AnswerDeps } from './deps';
 
 export interface Requester {
   user: string;
@@ -11,7 +11,7 @@ export interface Requester {
 }
 
 /** `/rotate plan <name>`: the plan as a dry run, to the requester only. */
-export async function dryRun(deps: CommandDeps, who: Requester, name: string): Promise<void> {
+export async function dryRun(deps: AnswerDeps, who: Requester, name: string): Promise<void> {
   const spec = deps.requests.spec(name);
   const plan = await deps.requests.plan(name);
   await who.reply(planView({ plan, approvers: deps.authorization.approversFor(spec.approvers) }));
@@ -21,7 +21,7 @@ export async function dryRun(deps: CommandDeps, who: Requester, name: string): P
  * `/rotate <name>`: a plan message in the channel with Approve/Reject. The request is stored (and
  * audited) before the message is posted, so a button can never point at nothing.
  */
-export async function requestRotation(deps: CommandDeps, client: WebClient, who: Requester, name: string) {
+export async function requestRotation(deps: AnswerDeps, client: WebClient, who: Requester, name: string) {
   const allowed = await deps.authorization.canRequest(who.user);
   if (!allowed.allowed) {
     await deps.audit.record({
@@ -73,7 +73,7 @@ export async function requestRotation(deps: CommandDeps, client: WebClient, who:
  * us): nobody can see the buttons, so the request is withdrawn and audited rather than left
  * pending without a plan or an expiry, and the requester is told what to do about it.
  */
-async function planNotPosted(deps: CommandDeps, who: Requester, name: string, id: string, e: unknown) {
+async function planNotPosted(deps: AnswerDeps, who: Requester, name: string, id: string, e: unknown) {
   const failure = slackFailureOf(e);
   await deps.approvals.withdraw(id);
   await deps.audit.record({

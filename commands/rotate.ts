@@ -1,25 +1,31 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { isFirstDelivery } from '../src/slack/command-retries';
 import { replyEphemeral } from '../src/slack/reply';
-import { helpView, noticeView, type View } from '../src/slack/views';
-import { closestNames } from './closest';
+import type { RotateRequest } from '../src/slack/slack-requests';
+import { helpView, type View } from '../src/slack/views';
 import type { CommandDeps } from './deps';
 import { requestEmergency } from './emergency-request';
-import { dueDigest } from './rotate-due';
-import { dueList, historyOf, statusOf } from './rotate-info';
-import { incidentTimeline } from './rotate-incident';
+import { answerRotate } from './rotate-answer';
 import { parseRotateText } from './rotate-parse';
-import { dryRun, requestRotation } from './rotate-request';
 
 export const ROTATE_COMMAND = '/rotate';
 
 /**
- * The /rotate slash command. Acks at once (empty body), then does the slow work (store, cluster,
- * issuer reads) and answers: ephemerally via response_url, or with a plan message in the channel.
- * Errors thrown here reach the app's one error handler.
+ * The /rotate slash command. Acks at once (empty body), drops a retry Slack sent of a command
+ * already taken, answers help and usage itself, and hands the slow work (store, cluster and issuer
+ * reads, the plan message) to a worker through the `slack-requests` queue; without a queue (tests
+ * of the listeners alone) it does that work here. Errors thrown here reach the app's one error
+ * handler, so a queue that is down is reported at once.
  */
 export function rotateCommand(deps: CommandDeps) {
-  return async ({ command, ack, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+  return async ({
+    command,
+    ack,
+    client,
+    context,
+  }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
+    if (!(await isFirstDelivery(context))) return;
     const target = { channel: command.channel_id, user: command.user_id, responseUrl: command.response_url };
     const reply = (view: View) => replyEphemeral(client, target, view);
     const input = parseRotateText(command.text);
@@ -35,34 +41,18 @@ export function rotateCommand(deps: CommandDeps) {
         example: '`/rotate emergency <name> INC-2024-0042`',
         reply,
       };
-      // A leak does not queue behind plans: its request is a few Redis writes.
+      // A leak never queues behind plans: its request is a few Redis writes and the scope's reads.
       return requestEmergency(deps, client, who, input);
     }
-    const slow = <T>(fn: () => Promise<T>): Promise<T> => (deps.pool ? deps.pool.run(fn) : fn());
-    return slow(async () => {
-      if (input.kind === 'due')
-        return reply(await dueDigest(deps, command.channel_id, input, command.channel_name));
-      if (input.kind === 'status' && input.name === undefined) return reply(await dueList(deps));
-      if (input.kind === 'incident') return reply(await incidentTimeline(deps, input.ref));
-
-      const name = input.name!;
-      const known = deps.requests.credentialNames();
-      if (!known.includes(name)) {
-        const close = closestNames(name, known);
-        const hint = close.length ? ` Closest: ${close.map((n) => `\`${n}\``).join(', ')}.` : '';
-        return reply(noticeView(`No credential named \`${name}\` in the catalog.${hint}`));
-      }
-      const who = { user: command.user_id, channel: command.channel_id, reply };
-      switch (input.kind) {
-        case 'status':
-          return reply(await statusOf(deps, name));
-        case 'history':
-          return reply(await historyOf(deps, name));
-        case 'plan':
-          return dryRun(deps, who, name);
-        case 'rotate':
-          return requestRotation(deps, client, who, name);
-      }
-    });
+    const request: RotateRequest = {
+      kind: 'rotate',
+      text: command.text,
+      user: command.user_id,
+      channel: command.channel_id,
+      ...(command.channel_name ? { channelName: command.channel_name } : {}),
+      responseUrl: command.response_url,
+    };
+    if (deps.enqueueRequest) return deps.enqueueRequest(request);
+    return answerRotate(deps, client, request);
   };
 }

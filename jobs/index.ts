@@ -17,6 +17,7 @@ import {
   type RotationJobData,
 } from '../src/queue/names';
 import type { ApprovalStore } from '../src/slack/approvals';
+import { SLACK_REQUESTS_QUEUE, type SlackRequestJobData } from '../src/slack/slack-requests';
 import type { ChannelOutbox } from '../src/slack/channel-outbox';
 import type { IncidentBoard } from '../src/slack/incident-board';
 import type { RunProgress } from '../src/slack/run-progress';
@@ -31,6 +32,7 @@ import { createNotificationsProcessor } from './incident-board-job';
 import { createPlanCloseProcessor } from './plan-close-job';
 import { createRequestProcessor } from './request-job';
 import { createRotationProcessor } from './rotation-job';
+import { createSlackRequestProcessor, type SlackRequestJobDeps } from './slack-request-job';
 
 export interface WorkerOptions {
   connection: Redis;
@@ -52,6 +54,8 @@ export interface WorkerOptions {
   };
   /** When given, this process also posts Slack notifications: incident and run messages, channel outboxes. */
   notifications?: { board: IncidentBoard; outbox: ChannelOutbox; progress: RunProgress };
+  /** When given, this process also answers the `/rotate` commands the web role queued. */
+  slackRequests?: SlackRequestJobDeps & { concurrency: number };
 }
 
 /** Starts the BullMQ workers of this process: rotation runs and CLI requests. */
@@ -139,6 +143,16 @@ export function registerWorkers(
           ...timing,
         },
       ),
+    );
+  }
+  if (opts.slackRequests) {
+    workers.push(
+      new Worker<SlackRequestJobData>(SLACK_REQUESTS_QUEUE, createSlackRequestProcessor(opts.slackRequests), {
+        connection: opts.connection,
+        prefix: opts.prefix,
+        concurrency: opts.slackRequests.concurrency,
+        ...timing,
+      }),
     );
   }
   for (const w of workers) w.on('error', (err) => opts.logger.error({ err: err.message }, 'worker error'));

@@ -4,7 +4,7 @@
  */
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
-import { register } from '../commands';
+import { answerRotate, publishHome, register } from '../commands';
 import { loadConfig, type Config } from './config';
 import { isRotatorError, RotatorError } from './domain/errors';
 import { createLogger } from './logger';
@@ -20,6 +20,9 @@ import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
 import { createSlackApp, type SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
+import { Authorization, slackGroupMembers } from './slack/authorization';
+import { tellUser } from './slack/error-handler';
+import { slackRequestEnqueuer, targetOfRequest, type SlackRequestJobData } from './slack/slack-requests';
 import { buildServices, type Services, type WiringOverrides } from './wiring';
 
 export type Role = 'web' | 'worker' | 'all';
@@ -64,14 +67,8 @@ export async function startRole(
       approvalTtlMs: env.APPROVAL_TTL_MINUTES * 60_000,
       incidentChannelPattern: new RegExp(env.INCIDENT_CHANNEL_PATTERN),
       reminders: services.reminders,
-      workConcurrency: env.SLACK_WORK_CONCURRENCY,
-      scheduleExpiry: async (requestId, atMs) => {
-        await services.approvalQueue.add(
-          'expire',
-          { requestId },
-          { jobId: approvalExpiryJobId(requestId), delay: Math.max(0, atMs - Date.now()) + 1_000 },
-        );
-      },
+      enqueueRequest: slackRequestEnqueuer(services.slackRequestQueue),
+      scheduleExpiry: scheduleExpiry(services),
       // Slack refused to close an approved plan (a 429 storm): retry once the storm has passed.
       scheduleClose: async (requestId, line) => {
         await services.approvalQueue.add(
@@ -114,6 +111,49 @@ export async function startRole(
       await Promise.all(workers.map((w) => w.close()));
       await services.close();
     },
+  };
+}
+
+/** Closes an undecided plan at its expiry: a delayed job on the approvals queue. */
+function scheduleExpiry(services: Services) {
+  return async (requestId: string, atMs: number): Promise<void> => {
+    await services.approvalQueue.add(
+      'expire',
+      { requestId },
+      { jobId: approvalExpiryJobId(requestId), delay: Math.max(0, atMs - Date.now()) + 1_000 },
+    );
+  };
+}
+
+/**
+ * What a worker needs to answer a `/rotate` the web role queued: the same services the listeners
+ * use, on the request connection (fails fast), and the bot's Web API client.
+ */
+function slackRequestAnswers(services: Services, config: Config, logger: Logger) {
+  const env = config.env;
+  const now = () => new Date();
+  const client = services.slackClient;
+  const deps = {
+    requests: services.service,
+    authorization: new Authorization({ access: config.catalog.access, groups: slackGroupMembers(client) }),
+    approvals: new ApprovalStore({
+      redis: services.redis,
+      prefix: `${env.QUEUE_PREFIX}:`,
+      ttlMs: env.APPROVAL_TTL_MINUTES * 60_000,
+      now,
+    }),
+    audit: services.requestAudit,
+    reminders: services.reminders,
+    now,
+    logger,
+    scheduleExpiry: scheduleExpiry(services),
+  };
+  return {
+    concurrency: env.SLACK_WORK_CONCURRENCY,
+    answer: (request: SlackRequestJobData) =>
+      request.kind === 'home' ? publishHome(deps, client, request.user) : answerRotate(deps, client, request),
+    tell: (request: SlackRequestJobData, error: unknown) =>
+      tellUser(client, targetOfRequest(request), error, logger),
   };
 }
 
@@ -187,6 +227,7 @@ async function startWorkers(services: Services, config: Config, logger: Logger):
       outbox: services.outbox,
       progress: services.runProgress,
     },
+    slackRequests: slackRequestAnswers(services, config, logger),
   });
 }
 

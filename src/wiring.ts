@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
 import type { WebClient } from '@slack/web-api';
 import { createWebClient, SlackNotifier } from './adapters/chat/slack-notifier';
-import { AWS_ACCESS_KEY_FIELDS } from './adapters/store/vault-fields';
-import { VaultSecretStore } from './adapters/store/vault-store';
+import { AWS_ACCESS_KEY_FIELDS, valueFields } from './adapters/store/vault-fields';
+import type { VaultSecretStoreOptions } from './adapters/store/vault-store';
 import type { Config } from './config';
 import type {
   AuditLog,
@@ -43,6 +43,7 @@ import { createIncidentChannel } from './slack/incident-channel';
 import { runViews } from './slack/views';
 import { SnoozeStore } from './queue/snooze-store';
 import { Reminders } from './slack/reminders';
+import { SLACK_REQUESTS_QUEUE, type SlackRequestJobData } from './slack/slack-requests';
 import type { WorkerServices } from './wiring-worker';
 
 export interface Services {
@@ -54,6 +55,8 @@ export interface Services {
   approvalQueue: Queue<ApprovalExpiryJobData>;
   /** Scheduled housekeeping: the reconciler. */
   maintenanceQueue: Queue;
+  /** `/rotate` commands the web role acked, answered by a worker. */
+  slackRequestQueue: Queue<SlackRequestJobData>;
   /** Slack notifications paced across replicas: incident message renders, channel outbox drains. */
   notificationQueue: Queue<NotificationJobData>;
   /** Emergency incidents' one message each (rendered by the notifications worker). */
@@ -119,7 +122,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const awsPaths = new Set(
     [...config.catalog.credentials.values()].filter((c) => c.issuer.kind === 'aws_iam').map((c) => c.store),
   );
-  const store = new VaultSecretStore({
+  const store = storeFrom({
     endpoint: env.VAULT_ADDR,
     token: env.VAULT_TOKEN,
     mount: env.VAULT_KV_MOUNT,
@@ -219,6 +222,11 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     },
   });
   const catalog = config.catalog.credentials;
+  // Job options are the enqueuer's (slack-requests.ts): one attempt, removed once finished.
+  const slackRequestQueue = new Queue<SlackRequestJobData>(SLACK_REQUESTS_QUEUE, {
+    connection: redis,
+    prefix,
+  });
   const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
     prefix,
@@ -306,6 +314,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     approvalQueue,
     maintenanceQueue,
     notificationQueue,
+    slackRequestQueue,
     incidentBoard,
     outbox,
     runProgress,
@@ -325,9 +334,30 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
       await approvalQueue.close();
       await maintenanceQueue.close();
       await notificationQueue.close();
+      await slackRequestQueue.close();
       redis.disconnect();
       workerRedis.disconnect();
     },
+  };
+}
+
+/**
+ * The Vault store, whose client (node-vault) is loaded by its first call: the web role reads Vault
+ * only for an emergency's scope, a recovery or a manual rotation's click, and starts without it.
+ */
+function storeFrom(opts: VaultSecretStoreOptions): SecretStore {
+  let loaded: Promise<SecretStore> | undefined;
+  const load = () =>
+    (loaded ??= import('./adapters/store/vault-store').then(
+      ({ VaultSecretStore }) => new VaultSecretStore(opts),
+    ));
+  return {
+    read: async (...a) => (await load()).read(...a),
+    write: async (...a) => (await load()).write(...a),
+    patch: async (...a) => (await load()).patch(...a),
+    list: async (...a) => (await load()).list(...a),
+    // The same layout the store uses (vault-fields.ts), known without loading its client.
+    valueField: (path) => (opts.layoutOf?.(path) ?? valueFields(path)).value,
   };
 }
 

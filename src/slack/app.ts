@@ -15,7 +15,6 @@ import { EmergencyRequestStore } from './emergency-requests';
 import { ReviewStore } from './reviews';
 import type { Reminders } from './reminders';
 import { Authorization, slackGroupMembers } from './authorization';
-import { WorkPool } from './work-pool';
 import { ignoreCommandRetries, RedisDeliveryLog, type DeliveryLog } from './command-retries';
 import { errorHandler } from './error-handler';
 import { answerMalformedWith400, requireActor } from './request-guards';
@@ -60,8 +59,8 @@ export interface SlackAppDeps {
   slackRetry?: RetryOptions;
   /** How long user-group membership is cached (default 60 s). */
   groupCacheMs?: number;
-  /** `/rotate` work after the ack run at once at most (SLACK_WORK_CONCURRENCY, default 8). */
-  workConcurrency?: number;
+  /** Hands `/rotate`'s slow work to the workers (the `slack-requests` queue); absent, it runs here. */
+  enqueueRequest?: CommandDeps['enqueueRequest'];
   now?: () => Date;
 }
 
@@ -154,7 +153,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     audit: deps.audit,
     logger: deps.logger,
     now,
-    pool: new WorkPool(deps.workConcurrency ?? 8),
+    ...(deps.enqueueRequest ? { enqueueRequest: deps.enqueueRequest } : {}),
     ...(deps.scheduleExpiry ? { scheduleExpiry: deps.scheduleExpiry } : {}),
     ...(deps.scheduleClose ? { scheduleClose: deps.scheduleClose } : {}),
     ...(deps.manual ? { manual: deps.manual } : {}),

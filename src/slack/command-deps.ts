@@ -7,7 +7,7 @@ import type { Authorization } from './authorization';
 import type { EmergencyRequestStore } from './emergency-requests';
 import type { Reminders } from './reminders';
 import type { ReviewStore } from './reviews';
-import type { WorkPool } from './work-pool';
+import type { SlackRequestJobData } from './slack-requests';
 
 /** What the Slack listeners need. Commands plan and enqueue through `requests`; jobs execute. */
 export interface CommandDeps {
@@ -26,8 +26,11 @@ export interface CommandDeps {
   /** Manual rotations' Stored / Revoked clicks; absent where no worker wiring is given (tests). */
   manual?: Pick<ManualGate, 'confirm'>;
   logger: PinoLogger;
-  /** The slow work after an ack (planning, status reads), a few at a time; unbounded when absent. */
-  pool?: WorkPool;
+  /**
+   * Hands a `/rotate`'s slow work (plans, requests, status reads) to the workers. Absent (tests of
+   * the listeners alone), the listener does that work itself.
+   */
+  enqueueRequest?: (request: SlackRequestJobData) => Promise<void>;
   now: () => Date;
   /** Closes the plan message when the request expires undecided (a delayed job); optional in tests. */
   scheduleExpiry?: (requestId: string, atMs: number) => Promise<void>;

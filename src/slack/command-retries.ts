@@ -36,32 +36,56 @@ function deliveryIdOf(body: unknown): string | undefined {
   return undefined;
 }
 
+/** Where the middleware leaves a slash command's claim for its listener (Bolt shares `context`). */
+const CLAIM = 'deliveryClaim';
+
 /**
- * Bolt global middleware: a slash command (or event) Slack sends again (a retry carries the same trigger_id
- * and `X-Slack-Retry-Num`) is acked and otherwise ignored, so one /rotate never posts two plans.
- * When the log cannot answer in time the command is processed: a rare duplicate plan (whose
- * approval is still exactly-once) is better than a lost command.
+ * The claim of `triggerId`, bounded by CLAIM_TIMEOUT_MS: when the log cannot answer in time (or at
+ * all) the delivery counts as the first, since a rare duplicate plan (whose approval is still
+ * exactly-once) is better than a lost command.
+ */
+function claimInTime(log: DeliveryLog, delivery: string, logger: PinoLogger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), CLAIM_TIMEOUT_MS);
+  });
+  return Promise.race([log.claim(delivery), timeout])
+    .catch((e: unknown) => {
+      logger.warn({ err: (e as Error).message }, 'slash-command delivery log unavailable; processing');
+      return true;
+    })
+    .finally(() => clearTimeout(timer));
+}
+
+/**
+ * Bolt global middleware: a slash command (or event) Slack sends again (a retry carries the same
+ * trigger_id and `X-Slack-Retry-Num`) is acked and otherwise ignored, so one /rotate never posts
+ * two plans. An event was acked by Bolt before any middleware, so its claim is awaited here; a
+ * slash command's ack must not wait on Redis, so its claim only starts here and its listener awaits
+ * it after acking (`isFirstDelivery`).
  */
 export function ignoreCommandRetries(log: DeliveryLog, logger: PinoLogger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const delivery = deliveryIdOf(args.body);
     if (delivery === undefined) return args.next();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), CLAIM_TIMEOUT_MS);
+    const first = claimInTime(log, delivery, logger).then((yes) => {
+      if (!yes) logger.info({ delivery, retryNum: args.context.retryNum }, 'Slack retry ignored');
+      return yes;
     });
-    const first = await Promise.race([log.claim(delivery), timeout])
-      .catch((e: unknown) => {
-        logger.warn({ err: (e as Error).message }, 'slash-command delivery log unavailable; processing');
-        return true;
-      })
-      .finally(() => clearTimeout(timer));
-    if (first === false) {
-      logger.info({ delivery, retryNum: args.context.retryNum }, 'Slack retry ignored');
-      const ack = (args as { ack?: () => Promise<void> }).ack;
-      await ack?.();
+    if (delivery.startsWith('event:')) {
+      if (await first) await args.next();
       return;
     }
+    args.context[CLAIM] = first;
     await args.next();
   };
+}
+
+/**
+ * For a slash-command listener, after its ack: false when this delivery is a retry Slack sent of a
+ * command already taken (then the listener does nothing more). True when no claim was made.
+ */
+export function isFirstDelivery(context: Record<string, unknown>): Promise<boolean> {
+  const claim = context[CLAIM] as Promise<boolean> | undefined;
+  return claim ?? Promise.resolve(true);
 }

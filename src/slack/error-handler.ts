@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger as PinoLogger } from 'pino';
 import { isRotatorError } from '../domain/errors';
-import { replyEphemeral, targetOf } from './reply';
+import { replyEphemeral, targetOf, type EphemeralTarget } from './reply';
 import { MalformedRequestError } from './request-guards';
 import { slackErrorView, slackFailureOf } from './slack-errors';
 import { errorView } from './views';
@@ -27,15 +27,28 @@ export function errorHandler(client: () => WebClient, logger: PinoLogger) {
     const original = unwrap(error);
     // Back to the receiver, which answers 400: nobody to tell, nothing to handle.
     if (original instanceof MalformedRequestError) throw original;
-    const target = targetOf(body);
-    const slackView = slackErrorView(original, target?.channel);
-    if (isRotatorError(original))
-      logger.warn({ code: original.code, context: original.context }, original.message);
-    else if (slackView) logger.warn({ slack: slackFailureOf(original) }, 'Slack API call failed');
-    else logger.error({ err: original }, 'Slack listener failed');
-    if (!target) return;
-    await replyEphemeral(client(), target, slackView ?? errorView(original)).catch((e: unknown) =>
-      logger.warn({ err: e }, 'could not tell the user about an error'),
-    );
+    await tellUser(client(), targetOf(body), original, logger);
   };
+}
+
+/**
+ * Logs `error` and tells the person who acted what went wrong (the Slack listeners' errors, and
+ * those of `/rotate` work a worker did for them), never a stack trace or a value.
+ */
+export async function tellUser(
+  client: WebClient,
+  target: EphemeralTarget | undefined,
+  error: unknown,
+  logger: PinoLogger,
+): Promise<void> {
+  const original = unwrap(error);
+  const slackView = slackErrorView(original, target?.channel);
+  if (isRotatorError(original))
+    logger.warn({ code: original.code, context: original.context }, original.message);
+  else if (slackView) logger.warn({ slack: slackFailureOf(original) }, 'Slack API call failed');
+  else logger.error({ err: original }, 'Slack listener failed');
+  if (!target) return;
+  await replyEphemeral(client, target, slackView ?? errorView(original)).catch((e: unknown) =>
+    logger.warn({ err: e }, 'could not tell the user about an error'),
+  );
 }

@@ -1,3 +1,5 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawnWorker, stop } from '../helpers/child-worker';
 import { closeAndFindLeaks } from '../helpers/leaks';
 import { eventually } from '../helpers/eventually';
 import { startHarness, type Harness } from '../helpers/harness';
@@ -9,11 +11,14 @@ const BURST = 50;
 
 describe('the web role under a burst of /rotate', () => {
   let h: Harness;
+  let worker: ChildProcess;
   beforeEach(async () => {
-    // The web role alone, as deployed: planning happens after the ack, a few at a time.
+    // As deployed: the web role acks and queues; a worker process plans, a few at a time.
     h = await startHarness({ worker: false, extraEnv: { SLACK_WORK_CONCURRENCY: '4' } });
+    worker = spawnWorker(h.env).child;
   });
   afterEach(async () => {
+    await stop(worker);
     expect(await closeAndFindLeaks(h)).toEqual([]);
   });
 

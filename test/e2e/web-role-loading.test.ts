@@ -35,17 +35,21 @@ describe('the roles', () => {
   });
 
   describe('the web role', () => {
-    it('starts without loading the Kubernetes client, the issuers, the engine or the jobs', async () => {
+    it('starts with Bolt, Redis and the BullMQ queue only: no store, cluster, issuer or database client, no engine or jobs', async () => {
       const { output, packages, files } = await loadedPackages(startAndStop('web', env));
       expect(output).toBe('web started');
-      expect(packages).toContain('@slack/bolt');
-      expect(packages).not.toContain('@kubernetes/client-node');
-      const workerOnly = files.filter((f) =>
-        /^(src\/adapters\/(deployers|issuers|verifiers)\/|src\/procedures\/(engine|reconciler|steps\/)|jobs\/)/.test(
+      expect(packages).toEqual(expect.arrayContaining(['@slack/bolt', 'ioredis', 'bullmq']));
+      const workerOnly = packages.filter((p) =>
+        /^(node-vault|@kubernetes\/client-node|@aws-sdk\/.*|pg|pg-.*|mysql2)$/.test(p),
+      );
+      expect(workerOnly).toEqual([]);
+      const workerFiles = files.filter((f) =>
+        /^(src\/adapters\/(deployers|issuers|verifiers|store)\/|src\/procedures\/(engine|reconciler|scope|old-key-deletion|steps\/)|src\/wiring-worker|jobs\/)/.test(
           f,
         ),
       );
-      expect(workerOnly).toEqual([]);
+      // vault-fields is the store's layout (which field holds the value), known without its client.
+      expect(workerFiles.filter((f) => f !== 'src/adapters/store/vault-fields.ts')).toEqual([]);
     }, 60_000);
   });
 
@@ -53,8 +57,10 @@ describe('the roles', () => {
     it('loads it, to deploy', async () => {
       const { output, packages, files } = await loadedPackages(startAndStop('worker', env));
       expect(output).toBe('worker started');
-      expect(packages).toContain('@kubernetes/client-node');
-      expect(files).toEqual(expect.arrayContaining(['src/procedures/engine.ts', 'jobs/index.ts']));
+      expect(packages).toEqual(expect.arrayContaining(['@kubernetes/client-node', '@aws-sdk/client-iam']));
+      expect(files).toEqual(
+        expect.arrayContaining(['src/procedures/engine.ts', 'jobs/index.ts', 'jobs/slack-request-job.ts']),
+      );
     }, 60_000);
   });
 });

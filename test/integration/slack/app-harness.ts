@@ -7,6 +7,7 @@ import type { AccessPolicy } from '../../../src/domain/access';
 import type { CredentialSpec } from '../../../src/domain/credential';
 import { SnoozeStore } from '../../../src/queue/snooze-store';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app';
+import type { CommandDeps } from '../../../src/slack/command-deps';
 import { Reminders } from '../../../src/slack/reminders';
 import { APPROVE_ACTION } from '../../../src/slack/views';
 import { deletePrefix, testRedis } from '../../helpers/redis';
@@ -73,6 +74,8 @@ export interface HarnessOptions {
   userGroups?: Record<string, string[]>;
   specs?: CredentialSpec[];
   incidentChannelPattern?: RegExp;
+  /** `/rotate`'s slow work handed to this instead of done in the listener (the web role's queue). */
+  enqueueRequest?: CommandDeps['enqueueRequest'];
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarness> {
@@ -109,6 +112,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<AppHarnes
     access: opts.access ?? { requesters: [], approvers: ['U_BOB', 'SAPPROVERS1'], responders: [] },
     approvals: { redis: approvalsRedis, prefix },
     ...(opts.incidentChannelPattern ? { incidentChannelPattern: opts.incidentChannelPattern } : {}),
+    ...(opts.enqueueRequest ? { enqueueRequest: opts.enqueueRequest } : {}),
     audit,
     now: () => new Date(clock),
     scheduleClose: async (requestId, line) => {
