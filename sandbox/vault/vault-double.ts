@@ -66,7 +66,15 @@ function countingTraffic(handle: (req: IncomingMessage, res: ServerResponse) => 
     traffic.byPath.set(path, (traffic.byPath.get(path) ?? 0) + 1);
     traffic.inFlight += 1;
     traffic.maxInFlight = Math.max(traffic.maxInFlight, traffic.inFlight);
-    res.once('close', () => (traffic.inFlight -= 1));
+    // Done at the first of 'finish' (the answer handed to the socket) or 'close' (the connection
+    // died first), once: a client that reads its answer may send its next request before 'close'.
+    let done = false;
+    const settle = () => {
+      if (!done) traffic.inFlight -= 1;
+      done = true;
+    };
+    res.once('finish', settle);
+    res.once('close', settle);
     await handle(req, res);
   };
   return { traffic, counted };

@@ -170,12 +170,12 @@ describe('Kubernetes double (raw HTTP)', () => {
         body: restartBody,
       });
       expect(res.status).toBe(200);
-      await eventually(
-        () =>
-          k8s.deployment(NS, 'web-app')?.status !== undefined &&
-          JSON.stringify(k8s.deployment(NS, 'web-app')).includes('DeploymentPaused'),
-        15_000,
-      );
+      // Waits for the controller to act on the restart patch (generation 3), not only on the pause
+      // before it: on a loaded machine the pause alone already shows DeploymentPaused.
+      await eventually(() => {
+        const d = k8s.deployment(NS, 'web-app') as { status?: { observedGeneration?: number } } | undefined;
+        return d?.status?.observedGeneration === 3 && JSON.stringify(d).includes('DeploymentPaused');
+      }, 15_000);
       // The controller has acted on the patch (paused status): no rollout is left to come.
       expect(k8s.restarts(NS, 'web-app')).toBe(0);
       expect(k8s.deployment(NS, 'web-app')).toMatchObject({
