@@ -47,6 +47,31 @@ const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 /** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** How long what discovery listed may stand in for a read before a restart (a run's first minute). */
+const LISTED_TTL_MS = 60_000;
+
+/**
+ * How long a listed selector stands in for reading the deployment: the run's verification, not the
+ * next run's (a deployment deleted and made anew may select other pods).
+ */
+const SELECTOR_TTL_MS = 3_600_000;
+
+/** A deployment as discovery listed it: what restart needs to patch it without reading it first. */
+interface Listed {
+  resourceVersion: string;
+  paused: boolean;
+  restartedAt: string | undefined;
+  at: number;
+}
+
+const restartedAtOf = (d: V1Deployment): string | undefined =>
+  d.spec?.template?.metadata?.annotations?.[RESTARTED_AT];
+const forceSyncOf = (es: unknown): string | undefined =>
+  (es as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata?.annotations?.[
+    'force-sync'
+  ];
+const isConflict = (e: unknown) => isRotatorError(e) && e.context.status === 409;
+
 /**
  * The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status (read
  * from a watch while one runs), discovery.
@@ -59,6 +84,12 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly fieldManager: string;
   private readonly retry: RetryOptions;
   private readonly options: ConfigurationOptions;
+  /** namespace/name → what discovery listed, for restart's precondition. */
+  private readonly listed = new Map<string, Listed>();
+  /** namespace/name → the pod selector discovery listed (immutable in apps/v1), for the log check. */
+  private readonly selectors = new Map<string, { selector: string; at: number }>();
+  /** namespace/ExternalSecret → its target Secret, as its force-sync answer or a read showed it. */
+  private readonly targets = new Map<string, string>();
 
   constructor(kc: KubeConfig, opts: KubernetesDeployerOptions = {}) {
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -81,37 +112,58 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   /**
    * Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch: CRs refuse strategic
    * merge). Milliseconds, not kubectl's seconds: two syncs in one second (a rollback right after the
-   * rotation's own sync) must still change the annotation, or the operator never refreshes.
+   * rotation's own sync) must still change the annotation, or the operator never refreshes. Where an
+   * earlier attempt may have landed, it is read first: the same annotation again changes nothing.
    */
-  async forceSync(namespace: string, externalSecret: string, at: Date): Promise<void> {
-    const body = { metadata: { annotations: { 'force-sync': String(at.getTime()) } } };
-    await this.call('force-sync', `externalsecret ${namespace}/${externalSecret}`, () =>
-      this.custom.patchNamespacedCustomObject(
-        { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
-        this.contentType(PatchStrategy.MergePatch),
-      ),
-    );
+  async forceSync(
+    namespace: string,
+    externalSecret: string,
+    at: Date,
+    opts: { mayHaveLanded?: boolean } = {},
+  ): Promise<void> {
+    const what = `externalsecret ${namespace}/${externalSecret}`;
+    const stamp = String(at.getTime());
+    const body = { metadata: { annotations: { 'force-sync': stamp } } };
+    const es: unknown = await withRetry(async (attempt) => {
+      if (opts.mayHaveLanded || attempt > 1) {
+        const current = await this.readExternalSecret(namespace, externalSecret);
+        if (forceSyncOf(current) === stamp) return current;
+      }
+      return this.once('force-sync', what, () =>
+        this.custom.patchNamespacedCustomObject(
+          { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
+          this.contentType(PatchStrategy.MergePatch),
+        ),
+      );
+    }, this.retry);
+    this.targets.set(`${namespace}/${externalSecret}`, targetName(es) ?? externalSecret);
   }
 
-  /** True once status.refreshTime >= `since` (to the second), Ready=True and the target Secret exists. */
+  /**
+   * True once the target Secret holds `expectedDigest`: its content is what proves the sync, so the
+   * ExternalSecret is read only to learn its target, or when there is no digest to compare.
+   * Otherwise status.refreshTime >= `since` (to the second) and Ready=True, and the Secret exists.
+   */
   async synced(
     namespace: string,
     externalSecret: string,
     since: Date,
     expectedDigest?: string,
   ): Promise<boolean> {
-    const what = `externalsecret ${namespace}/${externalSecret}`;
-    const es: unknown = await this.call('read', what, () =>
-      this.custom.getNamespacedCustomObject({ ...ES, namespace, name: externalSecret }, this.options),
-    );
-    if (!externalSecretSynced(es, since)) return false;
-    const target = targetName(es) ?? externalSecret;
+    let target =
+      expectedDigest !== undefined ? this.targets.get(`${namespace}/${externalSecret}`) : undefined;
+    if (target === undefined) {
+      const es = await this.readExternalSecret(namespace, externalSecret);
+      if (!externalSecretSynced(es, since)) return false;
+      target = targetName(es) ?? externalSecret;
+    }
+    const name = target;
     // Only the metadata is looked at: the value stays in the cluster. Not there yet = not synced.
     try {
-      const secret = await this.call('read', `secret ${namespace}/${target}`, () =>
-        this.core.readNamespacedSecret({ namespace, name: target }, this.options),
+      const secret = await this.call('read', `secret ${namespace}/${name}`, () =>
+        this.core.readNamespacedSecret({ namespace, name }, this.options),
       );
-      if (secret.metadata?.name !== target) return false;
+      if (secret.metadata?.name !== name) return false;
       // refreshTime has second precision: the Secret's content is what proves the sync. Only
       // digests are compared; the value never leaves this function.
       if (expectedDigest === undefined) return true;
@@ -124,27 +176,58 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     }
   }
 
-  /** kubectl rollout restart: strategic-merge patch of the pod template's restartedAt annotation. */
+  /**
+   * kubectl rollout restart: strategic-merge patch of the pod template's restartedAt annotation.
+   * kubectl reads the deployment first to refuse a paused one; a deployment discovery listed a
+   * moment ago, not paused, is patched at once with that resourceVersion as a precondition, which
+   * the server refuses (409) if anything changed since. Then it is read, as kubectl does.
+   */
   async restart(ref: KubernetesRef, at: Date): Promise<void> {
     const what = `deployment ${ref.namespace}/${ref.deployment}`;
-    const current = await this.readDeployment(ref, 'restart');
-    // kubectl refuses client-side too; the server would accept the patch and never roll out.
-    if (current.spec?.paused) {
-      throw new RotatorError(
-        'deploy_failed',
-        `cannot restart paused ${what} (run kubectl rollout resume first)`,
-        {
-          context: { action: 'restart', target: what },
-        },
-      );
-    }
-    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(at) } } } } };
-    const patched = await this.call('restart', what, () =>
+    const key = `${ref.namespace}/${ref.deployment}`;
+    const stamp = rfc3339(at);
+    const body = (resourceVersion?: string) => ({
+      ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT]: stamp } } } },
+    });
+    const patch = (resourceVersion?: string) => () =>
       this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body, fieldManager: this.fieldManager },
+        {
+          namespace: ref.namespace,
+          name: ref.deployment,
+          body: body(resourceVersion),
+          fieldManager: this.fieldManager,
+        },
         this.contentType(PatchStrategy.StrategicMergePatch),
-      ),
-    );
+      );
+    const listed = this.listed.get(key);
+    this.listed.delete(key);
+    if (listed && Date.now() - listed.at < LISTED_TTL_MS && !listed.paused && listed.restartedAt !== stamp) {
+      try {
+        // A lost answer retried meets its own change as a conflict, and goes on to the read below.
+        const patched = await this.call('restart', what, patch(listed.resourceVersion));
+        this.watcher.seen(patched);
+        return;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
+    const patched = await withRetry(async () => {
+      const current = await this.readDeployment(ref, 'restart', 'once');
+      // kubectl refuses client-side too; the server would accept the patch and never roll out.
+      if (current.spec?.paused) {
+        throw new RotatorError(
+          'deploy_failed',
+          `cannot restart paused ${what} (run kubectl rollout resume first)`,
+          {
+            context: { action: 'restart', target: what },
+          },
+        );
+      }
+      // An earlier attempt landed (its answer was lost): patching again would change nothing.
+      if (restartedAtOf(current) === stamp) return current;
+      return this.once('restart', what, patch());
+    }, this.retry);
     this.watcher.seen(patched);
   }
 
@@ -189,8 +272,9 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
         const page = await list({ limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
         for (const d of page.items) {
           const via = secretReferences(d, secretName);
-          if (via.length > 0)
-            found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+          if (via.length === 0) continue;
+          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+          this.remember(d);
         }
         continueToken = page.metadata?._continue || undefined;
       } while (continueToken);
@@ -222,17 +306,54 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     return found;
   }
 
+  /**
+   * The label selector (matchLabels) of a deployment's pods as this run's discovery listed it; a
+   * Deployment's selector cannot change, so the log check need not read the deployment for it.
+   */
+  selectorOf(ref: KubernetesRef): string | undefined {
+    const known = this.selectors.get(`${ref.namespace}/${ref.deployment}`);
+    return known && Date.now() - known.at < SELECTOR_TTL_MS ? known.selector : undefined;
+  }
+
   /** Stops the rollout watches (graceful shutdown). */
   close(): void {
     this.watcher.close();
   }
 
-  private async readDeployment(ref: KubernetesRef, action: string): Promise<V1Deployment> {
-    const d = await this.call(action, `deployment ${ref.namespace}/${ref.deployment}`, () =>
-      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options),
-    );
+  private async readDeployment(ref: KubernetesRef, action: string, retries?: 'once'): Promise<V1Deployment> {
+    const what = `deployment ${ref.namespace}/${ref.deployment}`;
+    const read = () =>
+      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options);
+    const d = await (retries === 'once' ? this.once(action, what, read) : this.call(action, what, read));
     this.watcher.seen(d);
     return d;
+  }
+
+  private readExternalSecret(namespace: string, name: string): Promise<unknown> {
+    return this.once('read', `externalsecret ${namespace}/${name}`, () =>
+      this.custom.getNamespacedCustomObject({ ...ES, namespace, name }, this.options),
+    );
+  }
+
+  /** What restart needs of a listed deployment; entries older than their use are dropped as they go. */
+  private remember(d: V1Deployment): void {
+    const resourceVersion = d.metadata?.resourceVersion;
+    if (!resourceVersion) return;
+    const now = Date.now();
+    if (this.listed.size >= 1_000) {
+      for (const [k, v] of this.listed) if (now - v.at >= LISTED_TTL_MS) this.listed.delete(k);
+    }
+    const key = `${d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`;
+    const labels = Object.entries(d.spec?.selector?.matchLabels ?? {});
+    if (this.selectors.size >= 1_000) this.selectors.clear();
+    if (labels.length > 0 && !d.spec?.selector?.matchExpressions?.length)
+      this.selectors.set(key, { selector: labels.map(([k, v]) => `${k}=${v}`).join(','), at: now });
+    this.listed.set(key, {
+      resourceVersion,
+      paused: d.spec?.paused === true,
+      restartedAt: restartedAtOf(d),
+      at: now,
+    });
   }
 
   private contentType(strategy: PatchStrategy): ConfigurationOptions {
@@ -240,13 +361,16 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   }
 
   private call<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(async () => {
-      try {
-        return await fn();
-      } catch (e) {
-        throw toDeployerError(e, action, what);
-      }
-    }, this.retry);
+    return withRetry(() => this.once(action, what, fn), this.retry);
+  }
+
+  /** One attempt, its failure as a RotatorError: for callers that decide themselves what a retry does. */
+  private async once<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw toDeployerError(e, action, what);
+    }
   }
 }
 
