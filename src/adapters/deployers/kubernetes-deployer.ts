@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -20,8 +19,9 @@ import type {
   SecretReferences,
 } from '../../domain/ports';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
-import { externalSecretSynced } from './external-secret-status';
-import { toDeployerError } from './kube-error';
+import { ExternalSecretSync } from './external-secret-sync';
+import { ListedDeployments, RESTARTED_AT, restartedAtOf } from './listed-deployments';
+import { once } from './kube-error';
 import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
 import { RolloutWatcher } from './rollout-watcher';
@@ -41,35 +41,9 @@ export interface KubernetesDeployerOptions {
   onWatchError?: (namespace: string, reason: string) => void;
 }
 
-const ES = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' } as const;
-const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-
 /** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** How long what discovery listed may stand in for a read before a restart (a run's first minute). */
-const LISTED_TTL_MS = 60_000;
-
-/**
- * How long a listed selector stands in for reading the deployment: the run's verification, not the
- * next run's (a deployment deleted and made anew may select other pods).
- */
-const SELECTOR_TTL_MS = 3_600_000;
-
-/** A deployment as discovery listed it: what restart needs to patch it without reading it first. */
-interface Listed {
-  resourceVersion: string;
-  paused: boolean;
-  restartedAt: string | undefined;
-  at: number;
-}
-
-const restartedAtOf = (d: V1Deployment): string | undefined =>
-  d.spec?.template?.metadata?.annotations?.[RESTARTED_AT];
-const forceSyncOf = (es: unknown): string | undefined =>
-  (es as { metadata?: { annotations?: Record<string, string> } } | undefined)?.metadata?.annotations?.[
-    'force-sync'
-  ];
 const isConflict = (e: unknown) => isRotatorError(e) && e.context.status === 409;
 
 /**
@@ -80,21 +54,16 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly apps: AppsV1Api;
   private readonly watcher: RolloutWatcher;
   private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
   private readonly fieldManager: string;
   private readonly retry: RetryOptions;
   private readonly options: ConfigurationOptions;
-  /** namespace/name → what discovery listed, for restart's precondition. */
-  private readonly listed = new Map<string, Listed>();
-  /** namespace/name → the pod selector discovery listed (immutable in apps/v1), for the log check. */
-  private readonly selectors = new Map<string, { selector: string; at: number }>();
-  /** namespace/ExternalSecret → its target Secret, as its force-sync answer or a read showed it. */
-  private readonly targets = new Map<string, string>();
+  /** What discovery listed: restart's precondition and the log check's pod selectors. */
+  private readonly listed = new ListedDeployments();
+  private readonly externalSecrets: ExternalSecretSync;
 
   constructor(kc: KubeConfig, opts: KubernetesDeployerOptions = {}) {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.fieldManager = opts.fieldManager ?? 'credential-rotator';
     this.retry = {
       ...DEFAULT_RETRY,
@@ -102,6 +71,13 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
       ...opts.retry,
     };
     this.options = requestTimeout(opts.timeoutMs ?? 10_000);
+    this.externalSecrets = new ExternalSecretSync({
+      custom: kc.makeApiClient(CustomObjectsApi),
+      core: this.core,
+      fieldManager: this.fieldManager,
+      options: this.options,
+      retry: this.retry,
+    });
     this.watcher = new RolloutWatcher(new Watch(kc), {
       ...(opts.watchTimeoutSeconds ? { timeoutSeconds: opts.watchTimeoutSeconds } : {}),
       ...(opts.watchBackoffMs !== undefined ? { failureBackoffMs: opts.watchBackoffMs } : {}),
@@ -109,71 +85,14 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     });
   }
 
-  /**
-   * Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch: CRs refuse strategic
-   * merge). Milliseconds, not kubectl's seconds: two syncs in one second (a rollback right after the
-   * rotation's own sync) must still change the annotation, or the operator never refreshes. Where an
-   * earlier attempt may have landed, it is read first: the same annotation again changes nothing.
-   */
-  async forceSync(
-    namespace: string,
-    externalSecret: string,
-    at: Date,
-    opts: { mayHaveLanded?: boolean } = {},
-  ): Promise<void> {
-    const what = `externalsecret ${namespace}/${externalSecret}`;
-    const stamp = String(at.getTime());
-    const body = { metadata: { annotations: { 'force-sync': stamp } } };
-    const es: unknown = await withRetry(async (attempt) => {
-      if (opts.mayHaveLanded || attempt > 1) {
-        const current = await this.readExternalSecret(namespace, externalSecret);
-        if (forceSyncOf(current) === stamp) return current;
-      }
-      return this.once('force-sync', what, () =>
-        this.custom.patchNamespacedCustomObject(
-          { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
-          this.contentType(PatchStrategy.MergePatch),
-        ),
-      );
-    }, this.retry);
-    this.targets.set(`${namespace}/${externalSecret}`, targetName(es) ?? externalSecret);
+  /** Annotates the ExternalSecret force-sync (see ExternalSecretSync). */
+  forceSync(namespace: string, externalSecret: string, at: Date, opts?: { mayHaveLanded?: boolean }) {
+    return this.externalSecrets.forceSync(namespace, externalSecret, at, opts);
   }
 
-  /**
-   * True once the target Secret holds `expectedDigest`: its content is what proves the sync, so the
-   * ExternalSecret is read only to learn its target, or when there is no digest to compare.
-   * Otherwise status.refreshTime >= `since` (to the second) and Ready=True, and the Secret exists.
-   */
-  async synced(
-    namespace: string,
-    externalSecret: string,
-    since: Date,
-    expectedDigest?: string,
-  ): Promise<boolean> {
-    let target =
-      expectedDigest !== undefined ? this.targets.get(`${namespace}/${externalSecret}`) : undefined;
-    if (target === undefined) {
-      const es = await this.readExternalSecret(namespace, externalSecret);
-      if (!externalSecretSynced(es, since)) return false;
-      target = targetName(es) ?? externalSecret;
-    }
-    const name = target;
-    // Only the metadata is looked at: the value stays in the cluster. Not there yet = not synced.
-    try {
-      const secret = await this.call('read', `secret ${namespace}/${name}`, () =>
-        this.core.readNamespacedSecret({ namespace, name }, this.options),
-      );
-      if (secret.metadata?.name !== name) return false;
-      // refreshTime has second precision: the Secret's content is what proves the sync. Only
-      // digests are compared; the value never leaves this function.
-      if (expectedDigest === undefined) return true;
-      return Object.values(secret.data ?? {}).some(
-        (b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex') === expectedDigest,
-      );
-    } catch (e) {
-      if (isRotatorError(e) && e.context.status === 404) return false;
-      throw e;
-    }
+  /** Whether the ExternalSecret's target Secret holds the value (see ExternalSecretSync). */
+  synced(namespace: string, externalSecret: string, since: Date, expectedDigest?: string) {
+    return this.externalSecrets.synced(namespace, externalSecret, since, expectedDigest);
   }
 
   /**
@@ -184,7 +103,6 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
    */
   async restart(ref: KubernetesRef, at: Date): Promise<void> {
     const what = `deployment ${ref.namespace}/${ref.deployment}`;
-    const key = `${ref.namespace}/${ref.deployment}`;
     const stamp = rfc3339(at);
     const body = (resourceVersion?: string) => ({
       ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
@@ -200,9 +118,8 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
         },
         this.contentType(PatchStrategy.StrategicMergePatch),
       );
-    const listed = this.listed.get(key);
-    this.listed.delete(key);
-    if (listed && Date.now() - listed.at < LISTED_TTL_MS && !listed.paused && listed.restartedAt !== stamp) {
+    const listed = this.listed.take(ref);
+    if (listed && !listed.paused && listed.restartedAt !== stamp) {
       try {
         // A lost answer retried meets its own change as a conflict, and goes on to the read below.
         const patched = await this.call('restart', what, patch(listed.resourceVersion));
@@ -226,7 +143,7 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
       }
       // An earlier attempt landed (its answer was lost): patching again would change nothing.
       if (restartedAtOf(current) === stamp) return current;
-      return this.once('restart', what, patch());
+      return once('restart', what, patch());
     }, this.retry);
     this.watcher.seen(patched);
   }
@@ -274,7 +191,7 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
           const via = secretReferences(d, secretName);
           if (via.length === 0) continue;
           found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
-          this.remember(d);
+          this.listed.remember(d);
         }
         continueToken = page.metadata?._continue || undefined;
       } while (continueToken);
@@ -311,8 +228,7 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
    * Deployment's selector cannot change, so the log check need not read the deployment for it.
    */
   selectorOf(ref: KubernetesRef): string | undefined {
-    const known = this.selectors.get(`${ref.namespace}/${ref.deployment}`);
-    return known && Date.now() - known.at < SELECTOR_TTL_MS ? known.selector : undefined;
+    return this.listed.selectorOf(ref);
   }
 
   /** Stops the rollout watches (graceful shutdown). */
@@ -324,36 +240,9 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     const what = `deployment ${ref.namespace}/${ref.deployment}`;
     const read = () =>
       this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options);
-    const d = await (retries === 'once' ? this.once(action, what, read) : this.call(action, what, read));
+    const d = await (retries === 'once' ? once(action, what, read) : this.call(action, what, read));
     this.watcher.seen(d);
     return d;
-  }
-
-  private readExternalSecret(namespace: string, name: string): Promise<unknown> {
-    return this.once('read', `externalsecret ${namespace}/${name}`, () =>
-      this.custom.getNamespacedCustomObject({ ...ES, namespace, name }, this.options),
-    );
-  }
-
-  /** What restart needs of a listed deployment; entries older than their use are dropped as they go. */
-  private remember(d: V1Deployment): void {
-    const resourceVersion = d.metadata?.resourceVersion;
-    if (!resourceVersion) return;
-    const now = Date.now();
-    if (this.listed.size >= 1_000) {
-      for (const [k, v] of this.listed) if (now - v.at >= LISTED_TTL_MS) this.listed.delete(k);
-    }
-    const key = `${d.metadata?.namespace ?? ''}/${d.metadata?.name ?? ''}`;
-    const labels = Object.entries(d.spec?.selector?.matchLabels ?? {});
-    if (this.selectors.size >= 1_000) this.selectors.clear();
-    if (labels.length > 0 && !d.spec?.selector?.matchExpressions?.length)
-      this.selectors.set(key, { selector: labels.map(([k, v]) => `${k}=${v}`).join(','), at: now });
-    this.listed.set(key, {
-      resourceVersion,
-      paused: d.spec?.paused === true,
-      restartedAt: restartedAtOf(d),
-      at: now,
-    });
   }
 
   private contentType(strategy: PatchStrategy): ConfigurationOptions {
@@ -361,21 +250,6 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   }
 
   private call<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(() => this.once(action, what, fn), this.retry);
+    return withRetry(() => once(action, what, fn), this.retry);
   }
-
-  /** One attempt, its failure as a RotatorError: for callers that decide themselves what a retry does. */
-  private async once<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      throw toDeployerError(e, action, what);
-    }
-  }
-}
-
-function targetName(es: unknown): string | undefined {
-  if (typeof es !== 'object' || es === null) return undefined;
-  const name = (es as { spec?: { target?: { name?: unknown } } }).spec?.target?.name;
-  return typeof name === 'string' && name !== '' ? name : undefined;
 }
