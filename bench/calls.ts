@@ -1,48 +1,58 @@
 /**
- * - calls: external calls one scheduled rotation makes (Vault, Kubernetes, the provider, Slack),
- *   as a ratio to the issue's budget of 20. Target ≤ 1.
+ * Issue 10's "external calls per rotation, 1–3 consumers: ≤ 20, and no write that is not a change".
+ * One scheduled rotation of a 3-consumer credential (payment-gateway-api) and of a 1-consumer one
+ * (crm-integration), each counted from a quiet system (the start-up reconciler done) to a quiet
+ * system after the run finished, with the production poll interval. The ratio is the larger total
+ * to the budget of 20; each service's calls are printed to stderr, grouped by method and path, so
+ * each call can be put down to its step. Provider calls are its admin API's (key use on /v1/test,
+ * the runbook's check that a key is accepted or refused, is not counted, as in the issue).
  */
-import { startHarness, type Harness } from '../test/helpers/harness';
+import { startHarness } from '../test/helpers/harness';
+import { grouped, oneRotation, startupSettled, totalOf, type CallList } from '../test/helpers/rotation-calls';
 import type { Bench } from './bench';
 
-export async function rotateAll(h: Harness, names: string[]): Promise<number> {
-  const t0 = performance.now();
-  const runs = await Promise.all(
-    names.map((credential) =>
-      h.services.service.start({ credential, requester: { kind: 'cli', id: 'bench' } }),
-    ),
-  );
-  const done = await Promise.all(runs.map((r) => h.waitForRun(r.id, undefined, 300_000)));
-  const failed = done.filter((r) => r.outcome !== 'succeeded');
-  if (failed.length > 0) throw new Error(`${failed.length} bench runs did not succeed`);
-  return performance.now() - t0;
-}
+export const BUDGET = 20;
+
+const counts = (prefix: string, calls: CallList, syncChecks: number) => ({
+  [`${prefix}.total`]: totalOf(calls),
+  [`${prefix}.vault`]: calls.vault.length,
+  [`${prefix}.kubernetes`]: calls.kubernetes.length,
+  [`${prefix}.kubernetesPatches`]: calls.kubernetes.filter((c) => c.startsWith('PATCH ')).length,
+  [`${prefix}.provider`]: calls.provider.length,
+  [`${prefix}.slack`]: calls.slack.length,
+  // Looks at the Secret that found the sync not done yet (each one a GET more).
+  [`${prefix}.syncChecks`]: syncChecks,
+});
 
 export const callsBench: Bench = {
   name: 'calls',
-  claim: 'external calls of one rotation (Vault, Kubernetes, provider, Slack), vs a budget of 20',
+  claim: `external calls of one rotation (Vault, Kubernetes, provider, Slack), 1 and 3 consumers, vs a budget of ${BUDGET}`,
   target: 1,
   async run() {
-    const h = await startHarness({ rolloutDelayMs: 200, extraEnv: { LOG_LEVEL: 'warn' } });
+    const h = await startHarness({
+      rolloutDelayMs: 200,
+      // The production poll interval: what the bot does between looks, not what a fast test does.
+      settings: { pollIntervalMs: 5_000, quietWindowMs: 300 },
+      // No reconciler tick but the start-up one while calls are counted.
+      extraEnv: { LOG_LEVEL: 'warn', RECONCILE_INTERVAL_SECONDS: '86400' },
+    });
     try {
-      const vault = () =>
-        h.world.vault.auditLog.filter((e) => e.type === 'request' && e.auth.display_name === 'token').length;
-      const before = {
-        vault: vault(),
-        kubernetes: h.world.kubernetes.requests().length,
-        provider: h.world.provider.managementCalls(),
-        slack: h.world.slack.calls().length,
+      await startupSettled(h);
+      const three = await oneRotation(h, 'payment-gateway-api');
+      const one = await oneRotation(h, 'crm-integration');
+      for (const [name, r] of [
+        ['payment-gateway-api (3 consumers)', three],
+        ['crm-integration (1 consumer)', one],
+      ] as const) {
+        if (r.run.outcome !== 'succeeded') throw new Error(`${name}: the run ended ${r.run.outcome}`);
+        console.error(JSON.stringify({ credential: name, calls: grouped(r.calls) }, null, 1));
+      }
+      const checks = (r: typeof one) => r.run.facts.deploys?.forward?.syncChecks ?? 0;
+      return {
+        ratio: Math.max(totalOf(three.calls), totalOf(one.calls)) / BUDGET,
+        ...counts('three', three.calls, checks(three)),
+        ...counts('one', one.calls, checks(one)),
       };
-      await rotateAll(h, ['payment-gateway-api']);
-      const calls = {
-        vault: vault() - before.vault,
-        kubernetes: h.world.kubernetes.requests().length - before.kubernetes,
-        provider: h.world.provider.managementCalls() - before.provider,
-        slack: h.world.slack.calls().length - before.slack,
-      };
-      const total = calls.vault + calls.kubernetes + calls.provider + calls.slack;
-      const patches = h.world.kubernetes.requests().filter((r) => r.method === 'PATCH').length;
-      return { ratio: total / 20, total, ...calls, kubernetesPatches: patches };
     } finally {
       await h.close();
     }

@@ -108,7 +108,10 @@ export function buildWorkerServices(w: WorkerWiring): WorkerServices {
     store: w.store,
     issuerFor,
     deployer,
-    health: new ConsumerHealth(new HttpHealthChecker(), new PodLogChecker(kubeConfig)),
+    health: new ConsumerHealth(
+      new HttpHealthChecker(),
+      new PodLogChecker(kubeConfig, { selectors: deployer }),
+    ),
     audit: w.audit,
     chat: w.chat,
     clock: w.clock,

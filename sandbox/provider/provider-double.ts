@@ -37,6 +37,8 @@ export interface ProviderDouble {
   resetInFlight(): void;
   /** How many management calls (admin-token API) it has answered. */
   managementCalls(): number;
+  /** Those calls, oldest first: method and path (with query). */
+  managementLog(): Array<{ method: string; path: string }>;
   /** Settable: how long each management call takes inside the provider (counted as in flight). */
   managementLatencyMs: number;
 }
@@ -59,6 +61,7 @@ export async function createProviderDouble(opts: {
   let maxInFlight = 0;
   let managementLatencyMs = 0;
   let calls = 0;
+  const log: Array<{ method: string; path: string }> = [];
 
   async function management(
     req: IncomingMessage,
@@ -160,6 +163,7 @@ export async function createProviderDouble(opts: {
     if (url.pathname.startsWith('/v1/')) {
       inFlight += 1;
       calls += 1;
+      log.push({ method: req.method ?? 'GET', path: req.url ?? '/' });
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         if (managementLatencyMs > 0) await new Promise((r) => setTimeout(r, managementLatencyMs));
@@ -200,6 +204,7 @@ export async function createProviderDouble(opts: {
     maxInFlight: () => maxInFlight,
     inFlight: () => inFlight,
     managementCalls: () => calls,
+    managementLog: () => [...log],
     resetInFlight: () => {
       maxInFlight = inFlight;
     },

@@ -161,11 +161,19 @@ export interface DiscoveryScope {
 }
 
 export interface Deployer {
-  /** Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch). */
-  forceSync(namespace: string, externalSecret: string, at: Date): Promise<void>;
   /**
-   * True once status.refreshTime >= `since`, condition Ready=True and, when `expectedDigest` (SHA-256
-   * hex of the value) is given, the target Secret holds that value.
+   * Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch). `mayHaveLanded`: an
+   * earlier attempt with this `at` may have been applied, so it is read first and not patched again.
+   */
+  forceSync(
+    namespace: string,
+    externalSecret: string,
+    at: Date,
+    opts?: { mayHaveLanded?: boolean },
+  ): Promise<void>;
+  /**
+   * True once the target Secret holds `expectedDigest` (SHA-256 hex of the value) when given, and
+   * status.refreshTime >= `since` with Ready=True when the Secret's content cannot tell.
    */
   synced(namespace: string, externalSecret: string, since: Date, expectedDigest?: string): Promise<boolean>;
   /** kubectl rollout restart: strategic-merge patch of the restartedAt annotation. */

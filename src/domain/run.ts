@@ -115,6 +115,11 @@ export interface DeployProgress {
   /** Consumers whose restart patch was accepted: they are never patched again. */
   restarted?: string[];
   doneAt?: string;
+  /**
+   * sha256 (hex) of the value this deploy brings, from the step that stored it: the synced Secret
+   * is compared with it, so no step re-reads Vault for the value. Never the value itself.
+   */
+  valueDigest?: string;
 }
 
 export interface RunFacts {

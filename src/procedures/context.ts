@@ -8,6 +8,7 @@ import type {
   IncidentChannel,
   Issuer,
   SecretStore,
+  StoredCredential,
 } from '../domain/ports';
 import type { Run, StepName } from '../domain/run';
 import type { Secret } from '../domain/secret';
@@ -92,6 +93,12 @@ export type StepOutcome =
 /** Values handed from one step to the next inside one worker invocation only; never persisted. */
 export interface Scratch {
   newValue?: Secret;
+  /**
+   * What Vault held at this invocation's last read, under the run's lock; dropped by every write.
+   * A step that only needs what is there (not a read-back before a compensating action) uses it
+   * instead of reading again a moment later.
+   */
+  stored?: { current: StoredCredential | undefined };
 }
 
 export interface StepContext {

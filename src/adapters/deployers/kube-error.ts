@@ -107,3 +107,12 @@ export function toDeployerError(e: unknown, action: string, what: string): Rotat
     context: { ...context, error: e instanceof Error ? e.name : typeof e },
   });
 }
+
+/** One attempt of a call, its failure as a RotatorError naming `what`: for callers that decide what a retry does. */
+export async function once<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toDeployerError(e, action, what);
+  }
+}

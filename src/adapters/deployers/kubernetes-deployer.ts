@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -20,8 +19,9 @@ import type {
   SecretReferences,
 } from '../../domain/ports';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
-import { externalSecretSynced } from './external-secret-status';
-import { toDeployerError } from './kube-error';
+import { ExternalSecretSync } from './external-secret-sync';
+import { ListedDeployments, RESTARTED_AT, restartedAtOf } from './listed-deployments';
+import { once } from './kube-error';
 import { requestTimeout } from './request-timeout';
 import { rolloutStatus } from './rollout-status';
 import { RolloutWatcher } from './rollout-watcher';
@@ -41,11 +41,10 @@ export interface KubernetesDeployerOptions {
   onWatchError?: (namespace: string, reason: string) => void;
 }
 
-const ES = { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets' } as const;
-const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-
 /** RFC3339 in UTC with second precision, as kubectl writes restartedAt. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const isConflict = (e: unknown) => isRotatorError(e) && e.context.status === 409;
 
 /**
  * The Deployer port on the Kubernetes API: ExternalSecret sync, rollout restart and status (read
@@ -55,15 +54,16 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   private readonly apps: AppsV1Api;
   private readonly watcher: RolloutWatcher;
   private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
   private readonly fieldManager: string;
   private readonly retry: RetryOptions;
   private readonly options: ConfigurationOptions;
+  /** What discovery listed: restart's precondition and the log check's pod selectors. */
+  private readonly listed = new ListedDeployments();
+  private readonly externalSecrets: ExternalSecretSync;
 
   constructor(kc: KubeConfig, opts: KubernetesDeployerOptions = {}) {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.fieldManager = opts.fieldManager ?? 'credential-rotator';
     this.retry = {
       ...DEFAULT_RETRY,
@@ -71,6 +71,13 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
       ...opts.retry,
     };
     this.options = requestTimeout(opts.timeoutMs ?? 10_000);
+    this.externalSecrets = new ExternalSecretSync({
+      custom: kc.makeApiClient(CustomObjectsApi),
+      core: this.core,
+      fieldManager: this.fieldManager,
+      options: this.options,
+      retry: this.retry,
+    });
     this.watcher = new RolloutWatcher(new Watch(kc), {
       ...(opts.watchTimeoutSeconds ? { timeoutSeconds: opts.watchTimeoutSeconds } : {}),
       ...(opts.watchBackoffMs !== undefined ? { failureBackoffMs: opts.watchBackoffMs } : {}),
@@ -78,73 +85,66 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     });
   }
 
+  /** Annotates the ExternalSecret force-sync (see ExternalSecretSync). */
+  forceSync(namespace: string, externalSecret: string, at: Date, opts?: { mayHaveLanded?: boolean }) {
+    return this.externalSecrets.forceSync(namespace, externalSecret, at, opts);
+  }
+
+  /** Whether the ExternalSecret's target Secret holds the value (see ExternalSecretSync). */
+  synced(namespace: string, externalSecret: string, since: Date, expectedDigest?: string) {
+    return this.externalSecrets.synced(namespace, externalSecret, since, expectedDigest);
+  }
+
   /**
-   * Annotates the ExternalSecret force-sync=<unix milliseconds> (merge patch: CRs refuse strategic
-   * merge). Milliseconds, not kubectl's seconds: two syncs in one second (a rollback right after the
-   * rotation's own sync) must still change the annotation, or the operator never refreshes.
+   * kubectl rollout restart: strategic-merge patch of the pod template's restartedAt annotation.
+   * kubectl reads the deployment first to refuse a paused one; a deployment discovery listed a
+   * moment ago, not paused, is patched at once with that resourceVersion as a precondition, which
+   * the server refuses (409) if anything changed since. Then it is read, as kubectl does.
    */
-  async forceSync(namespace: string, externalSecret: string, at: Date): Promise<void> {
-    const body = { metadata: { annotations: { 'force-sync': String(at.getTime()) } } };
-    await this.call('force-sync', `externalsecret ${namespace}/${externalSecret}`, () =>
-      this.custom.patchNamespacedCustomObject(
-        { ...ES, namespace, name: externalSecret, body, fieldManager: this.fieldManager },
-        this.contentType(PatchStrategy.MergePatch),
-      ),
-    );
-  }
-
-  /** True once status.refreshTime >= `since` (to the second), Ready=True and the target Secret exists. */
-  async synced(
-    namespace: string,
-    externalSecret: string,
-    since: Date,
-    expectedDigest?: string,
-  ): Promise<boolean> {
-    const what = `externalsecret ${namespace}/${externalSecret}`;
-    const es: unknown = await this.call('read', what, () =>
-      this.custom.getNamespacedCustomObject({ ...ES, namespace, name: externalSecret }, this.options),
-    );
-    if (!externalSecretSynced(es, since)) return false;
-    const target = targetName(es) ?? externalSecret;
-    // Only the metadata is looked at: the value stays in the cluster. Not there yet = not synced.
-    try {
-      const secret = await this.call('read', `secret ${namespace}/${target}`, () =>
-        this.core.readNamespacedSecret({ namespace, name: target }, this.options),
-      );
-      if (secret.metadata?.name !== target) return false;
-      // refreshTime has second precision: the Secret's content is what proves the sync. Only
-      // digests are compared; the value never leaves this function.
-      if (expectedDigest === undefined) return true;
-      return Object.values(secret.data ?? {}).some(
-        (b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex') === expectedDigest,
-      );
-    } catch (e) {
-      if (isRotatorError(e) && e.context.status === 404) return false;
-      throw e;
-    }
-  }
-
-  /** kubectl rollout restart: strategic-merge patch of the pod template's restartedAt annotation. */
   async restart(ref: KubernetesRef, at: Date): Promise<void> {
     const what = `deployment ${ref.namespace}/${ref.deployment}`;
-    const current = await this.readDeployment(ref, 'restart');
-    // kubectl refuses client-side too; the server would accept the patch and never roll out.
-    if (current.spec?.paused) {
-      throw new RotatorError(
-        'deploy_failed',
-        `cannot restart paused ${what} (run kubectl rollout resume first)`,
-        {
-          context: { action: 'restart', target: what },
-        },
-      );
-    }
-    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: rfc3339(at) } } } } };
-    const patched = await this.call('restart', what, () =>
+    const stamp = rfc3339(at);
+    const body = (resourceVersion?: string) => ({
+      ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+      spec: { template: { metadata: { annotations: { [RESTARTED_AT]: stamp } } } },
+    });
+    const patch = (resourceVersion?: string) => () =>
       this.apps.patchNamespacedDeployment(
-        { namespace: ref.namespace, name: ref.deployment, body, fieldManager: this.fieldManager },
+        {
+          namespace: ref.namespace,
+          name: ref.deployment,
+          body: body(resourceVersion),
+          fieldManager: this.fieldManager,
+        },
         this.contentType(PatchStrategy.StrategicMergePatch),
-      ),
-    );
+      );
+    const listed = this.listed.take(ref);
+    if (listed && !listed.paused && listed.restartedAt !== stamp) {
+      try {
+        // A lost answer retried meets its own change as a conflict, and goes on to the read below.
+        const patched = await this.call('restart', what, patch(listed.resourceVersion));
+        this.watcher.seen(patched);
+        return;
+      } catch (e) {
+        if (!isConflict(e)) throw e;
+      }
+    }
+    const patched = await withRetry(async () => {
+      const current = await this.readDeployment(ref, 'restart', 'once');
+      // kubectl refuses client-side too; the server would accept the patch and never roll out.
+      if (current.spec?.paused) {
+        throw new RotatorError(
+          'deploy_failed',
+          `cannot restart paused ${what} (run kubectl rollout resume first)`,
+          {
+            context: { action: 'restart', target: what },
+          },
+        );
+      }
+      // An earlier attempt landed (its answer was lost): patching again would change nothing.
+      if (restartedAtOf(current) === stamp) return current;
+      return once('restart', what, patch());
+    }, this.retry);
     this.watcher.seen(patched);
   }
 
@@ -189,8 +189,9 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
         const page = await list({ limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
         for (const d of page.items) {
           const via = secretReferences(d, secretName);
-          if (via.length > 0)
-            found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+          if (via.length === 0) continue;
+          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+          this.listed.remember(d);
         }
         continueToken = page.metadata?._continue || undefined;
       } while (continueToken);
@@ -222,15 +223,24 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
     return found;
   }
 
+  /**
+   * The label selector (matchLabels) of a deployment's pods as this run's discovery listed it; a
+   * Deployment's selector cannot change, so the log check need not read the deployment for it.
+   */
+  selectorOf(ref: KubernetesRef): string | undefined {
+    return this.listed.selectorOf(ref);
+  }
+
   /** Stops the rollout watches (graceful shutdown). */
   close(): void {
     this.watcher.close();
   }
 
-  private async readDeployment(ref: KubernetesRef, action: string): Promise<V1Deployment> {
-    const d = await this.call(action, `deployment ${ref.namespace}/${ref.deployment}`, () =>
-      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options),
-    );
+  private async readDeployment(ref: KubernetesRef, action: string, retries?: 'once'): Promise<V1Deployment> {
+    const what = `deployment ${ref.namespace}/${ref.deployment}`;
+    const read = () =>
+      this.apps.readNamespacedDeployment({ namespace: ref.namespace, name: ref.deployment }, this.options);
+    const d = await (retries === 'once' ? once(action, what, read) : this.call(action, what, read));
     this.watcher.seen(d);
     return d;
   }
@@ -240,18 +250,6 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   }
 
   private call<T>(action: string, what: string, fn: () => Promise<T>): Promise<T> {
-    return withRetry(async () => {
-      try {
-        return await fn();
-      } catch (e) {
-        throw toDeployerError(e, action, what);
-      }
-    }, this.retry);
+    return withRetry(() => once(action, what, fn), this.retry);
   }
-}
-
-function targetName(es: unknown): string | undefined {
-  if (typeof es !== 'object' || es === null) return undefined;
-  const name = (es as { spec?: { target?: { name?: unknown } } }).spec?.target?.name;
-  return typeof name === 'string' && name !== '' ? name : undefined;
 }

@@ -45,6 +45,15 @@ export class VaultSecretStore implements SecretStore {
   private readonly timeoutMs: number;
   private readonly retry: RetryOptions;
   private readonly layout: (path: string) => FieldLayout;
+  /**
+   * Per path, the metadata object of the version last read and when: a write with that version as
+   * its check-and-set merges it without reading the version again (a version never changes, and the
+   * CAS refuses the write if the path moved on). Metadata only, never a value.
+   */
+  private readonly lastMetadata = new Map<
+    string,
+    { version: number; metadata: Record<string, unknown>; at: number }
+  >();
 
   constructor(opts: VaultSecretStoreOptions) {
     this.layout = (path) => opts.layoutOf?.(path) ?? valueFields(path);
@@ -75,7 +84,7 @@ export class VaultSecretStore implements SecretStore {
 
   /** Writes exactly these fields as a new version with check-and-set `cas`, keeping the stored metadata merged in. */
   async write(path: string, data: StoreVersionWrite, cas: number): Promise<number> {
-    const base = cas > 0 ? rawMetadata((await this.readVersion(path, cas))?.data) : {};
+    const base = cas > 0 ? await this.metadataOf(path, cas) : {};
     const body = toKvData(path, data, base, this.layout(path));
     return this.send('write', path, cas, body, (full) =>
       this.client.write(full, { options: { cas }, data: body }),
@@ -102,6 +111,12 @@ export class VaultSecretStore implements SecretStore {
     return keys.filter((k): k is string => typeof k === 'string');
   }
 
+  private async metadataOf(path: string, version: number): Promise<Record<string, unknown>> {
+    const known = this.lastMetadata.get(path);
+    if (known && known.version === version && Date.now() - known.at < METADATA_TTL_MS) return known.metadata;
+    return rawMetadata((await this.readVersion(path, version))?.data);
+  }
+
   private dataPath(path: string): string {
     return `${this.mount}/data/${encodePath(path)}`;
   }
@@ -117,6 +132,13 @@ export class VaultSecretStore implements SecretStore {
     if (!data || !isRecord(data['data']) || !meta || typeof meta['version'] !== 'number')
       throw unexpected(ctx);
     const createdTime = typeof meta['created_time'] === 'string' ? meta['created_time'] : '';
+    // Kept briefly, so a path deleted and written anew is read again; bounded for the inventory's reads.
+    if (this.lastMetadata.size >= 1_000) this.lastMetadata.clear();
+    this.lastMetadata.set(path, {
+      version: meta['version'],
+      metadata: rawMetadata(data['data']),
+      at: Date.now(),
+    });
     return { data: data['data'], version: meta['version'], createdTime };
   }
 
@@ -173,6 +195,9 @@ export class VaultSecretStore implements SecretStore {
     }, this.retry);
   }
 }
+
+/** How long a read version's metadata stands in for reading it again (a run's first minute). */
+const METADATA_TTL_MS = 60_000;
 
 function encodePath(path: string): string {
   return path

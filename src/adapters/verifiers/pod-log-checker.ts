@@ -1,11 +1,13 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { Consumer, LogCheck } from '../../domain/credential';
+import type { Consumer, KubernetesRef, LogCheck } from '../../domain/credential';
 import type { HealthCheckOptions, HealthChecker, HealthResult } from '../../domain/ports';
 import { requestTimeout } from '../deployers/request-timeout';
 
 export interface PodLogCheckerOptions {
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
+  /** Pod selectors already known (the run's discovery listed the deployments): no read for them. */
+  selectors?: { selectorOf(ref: KubernetesRef): string | undefined };
 }
 
 /** Log lines are the application's text: keep them short and blank out anything token-like. */
@@ -31,7 +33,10 @@ export class PodLogChecker implements HealthChecker {
   private readonly core: CoreV1Api;
   private readonly timeoutMs: number;
 
-  constructor(kc: KubeConfig, opts: PodLogCheckerOptions = {}) {
+  constructor(
+    kc: KubeConfig,
+    private readonly opts: PodLogCheckerOptions = {},
+  ) {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -57,11 +62,14 @@ export class PodLogChecker implements HealthChecker {
     opts: HealthCheckOptions,
   ): Promise<Omit<HealthResult, 'consumer'>> {
     const options = requestTimeout(this.timeoutMs);
-    const d = await this.apps.readNamespacedDeployment({ namespace, name: deployment }, options);
-    const labels = d.spec?.selector?.matchLabels ?? {};
-    const labelSelector = Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
+    const labelSelector =
+      this.opts.selectors?.selectorOf({ namespace, deployment }) ??
+      Object.entries(
+        (await this.apps.readNamespacedDeployment({ namespace, name: deployment }, options)).spec?.selector
+          ?.matchLabels ?? {},
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
     const pods = (await this.core.listNamespacedPod({ namespace, labelSelector }, options)).items.filter(
       (p) => p.status?.phase === 'Running',
     );

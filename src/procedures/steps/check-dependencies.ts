@@ -3,6 +3,7 @@ import { RotatorError } from '../../domain/errors';
 import { done, type StepContext, type StepOutcome } from '../context';
 import { retiredKeys } from '../key-slot-note';
 import { makeRoom } from './key-room';
+import { readStore } from './store-truth';
 
 /**
  * Runbook step 1: the credential exists in the store, and the cluster agrees with the dependency
@@ -11,7 +12,7 @@ import { makeRoom } from './key-room';
  */
 export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> {
   const { spec, deps, run } = ctx;
-  const current = await deps.store.read(spec.store);
+  const current = await readStore(ctx);
   if (!current?.value) {
     throw new RotatorError('store_missing', `secret/${spec.store} has no current value to rotate`);
   }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Consumer } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { DeployProgress } from '../../domain/run';
 import { done, since, type StepContext, type StepOutcome } from '../context';
+import { digestOf, recentStore } from './store-truth';
 
 const startupConsumers = (cs: Consumer[]) => cs.filter((c) => c.reload === 'startup' && c.kubernetes);
 
@@ -58,7 +58,9 @@ async function syncSecrets(
   progress: DeployProgress,
   syncs: Array<{ namespace: string; name: string }>,
 ): Promise<StepOutcome | undefined> {
-  const { spec, deps } = ctx;
+  const { deps } = ctx;
+  // A force-sync sent by an earlier invocation (its acceptance not recorded) may have landed.
+  const mayHaveLanded = progress.syncRequestedAt !== undefined;
   if (!progress.syncRequestedAt) {
     // The annotation has millisecond precision and the Secret's content is checked by digest, so
     // a sync right after another one is told apart; restarts need the one-second gap below.
@@ -72,15 +74,18 @@ async function syncSecrets(
   }
   if (!progress.syncPatched) {
     // Same annotation value on a retry whose answer was lost, so a re-run triggers no other refresh.
-    await Promise.all(syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt)));
+    await Promise.all(
+      syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt, { mayHaveLanded })),
+    );
     progress.syncPatched = true;
     await ctx.checkpoint();
     // The operator has not refreshed yet: looking now would only fail.
     return backoff(ctx, progress, syncs);
   }
-  // What the Secret must hold once synced: the store's current value, compared by digest only.
-  const value = (await deps.store.read(spec.store))?.value;
-  const digest = value ? createHash('sha256').update(value.reveal()).digest('hex') : undefined;
+  // What the Secret must hold once synced, compared by digest only: the digest the storing step
+  // recorded, else (a run that predates it) the store's current value.
+  progress.valueDigest ??= await storedDigest(ctx);
+  const digest = progress.valueDigest;
   const synced = await Promise.all(
     syncs.map((s) => deps.deployer.synced(s.namespace, s.name, syncAt, digest)),
   );
@@ -96,6 +101,11 @@ async function syncSecrets(
   progress.syncedAt = ctx.now().toISOString();
   await ctx.checkpoint();
   return undefined;
+}
+
+async function storedDigest(ctx: StepContext): Promise<string | undefined> {
+  const value = (await recentStore(ctx))?.value;
+  return value ? digestOf(value) : undefined;
 }
 
 const backoff = (

@@ -2,7 +2,7 @@ import { RotatorError, safeMessage } from '../../domain/errors';
 import { formatIncidentRecord, type IncidentRecord } from '../../domain/incident';
 import { done, identityOf, since, wait, type StepContext, type StepOutcome } from '../context';
 import { revokeOrphans, revokeTwins } from './generate';
-import { holdsNewKey, loginFields, readTruth, redoLostKey, waitForStore } from './store-truth';
+import { holdsNewKey, loginFields, readTruth, redoLostKey, storeWritten, waitForStore } from './store-truth';
 import { verify } from './verify';
 
 /**
@@ -54,6 +54,7 @@ export async function storeEmergency(ctx: StepContext): Promise<StepOutcome> {
     run.facts.compromisedKeyIds = [...(run.facts.compromisedKeyIds ?? []), current.keyId];
   }
   try {
+    storeWritten(ctx);
     const version = await deps.store.write(
       spec.store,
       {

@@ -2,19 +2,22 @@ import { keyLabelPrefix } from '../../domain/key-slots';
 import { retiredKeys } from '../key-slot-note';
 import { RotatorError } from '../../domain/errors';
 import { done, identityOf, type StepContext, type StepOutcome } from '../context';
+import { recentStore } from './store-truth';
 
 /**
- * Revokes keys this tool created for the credential that the store does not know: what a crash
- * between "created at the issuer" and "stored" leaves behind (their values are lost for good).
+ * Revokes keys this tool created for the credential that the store does not know (nor `keep`):
+ * what a crash between "created at the issuer" and "stored" leaves behind (their values are lost
+ * for good), and, swept after a create, its twins (a create retried after a lost answer).
  */
-export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
+export async function revokeOrphans(ctx: StepContext, keep: string[] = []): Promise<string[]> {
   const { spec, deps, issuer, run } = ctx;
-  const current = await deps.store.read(spec.store);
+  // Read by check-dependencies a moment ago in this invocation, under the lock, as a rule.
+  const current = await recentStore(ctx);
   // Old keys earlier runs retired (deactivated, or reactivated for a forgotten consumer) are not
   // orphans: Vault forgot them when those runs recorded, their runs still know them.
   const retired = (await retiredKeys(deps.runs, spec.name, ctx.issuer)).map((r) => r.keyId);
   const known = new Set(
-    [current?.keyId, current?.previousKeyId, run.facts.oldKeyId, ...retired].filter(Boolean),
+    [current?.keyId, current?.previousKeyId, run.facts.oldKeyId, ...retired, ...keep].filter(Boolean),
   );
   const keys = await issuer.list();
   const orphans = keys.filter(
@@ -31,11 +34,16 @@ export async function revokeOrphans(ctx: StepContext): Promise<string[]> {
 
 /** Runbook step 2: a new key at the issuer. Its value stays in this worker's memory until stored. */
 export async function generate(ctx: StepContext): Promise<StepOutcome> {
-  const orphans = await revokeOrphans(ctx);
+  // At an issuer with a key limit, orphans hold slots the create needs: swept before it, twins after.
+  // Elsewhere one listing after the create finds both, orphans and twins alike.
+  const limited = ctx.issuer.keyLimit !== undefined;
+  const orphans = limited ? await revokeOrphans(ctx) : [];
   const keyId = await createKey(ctx);
-  const twins = await revokeTwins(ctx);
-  if (twins.length > 0) ctx.run.facts.orphansRevoked = [...(ctx.run.facts.orphansRevoked ?? []), ...twins];
-  orphans.push(...twins);
+  if (limited) {
+    const twins = await revokeTwins(ctx);
+    if (twins.length > 0) ctx.run.facts.orphansRevoked = [...(ctx.run.facts.orphansRevoked ?? []), ...twins];
+    orphans.push(...twins);
+  } else orphans.push(...(await revokeOrphans(ctx, [keyId])));
   const note = orphans.length > 0 ? ` (revoked orphaned keys ${orphans.join(', ')})` : '';
   return done(`new key ${keyId} at ${ctx.spec.issuer.name}${note}`);
 }

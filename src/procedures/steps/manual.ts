@@ -3,7 +3,7 @@ import type { StoredCredential } from '../../domain/ports';
 import type { ManualAsk } from '../../domain/run';
 import type { ManualAction, ManualConfirmations } from '../../queue/manual-confirmations';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { holdsNewKey, readTruth, storeWritten, waitForStore } from './store-truth';
 import { checkConsumers } from './verify';
 
 /** The id the store records for a key a person made: the bot never sees the console's own id. */
@@ -116,6 +116,7 @@ export async function awaitStored(ctx: StepContext): Promise<StepOutcome> {
     return park(ctx, 'stored', why);
   }
   try {
+    storeWritten(ctx);
     const version = await deps.store.write(
       spec.store,
       {

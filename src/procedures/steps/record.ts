@@ -1,7 +1,7 @@
 import type { CredentialSpec } from '../../domain/credential';
 import type { StorePatch, StoredCredential } from '../../domain/ports';
 import { done, type StepContext, type StepOutcome } from '../context';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { holdsNewKey, readTruth, recentTruth, storeWritten, waitForStore } from './store-truth';
 
 /**
  * The runbook's step 7 as a patch: previous_key cleared, rotation_verified_at, and the metadata
@@ -30,7 +30,9 @@ const recorded = (ctx: StepContext, c: StoredCredential | undefined): boolean =>
  */
 export async function record(ctx: StepContext): Promise<StepOutcome> {
   const { spec, deps, run } = ctx;
-  const truth = await readTruth(ctx);
+  // Read by revoke-old a moment ago when it ran in this invocation; the patch is a check-and-set on
+  // that version, so a change since is refused, never overwritten.
+  const truth = await recentTruth(ctx);
   if (!truth.known) return waitForStore(ctx, truth.reason, 'the record waits for it');
   const current = truth.current;
   if (recorded(ctx, current)) {
@@ -38,6 +40,7 @@ export async function record(ctx: StepContext): Promise<StepOutcome> {
   }
   const at = ctx.now().toISOString();
   try {
+    storeWritten(ctx);
     const version = await deps.store.patch(
       spec.store,
       recordPatch(spec, at, current?.rotatedAt),

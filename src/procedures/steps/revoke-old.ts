@@ -2,7 +2,7 @@ import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { OpenSessions } from '../../domain/ports';
 import { done, since, wait, type StepContext, type StepOutcome } from '../context';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { holdsNewKey, readTruth, recentStore, waitForStore } from './store-truth';
 
 /**
  * Runbook step 6. Before revoking, the old key's last use is checked: a use after every declared
@@ -67,7 +67,8 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
     run.facts.revokedAt = ctx.now().toISOString();
     await ctx.checkpoint();
   }
-  const stored = await deps.store.read(spec.store);
+  // Vault was read just before the revocation when it happened in this invocation: the same answer.
+  const stored = await recentStore(ctx);
   const old = stored?.previousValue;
   if (old && (await issuer.accepts(old, stored.previousKeyId))) {
     if (since(ctx, run.facts.revokedAt) > deps.settings.propagationMs) {

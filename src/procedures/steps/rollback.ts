@@ -3,7 +3,7 @@ import type { StoredCredential } from '../../domain/ports';
 import type { StepContext, StepOutcome } from '../context';
 import { done, since } from '../context';
 import { deployConsumers } from './deploy';
-import { holdsNewKey, readTruth, waitForStore } from './store-truth';
+import { digestOf, holdsNewKey, readTruth, storeWritten, waitForStore } from './store-truth';
 import { checkConsumers } from './verify';
 
 function withinBudget(ctx: StepContext): void {
@@ -29,6 +29,15 @@ async function reinstate(ctx: StepContext, restored: StoredCredential): Promise<
     await ctx.issuer.reinstate(restored.keyId, restored.value);
 }
 
+/** The redeploy compares the synced Secret with the restored value's digest, not a re-read of Vault. */
+function restored(ctx: StepContext, version: number, value: StoredCredential['value']): void {
+  const facts = ctx.run.facts;
+  facts.restoredVersion = version;
+  if (!value) return;
+  facts.deploys ??= {};
+  facts.deploys.rollback = { ...facts.deploys.rollback, valueDigest: digestOf(value) };
+}
+
 /**
  * Rollback 1: the pre-rotation version's content becomes current again (a new KV version, marked
  * with the run id). A write that fails or goes unanswered is read back: if the old key is current,
@@ -41,7 +50,7 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
   if (!truth.known) return waitForStore(ctx, truth.reason, 'the restore waits for it');
   const current = truth.current;
   if (holdsOldKey(ctx, current)) {
-    run.facts.restoredVersion = current!.version;
+    restored(ctx, current!.version, current!.value);
     await reinstate(ctx, current!);
     return done(`secret/${spec.store} already holds the previous key (version ${current!.version})`);
   }
@@ -56,6 +65,7 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
     );
   }
   try {
+    storeWritten(ctx);
     const version = await deps.store.write(
       spec.store,
       {
@@ -71,14 +81,14 @@ export async function restorePrevious(ctx: StepContext): Promise<StepOutcome> {
       },
       current.version,
     );
-    run.facts.restoredVersion = version;
+    restored(ctx, version, base.value);
     await reinstate(ctx, base);
     return done(`secret/${spec.store} version ${version} holds the previous key again`);
   } catch (e) {
     const after = await readTruth(ctx);
     if (!after.known) return waitForStore(ctx, after.reason, 'whether the restore landed is unknown');
     if (holdsOldKey(ctx, after.current)) {
-      run.facts.restoredVersion = after.current!.version;
+      restored(ctx, after.current!.version, after.current!.value);
       await reinstate(ctx, after.current!);
       return done(`secret/${spec.store} version ${after.current!.version} holds the previous key again`);
     }

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { isRotatorError, RotatorError } from '../../domain/errors';
 import type { StoredCredential } from '../../domain/ports';
 import type { Run } from '../../domain/run';
+import type { Secret } from '../../domain/secret';
 import { since, type StepContext, type StepOutcome } from '../context';
 
 /** What Vault holds now: the current version (undefined when absent), or unknown when it cannot be read. */
@@ -14,12 +16,40 @@ export type StoreTruth =
  */
 export async function readTruth(ctx: StepContext): Promise<StoreTruth> {
   try {
-    return { known: true, current: await ctx.deps.store.read(ctx.spec.store) };
+    return { known: true, current: await readStore(ctx) };
   } catch (e) {
     if (isRotatorError(e) && e.transient) return { known: false, reason: e.message };
     throw e;
   }
 }
+
+/** Reads the credential's current version and remembers it for the rest of this invocation. */
+export async function readStore(ctx: StepContext): Promise<StoredCredential | undefined> {
+  const current = await ctx.deps.store.read(ctx.spec.store);
+  ctx.scratch.stored = { current };
+  return current;
+}
+
+/**
+ * What Vault holds, as this invocation last read it (no write since, the run's lock held), else
+ * read now. Not for the read-back before a compensating action or a revocation: that is readTruth.
+ */
+export async function recentTruth(ctx: StepContext): Promise<StoreTruth> {
+  return ctx.scratch.stored ? { known: true, current: ctx.scratch.stored.current } : readTruth(ctx);
+}
+
+/** recentTruth for a step that fails on an unreadable store rather than waiting for it. */
+export async function recentStore(ctx: StepContext): Promise<StoredCredential | undefined> {
+  return ctx.scratch.stored ? ctx.scratch.stored.current : readStore(ctx);
+}
+
+/** After any write to the store: what this invocation read before is no longer what Vault holds. */
+export function storeWritten(ctx: StepContext): void {
+  delete ctx.scratch.stored;
+}
+
+/** sha256 (hex) of a value: what a synced Secret is compared with; the value stays in memory. */
+export const digestOf = (value: Secret): string => createHash('sha256').update(value.reveal()).digest('hex');
 
 /** Whether `current` is the version this run's store-new wrote (its marker and its key id). */
 export function holdsNewKey(current: StoredCredential | undefined, run: Run): boolean {

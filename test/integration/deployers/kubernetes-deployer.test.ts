@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Deployment } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { DEFAULT_MAX_SOCKETS, kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
 import { rolloutStatus } from '../../../src/adapters/deployers/rollout-status';
@@ -104,7 +105,128 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     });
   });
 
+  describe('when discovery listed the deployment a moment before the restart', () => {
+    const patches = () => k8s.requests().filter((r) => r.method === 'PATCH');
+    const reads = () => k8s.requests().filter((r) => r.method === 'GET' && r.path.startsWith(deploymentPath));
+    const deploymentPath = `/apis/apps/v1/namespaces/${NS}/deployments/web-app`;
+
+    it('patches it at once, with the listed resourceVersion as precondition, and reads nothing', async () => {
+      await deployer.discover(SECRET, { namespaces: [NS] });
+      const before = k8s.requests().length;
+
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+
+      expect(
+        k8s
+          .requests()
+          .slice(before)
+          .map((r) => r.method),
+      ).toEqual(['PATCH']);
+      expect(await settledRollout(web)).toEqual({ state: 'done' });
+      expect(k8s.restarts(NS, 'web-app')).toBe(1);
+    });
+
+    it('reads it as kubectl does when it changed since, and still refuses a paused one', async () => {
+      await deployer.discover(SECRET, { namespaces: [NS] });
+      await someoneElse().patchNamespacedDeployment(
+        { namespace: NS, name: 'web-app', body: { spec: { paused: true } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const before = k8s.requests().length;
+
+      await expect(deployer.restart(web, new Date())).rejects.toMatchObject({
+        code: 'deploy_failed',
+        message: expect.stringContaining('paused deployment prod/web-app'),
+      });
+
+      // The precondition failed (409), then the read found it paused: nothing written.
+      expect(
+        k8s
+          .requests()
+          .slice(before)
+          .map((r) => r.method),
+      ).toEqual(['PATCH', 'GET']);
+      expect(k8s.deployment(NS, 'web-app')).not.toHaveProperty([
+        'spec',
+        'template',
+        'metadata',
+        'annotations',
+        'kubectl.kubernetes.io/restartedAt',
+      ]);
+    });
+
+    it('sends no second patch for a restart an earlier attempt already applied', async () => {
+      const at = new Date('2026-03-01T10:00:00Z');
+      await deployer.restart(web, at);
+      const before = patches().length;
+
+      await deployer.restart(web, at);
+
+      expect(patches().length).toBe(before);
+      expect(reads().length).toBeGreaterThanOrEqual(2);
+      expect(await settledRollout(web)).toEqual({ state: 'done' });
+      expect(k8s.restarts(NS, 'web-app')).toBe(1);
+    });
+
+    /** A client of its own, as kubectl would be: not the deployer's caches. */
+    function someoneElse(): AppsV1Api {
+      return kubeConfigFrom({ kubeconfigPath: join(dir, 'config') }).makeApiClient(AppsV1Api);
+    }
+  });
+
   describe('when an ExternalSecret is force-synced', () => {
+    beforeEach(() => {
+      k8s.addExternalSecret(NS, SECRET, {
+        target: SECRET,
+        data: [
+          {
+            secretKey: 'api_key',
+            remoteRef: { key: 'api-credentials/payment-gateway-api', property: 'api_key' },
+          },
+        ],
+      });
+      remote['api-credentials/payment-gateway-api#api_key'] = 'from-vault';
+    });
+    const digest = createHash('sha256').update('from-vault').digest('hex');
+    const esPath = `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets/${SECRET}`;
+
+    it('sends the same annotation once only when an earlier attempt may have landed', async () => {
+      const at = new Date();
+      await deployer.forceSync(NS, SECRET, at);
+      const before = k8s.requests().length;
+
+      await deployer.forceSync(NS, SECRET, at, { mayHaveLanded: true });
+
+      expect(
+        k8s
+          .requests()
+          .slice(before)
+          .map((r) => `${r.method} ${r.path.split('?')[0]}`),
+      ).toEqual([`GET ${esPath}`]);
+    });
+
+    it('patches when the earlier attempt did not land', async () => {
+      const at = new Date();
+      await deployer.forceSync(NS, SECRET, at, { mayHaveLanded: true });
+      expect(k8s.externalSecret(NS, SECRET)).toMatchObject({
+        metadata: { annotations: { 'force-sync': String(at.getTime()) } },
+      });
+    });
+
+    it('looks only at the Secret once the force-sync answer named it and a digest is given', async () => {
+      const at = new Date();
+      await deployer.forceSync(NS, SECRET, at);
+      const before = k8s.requests().length;
+
+      await eventually(() => deployer.synced(NS, SECRET, at, digest));
+
+      const looked = k8s.requests().slice(before);
+      expect(looked.every((r) => r.path.startsWith(`/api/v1/namespaces/${NS}/secrets/${SECRET}`))).toBe(true);
+      expect(await deployer.synced(NS, SECRET, at, 'another-digest')).toBe(false);
+    });
+  });
+
+  describe('when an ExternalSecret is force-synced, from the start', () => {
     it('the operator updates the Secret from the store and synced() turns true', async () => {
       k8s.addExternalSecret(NS, SECRET, {
         target: SECRET,

@@ -142,6 +142,40 @@ describe('when a new version is written', () => {
     expect(back?.previousValue?.reveal()).toBe(OLD_KEY);
   });
 
+  describe('right after the version it replaces was read', () => {
+    it('merges the metadata that read saw instead of reading the version again', async () => {
+      const store = storeFor();
+      await store.read(PATH);
+      const requests = () =>
+        vault.auditLog.filter((e) => e.type === 'request').map((e) => e.request.operation);
+      const before = requests().length;
+
+      await store.write(PATH, newVersion, 1);
+
+      expect(requests().slice(before)).toEqual(['update']);
+      expect(vault.current(PATH)?.data['metadata']).toEqual(RUNBOOK_METADATA);
+    });
+
+    it('reads the version when the write is a check-and-set on another one', async () => {
+      const store = storeFor();
+      await store.read(PATH);
+      vault.seed(PATH, {
+        api_key: OLD_KEY,
+        metadata: { ...RUNBOOK_METADATA, rotation_contact: 'sre@example.org' },
+      });
+      const before = vault.auditLog.length;
+
+      await store.write(PATH, newVersion, 2);
+
+      const ops = vault.auditLog.slice(before).filter((e) => e.type === 'request');
+      expect(ops.map((e) => e.request.operation)).toEqual(['read', 'update']);
+      expect(vault.current(PATH)?.data['metadata']).toEqual({
+        ...RUNBOOK_METADATA,
+        rotation_contact: 'sre@example.org',
+      });
+    });
+  });
+
   it('creates an absent credential with cas 0', async () => {
     await expect(storeFor().write('api-credentials/crm-integration', newVersion, 0)).resolves.toBe(1);
     expect(vault.current('api-credentials/crm-integration')?.data['api_key']).toBe(NEW_KEY);
