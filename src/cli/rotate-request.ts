@@ -5,11 +5,10 @@
  */
 import { userInfo } from 'node:os';
 import type { Job } from 'bullmq';
-import IORedis from 'ioredis';
+import IORedis, { type RedisOptions } from 'ioredis';
 import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
 import type { Run } from '../domain/run';
-import { createRedis } from '../queue/connection';
 import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
 import { RunStore } from '../queue/run-store';
 import { Queue, QueueEvents } from './bullmq-classes';
@@ -85,15 +84,31 @@ export async function withdraw(
   }
 }
 
+/** What `createRedis(url, 'request')` sets: one retry, a command timeout. */
+const REQUEST_CONNECTION: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5000,
+  commandTimeout: 3000,
+  retryStrategy: (times) => Math.min(times * 200, 5000),
+};
+
+/**
+ * Ready as soon as the socket is: without ioredis' client info (a package.json read, then two
+ * CLIENT SETINFO) and its INFO ready check, each a wait before the first command. A Redis still
+ * loading its data answers LOADING, which the CLI reports like a Redis that is down.
+ */
+const CLI_CONNECTION: RedisOptions = { disableClientInfo: true, enableReadyCheck: false };
+
 /** Sends the request for a checked credential name; returns the exit code. */
 export async function requestRotation(name: string, dryRun: boolean, opts: CliOptions): Promise<number> {
   const { redisUrl: url, prefix } = opts;
   const waitMs = opts.waitMs ?? 30_000;
   // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
-  const connection = createRedis(url, 'request');
+  const connection = new IORedis(url, { ...REQUEST_CONNECTION, ...CLI_CONNECTION });
   const eventsConnection = new IORedis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => (times > 3 ? null : 300),
+    ...CLI_CONNECTION,
   });
   for (const c of [connection, eventsConnection]) c.on('error', () => undefined);
   // The workers check the Redis version; a CLI that did too would spend a round trip per connection.
