@@ -4,14 +4,14 @@
  * after the name was checked, so a typo is answered without loading BullMQ.
  */
 import { userInfo } from 'node:os';
-import { Queue, QueueEvents, type Job } from 'bullmq';
-import IORedis from 'ioredis';
+import type { Job } from 'bullmq';
+import IORedis, { type RedisOptions } from 'ioredis';
 import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
 import type { Run } from '../domain/run';
-import { createRedis } from '../queue/connection';
 import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
 import { RunStore } from '../queue/run-store';
+import { Queue, QueueEvents } from './bullmq-classes';
 
 export interface CliOptions {
   redisUrl: string;
@@ -62,47 +62,79 @@ async function follow(runs: RunStore, runId: string): Promise<Run> {
 }
 
 /** Gives up on a request: removes it if no worker took it, else returns what the worker answered. */
-async function withdraw(
+export async function withdraw(
   queue: Queue<RequestJobData>,
   job: Job<RequestJobData>,
 ): Promise<RequestResult | undefined> {
+  // A finished request is answered, never removed: `remove` would take a completed one too, and the
+  // rotation it started would be reported as never started.
+  const answer = async () =>
+    (await job.getState().catch(() => 'unknown')) === 'completed'
+      ? (((await queue.getJob(job.id!).catch(() => undefined))?.returnvalue as RequestResult | undefined) ??
+        undefined)
+      : undefined;
+  const early = await answer();
+  if (early) return early;
   try {
     await job.remove();
     return undefined;
   } catch {
     // A worker holds it now (or finished it): its answer, if any, is what counts.
-    const state = await job.getState().catch(() => 'unknown');
-    if (state !== 'completed') return undefined;
-    const fresh = await queue.getJob(job.id!).catch(() => undefined);
-    return (fresh?.returnvalue as RequestResult | undefined) ?? undefined;
+    return answer();
   }
 }
+
+/** What `createRedis(url, 'request')` sets: one retry, a command timeout. */
+const REQUEST_CONNECTION: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5000,
+  commandTimeout: 3000,
+  retryStrategy: (times) => Math.min(times * 200, 5000),
+};
+
+/**
+ * Ready as soon as the socket is: without ioredis' client info (a package.json read, then two
+ * CLIENT SETINFO) and its INFO ready check, each a wait before the first command. A Redis still
+ * loading its data answers LOADING, which the CLI reports like a Redis that is down.
+ */
+const CLI_CONNECTION: RedisOptions = { disableClientInfo: true, enableReadyCheck: false };
 
 /** Sends the request for a checked credential name; returns the exit code. */
 export async function requestRotation(name: string, dryRun: boolean, opts: CliOptions): Promise<number> {
   const { redisUrl: url, prefix } = opts;
   const waitMs = opts.waitMs ?? 30_000;
   // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
-  const connection = createRedis(url, 'request');
+  const connection = new IORedis(url, { ...REQUEST_CONNECTION, ...CLI_CONNECTION });
   const eventsConnection = new IORedis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => (times > 3 ? null : 300),
+    ...CLI_CONNECTION,
   });
   for (const c of [connection, eventsConnection]) c.on('error', () => undefined);
-  const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix });
-  const events = new QueueEvents(REQUESTS_QUEUE, { connection: eventsConnection, prefix });
-  // Connection trouble is reported once, below, not as a stack trace per reconnect.
+  // The workers check the Redis version; a CLI that did too would spend a round trip per connection.
+  const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix, skipVersionCheck: true });
   queue.on('error', () => undefined);
-  events.on('error', () => undefined);
+  let events: QueueEvents | undefined;
   try {
-    const ready = await Promise.race([
-      events.waitUntilReady().then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref()),
-    ]).catch(() => false);
-    if (!ready) {
+    // The answer is read from the events stream after the newest entry present before the request
+    // was added. Reading from "now" (QueueEvents' default) lost answers that came before its first
+    // read, and the CLI then waited out its deadline although the worker had answered.
+    const since = await connection
+      .xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1)
+      .then((newest) => newest[0]?.[0] ?? '0-0')
+      .catch(() => undefined);
+    if (since === undefined) {
       console.error(`Redis at ${url} does not answer: nothing was started`);
       return 3;
     }
+    events = new QueueEvents(REQUESTS_QUEUE, {
+      connection: eventsConnection,
+      prefix,
+      lastEventId: since,
+      skipVersionCheck: true,
+    });
+    // Connection trouble is reported once, below, not as a stack trace per reconnect.
+    events.on('error', () => undefined);
     const user = userInfo().username;
     const job = await queue.add(
       dryRun ? 'plan' : 'rotate',
@@ -136,9 +168,9 @@ export async function requestRotation(name: string, dryRun: boolean, opts: CliOp
     console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
     return run.outcome === 'succeeded' ? 0 : 1;
   } finally {
-    await events.close().catch(() => undefined);
-    await queue.close().catch(() => undefined);
+    // Sockets first: BullMQ's goodbyes (QUIT, ending the blocked read) would only delay the exit.
     connection.disconnect();
     eventsConnection.disconnect();
+    await Promise.allSettled([events?.close(), queue.close()]);
   }
 }

@@ -2,9 +2,30 @@ import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { createRequestProcessor } from '../../../jobs/request-job';
 import { rotateCli } from '../../../src/cli/rotate';
+import { withdraw } from '../../../src/cli/rotate-request';
+import { RotatorError } from '../../../src/domain/errors';
+import type { Plan } from '../../../src/domain/plan';
 import type { RotationRequests } from '../../../src/procedures/types';
 import { REQUESTS_QUEUE, type RequestJobData } from '../../../src/queue/names';
+import { eventually } from '../../helpers/eventually';
 import { deletePrefix, REDIS_URL, testRedis } from '../../helpers/redis';
+
+/** A plan as a worker answers it (ids and names only), with one consumer and one step. */
+const PLAN = {
+  credential: 'payment-gateway-api',
+  type: 'api_key',
+  risk: 'high',
+  issuer: 'payment-provider.example.com',
+  store: 'secret/api-credentials/payment-gateway-api',
+  age: { status: 'overdue', ageDays: 40, maxAgeDays: 30 },
+  consumers: [{ name: 'web-app', action: 'restart', where: 'payments/web-app' }],
+  undeclared: [],
+  missing: [],
+  drift: [],
+  steps: [{ title: 'Generate new credential', touches: ['new key at payment-provider.example.com'] }],
+  approvers: [],
+  notices: [],
+} as unknown as Plan;
 
 /** A RotationRequests that records what it was asked to start (the worker's side of the CLI). */
 function recordingRequests(): RotationRequests & { started: string[] } {
@@ -39,11 +60,13 @@ describe('the break-glass CLI and its deadline', () => {
   const blocking = testRedis(); // workers and queue events block on their own connection
   let prefix: string;
   let errors: string[];
+  let lines: string[];
   beforeEach(() => {
     prefix = `test-${randomUUID()}`;
     errors = [];
+    lines = [];
     jest.spyOn(console, 'error').mockImplementation((m: unknown) => void errors.push(String(m)));
-    jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    jest.spyOn(console, 'log').mockImplementation((m: unknown) => void lines.push(String(m)));
   });
   afterEach(async () => {
     jest.restoreAllMocks();
@@ -110,6 +133,77 @@ describe('the break-glass CLI and its deadline', () => {
       } finally {
         await worker.close();
         await events.close();
+        await queue.close();
+      }
+    });
+  });
+
+  describe('when a worker answers a dry run', () => {
+    it('prints the plan and exits 0', async () => {
+      const requests = { ...recordingRequests(), plan: async () => PLAN };
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        await worker.waitUntilReady();
+        const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
+        expect(code).toBe(0);
+        expect(lines).toEqual(
+          expect.arrayContaining([
+            'Plan for payment-gateway-api (api_key, high risk, issuer payment-provider.example.com)',
+            '  consumer web-app: restart (payments/web-app)',
+          ]),
+        );
+        expect(requests.started).toEqual([]);
+      } finally {
+        await worker.close();
+      }
+    });
+  });
+
+  describe('when the worker refuses the request', () => {
+    it('prints the reason and exits 2', async () => {
+      const requests = {
+        ...recordingRequests(),
+        plan: () =>
+          Promise.reject(new RotatorError('unknown_credential', 'no credential named payment-gateway-api')),
+      };
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        await worker.waitUntilReady();
+        const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
+        expect(code).toBe(2);
+        expect(errors).toEqual(['no credential named payment-gateway-api']);
+      } finally {
+        await worker.close();
+      }
+    });
+  });
+
+  describe('when the CLI gives up on a request a worker has already answered', () => {
+    it('takes that answer and leaves the request where it is', async () => {
+      const requests = recordingRequests();
+      const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection: redis, prefix });
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        const job = await queue.add('rotate', {
+          kind: 'rotate',
+          credential: 'payment-gateway-api',
+          user: 'alice',
+          deadline: Date.now() + 30_000,
+        });
+        await eventually(async () => ((await job.getState()) === 'completed' ? true : undefined));
+        await expect(withdraw(queue, job)).resolves.toEqual({ kind: 'rotate', runId: 'run-1' });
+        expect(await job.getState()).toBe('completed');
+      } finally {
+        await worker.close();
         await queue.close();
       }
     });
