@@ -116,8 +116,9 @@ export interface DeployProgress {
   restarted?: string[];
   doneAt?: string;
   /**
-   * sha256 (hex) of the value this deploy brings, from the step that stored it: the synced Secret
-   * is compared with it, so no step re-reads Vault for the value. Never the value itself.
+   * A salted digest (adapters/value-digest) of the value this deploy brings, from the step that
+   * stored it: the synced Secret is compared with it, so no step re-reads Vault for the value.
+   * Never the value itself.
    */
   valueDigest?: string;
 }

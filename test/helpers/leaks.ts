@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { Harness } from './harness';
 import { dumpPrefix } from './redis';
 
 /**
  * Every place a secret must never appear, searched for every key value the provider ever issued,
  * every token the bot was configured with, and `extraSecrets` (e.g. database passwords read from
- * the store). Returns "where: which" for each hit.
+ * the store), and for the bare sha256 of each. Returns "where: which" for each hit.
  */
 export async function findLeaks(
   h: Harness,
@@ -22,6 +23,8 @@ export async function findLeaks(
     h.env.PAYMENT_PROVIDER_ADMIN_TOKEN!,
     h.env.IDP_ADMIN_TOKEN!,
   ].filter((s) => s && s.length >= 8);
+  // A value's bare sha256 is as good as the value to anyone with a list of guesses: none either.
+  const digests = secrets.map((s) => createHash('sha256').update(s).digest('hex'));
   const places: Record<string, string> = {
     redis: await dumpPrefix(h.redis, h.prefix),
     logs: h.logs.text(),
@@ -32,6 +35,8 @@ export async function findLeaks(
   const hits: string[] = [];
   for (const [where, text] of Object.entries(places)) {
     for (const s of secrets) if (text.includes(s)) hits.push(`${where}: ${s.slice(0, 6)}…`);
+    for (const [i, d] of digests.entries())
+      if (text.includes(d)) hits.push(`${where}: sha256 of ${secrets[i]!.slice(0, 6)}…`);
   }
   return hits;
 }

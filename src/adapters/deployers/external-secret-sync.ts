@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   PatchStrategy,
   setHeaderOptions,
@@ -7,6 +6,7 @@ import {
   type CustomObjectsApi,
 } from '@kubernetes/client-node';
 import { isRotatorError } from '../../domain/errors';
+import { matchesDigest } from '../value-digest';
 import { withRetry, type RetryOptions } from '../retry';
 import { externalSecretSynced } from './external-secret-status';
 import { once } from './kube-error';
@@ -97,8 +97,8 @@ export class ExternalSecretSync {
       // refreshTime has second precision: the Secret's content is what proves the sync. Only
       // digests are compared; the value never leaves this function.
       if (expectedDigest === undefined) return true;
-      return Object.values(secret.data ?? {}).some(
-        (b64) => createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex') === expectedDigest,
+      return Object.values(secret.data ?? {}).some((b64) =>
+        matchesDigest(expectedDigest, Buffer.from(b64, 'base64')),
       );
     } catch (e) {
       if (isRotatorError(e) && e.context.status === 404) return false;

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { isRotatorError, RotatorError } from '../../domain/errors';
 import type { StoredCredential } from '../../domain/ports';
 import type { Run } from '../../domain/run';
+import { valueDigest } from '../../adapters/value-digest';
 import type { Secret } from '../../domain/secret';
 import { since, type StepContext, type StepOutcome } from '../context';
 
@@ -48,8 +48,8 @@ export function storeWritten(ctx: StepContext): void {
   delete ctx.scratch.stored;
 }
 
-/** sha256 (hex) of a value: what a synced Secret is compared with; the value stays in memory. */
-export const digestOf = (value: Secret): string => createHash('sha256').update(value.reveal()).digest('hex');
+/** A salted digest of a value (adapters/value-digest): what a synced Secret is compared with; the value stays in memory. */
+export const digestOf = (value: Secret): string => valueDigest(value.reveal());
 
 /** Whether `current` is the version this run's store-new wrote (its marker and its key id). */
 export function holdsNewKey(current: StoredCredential | undefined, run: Run): boolean {

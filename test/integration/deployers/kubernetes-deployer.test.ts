@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { valueDigest } from '../../../src/adapters/value-digest';
 import { AppsV1Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { DEFAULT_MAX_SOCKETS, kubeConfigFrom } from '../../../src/adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from '../../../src/adapters/deployers/kubernetes-deployer';
@@ -187,7 +187,7 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
       });
       remote['api-credentials/payment-gateway-api#api_key'] = 'from-vault';
     });
-    const digest = createHash('sha256').update('from-vault').digest('hex');
+    const digest = valueDigest('from-vault');
     const esPath = `/apis/external-secrets.io/v1/namespaces/${NS}/externalsecrets/${SECRET}`;
 
     it('sends the same annotation once only when an earlier attempt may have landed', async () => {
