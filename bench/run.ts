@@ -9,7 +9,8 @@ import { inventoryBench } from './inventory';
 import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
-import { ackBurstBench, callsBench, concurrentBench } from './web';
+import { concurrentBench } from './concurrent';
+import { ackBurstBench, callsBench } from './web';
 import { webRssBench, webStartBench } from './web-role';
 
 const BENCHES: Bench[] = [
