@@ -61,7 +61,9 @@ const ownCpu = () => {
 };
 
 /** The worker role as its own OS process; resolves once it says it started. */
-function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
+function startWorker(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; stop: () => Promise<void> }> {
   const prof = process.env.BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
@@ -101,7 +103,7 @@ function startWorker(env: Record<string, string>): Promise<{ child: ChildProcess
 }
 
 /** Where a set of runs spent their time: per step, median and max over the runs (ms). */
-function breakdown(runs: Run[]): string {
+export function breakdown(runs: Run[]): string {
   const at = (iso: string | undefined) => (iso ? Date.parse(iso) : NaN);
   const rows = new Map<string, number[]>();
   const add = (k: string, v: number) => {
@@ -176,7 +178,12 @@ export const concurrentBench: Bench = {
       POLL_INTERVAL_MS: process.env.BENCH_POLL_MS ?? '5000',
       REVOCATION_PROPAGATION_SECONDS: '60',
     };
-    const h = await startHarness({ worker: false, rolloutDelayMs: ROLLOUT_MS, editCatalog: copies, extraEnv: env });
+    const h = await startHarness({
+      worker: false,
+      rolloutDelayMs: ROLLOUT_MS,
+      editCatalog: copies,
+      extraEnv: env,
+    });
     let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
     try {
       worker = await startWorker({ ...h.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' });

@@ -10,6 +10,7 @@ import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
 import { concurrentBench } from './concurrent';
+import { criticalPathBench } from './critical-path';
 import { ackBurstBench, callsBench } from './web';
 import { webRssBench, webStartBench } from './web-role';
 
@@ -20,6 +21,7 @@ const BENCHES: Bench[] = [
   ackBurstBench,
   callsBench,
   concurrentBench,
+  criticalPathBench,
   inventoryBench,
   notifyBench,
   runSavesBench,

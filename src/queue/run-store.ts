@@ -206,7 +206,12 @@ export class RunStore {
     runId: string,
     ttlMs: number,
   ): Promise<{ ok: true } | { ok: false; holder: string }> {
-    const holder = (await ACQUIRE.run(this.redis, [this.lockKey(credential)], runId, String(ttlMs))) as string;
+    const holder = (await ACQUIRE.run(
+      this.redis,
+      [this.lockKey(credential)],
+      runId,
+      String(ttlMs),
+    )) as string;
     return holder === runId ? { ok: true } : { ok: false, holder };
   }
 
