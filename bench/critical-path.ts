@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { APPROVE_ACTION } from '../src/slack/views';
 import { eventually } from '../test/helpers/eventually';
@@ -148,6 +149,7 @@ export const criticalPathBench: Bench = {
         criticalPathMs: CRITICAL_PATH_MS,
         cliMs: Math.round(cli),
         slackMs: Math.round(slack),
+        load1: Number(loadavg()[0]!.toFixed(2)),
       };
     } finally {
       await h.close();
