@@ -8,6 +8,7 @@ import type { RotationJobData } from '../../../src/queue/names';
 function fakeJob() {
   const moves: string[] = [];
   const job = {
+    id: 'rotation-run-1',
     data: { runId: 'run-1' },
     moveToDelayed: jest.fn(async (at: number) => void moves.push(`delayed until +${at - Date.now()}`)),
     promote: jest.fn(async () => void moves.push('promoted')),
@@ -63,6 +64,35 @@ describe('the rotation processor, when a step waits', () => {
     expect(promote).not.toHaveBeenCalled();
     await jest.advanceTimersByTimeAsync(1_000);
     expect(promote).toHaveBeenCalledTimes(1);
+  });
+
+  it('drops the promotion of a wait when the job runs again before it is due (woken, or clicked)', async () => {
+    const { job, promote } = fakeJob();
+    const processor = createRotationProcessor(waiting(5_000));
+    await expect(processor(job, 'token')).rejects.toBeInstanceOf(DelayedError);
+    await jest.advanceTimersByTimeAsync(1_000);
+    // Promoted by someone else (a Stored click): the run looks again and waits anew.
+    await expect(processor(job, 'token')).rejects.toBeInstanceOf(DelayedError);
+    await jest.advanceTimersByTimeAsync(4_500);
+    expect(promote).not.toHaveBeenCalled(); // the first wait's promotion would have come at 5 s
+    await jest.advanceTimersByTimeAsync(500);
+    expect(promote).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves a long delay to Redis (a run parked for hours holds no timer), unless the watch wakes it', async () => {
+    const parked = fakeJob();
+    await expect(createRotationProcessor(waiting(4 * 3_600_000))(parked.job, 'token')).rejects.toBeInstanceOf(
+      DelayedError,
+    );
+    await jest.advanceTimersByTimeAsync(4 * 3_600_000);
+    expect(parked.promote).not.toHaveBeenCalled();
+
+    const watched = fakeJob();
+    await expect(
+      createRotationProcessor(waiting(120_000, Promise.resolve(true)))(watched.job, 'token'),
+    ).rejects.toBeInstanceOf(DelayedError);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(watched.promote).toHaveBeenCalledTimes(1);
   });
 
   it('does not fail when the promote loses the race (the worker already took the job)', async () => {
