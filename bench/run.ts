@@ -12,6 +12,7 @@ import { inventoryBench } from './inventory';
 import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
 import { waitsBench } from './waits';
+import { criticalPathBench } from './critical-path';
 import { ackBurstBench } from './web';
 import { webRssBench, webStartBench, workerRssBench } from './web-role';
 
@@ -22,6 +23,7 @@ const BENCHES: Bench[] = [
   ackBurstBench,
   callsBench,
   concurrentBench,
+  criticalPathBench,
   inventoryBench,
   notifyBench,
   runSavesBench,

@@ -34,6 +34,9 @@ function printPlan(plan: Plan): void {
   plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.title}: ${s.touches.join('; ')}`));
 }
 
+/** Between two looks at the run the CLI follows. */
+const FOLLOW_MS = 50;
+
 const ICON: Record<string, string> = {
   done: '✓',
   failed: '✗',
@@ -57,7 +60,9 @@ async function follow(runs: RunStore, runId: string): Promise<Run> {
       }
       if (run.status === 'finished') return run;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    // One HGETALL a look. At 250 ms between looks the outcome was printed up to 250 ms (125 on
+    // average) after the run finished, 3 % of bench critical-path's rotation.
+    await new Promise((r) => setTimeout(r, FOLLOW_MS));
   }
 }
 

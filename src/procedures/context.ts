@@ -37,7 +37,10 @@ export interface EngineSettings {
    * limit, a Kubernetes blip) after the adapters' own retries, before it counts as a failure.
    */
   transientRetryMs: number;
-  /** Per-credential lock expiry; refreshed at every step, longer than any single wait. */
+  /**
+   * Per-credential lock expiry, longer than any single wait: refreshed each time a worker takes the
+   * run up (every job), and within one job once a quarter of it has gone by.
+   */
   lockTtlMs: number;
   /** How often a manual run waiting for people reminds them in its thread. */
   manualReminderMs: number;

@@ -33,6 +33,9 @@ function describeUnexpected(e: unknown): Record<string, unknown> {
  * execution; returns when the run finishes or a step asks to be looked at again later.
  */
 export class RotationEngine {
+  /** When this job last extended the run's credential lock (per Run object: per job execution). */
+  private readonly lockRefreshedAt = new WeakMap<Run, number>();
+
   constructor(private readonly deps: EngineDeps) {}
 
   async advance(runId: string): Promise<AdvanceResult> {
@@ -47,19 +50,32 @@ export class RotationEngine {
         `credential ${run.credential} is no longer in the catalog`,
       );
 
-    if (await this.takenOver(run)) return this.yieldToEmergency(run, spec);
-    const lock =
-      run.procedure === 'emergency'
-        ? await this.holdForEmergency(run)
-        : await deps.runs.acquire(run.credential, run.id, deps.settings.lockTtlMs);
+    let lock: { ok: true } | { ok: false; holder: string };
+    if (run.procedure === 'emergency') lock = await this.holdForEmergency(run);
+    else {
+      // Asked together: a run taken over finds its lock gone to the emergency, so the acquire
+      // changes nothing then; and a takeover that lands between the two is told apart from a lock
+      // another run holds.
+      const [taken, got] = await Promise.all([
+        this.takenOver(run),
+        deps.runs.acquire(run.credential, run.id, deps.settings.lockTtlMs),
+      ]);
+      if (taken || (!got.ok && (await this.takenOver(run)))) return this.yieldToEmergency(run, spec);
+      lock = got;
+    }
     if (!lock.ok)
       throw new RotatorError('locked', `credential ${run.credential} is locked by run ${lock.holder}`);
+    this.lockRefreshedAt.set(run, deps.clock.now().getTime());
 
     const ctx = this.contextFor(run, spec);
     run.status = 'running';
 
     for (let step = nextStep(run); step; step = nextStep(run)) {
-      if (step.status === 'pending') await this.begin(run, step);
+      if (step.status === 'pending') {
+        await this.begin(run, step);
+        await this.save(run);
+        await this.progress(run);
+      }
       let outcome;
       try {
         outcome = await stepFor(run.procedure, step.name)(ctx);
@@ -99,11 +115,26 @@ export class RotationEngine {
       step.endedAt = ctx.now().toISOString();
       if (outcome.detail) step.detail = outcome.detail;
       delete step.waitingSince;
-      await this.audit(run, step, 'step.completed', 'succeeded', step.detail);
+      // A step boundary: an emergency that took the credential over stops a scheduled run here.
+      const [taken] = await Promise.all([
+        this.takenOver(run),
+        this.audit(run, step, 'step.completed', 'succeeded', step.detail),
+      ]);
+      if (taken) return this.yieldToEmergency(run, spec);
+      // One save per step boundary: this step's end with the next one's start (or the run's finish).
+      const next = nextStep(run);
+      if (!next) break;
+      if (next.status === 'pending') {
+        try {
+          await this.begin(run, next);
+        } catch (e) {
+          // The next step did not start (its audit record failed): this one's end is kept.
+          await this.save(run).catch(() => undefined);
+          throw e;
+        }
+      }
       await this.save(run);
       await this.progress(run);
-      // A step boundary: an emergency that took the credential over stops a scheduled run here.
-      if (await this.takenOver(run)) return this.yieldToEmergency(run, spec);
     }
     return this.finish(run);
   }
@@ -215,13 +246,12 @@ export class RotationEngine {
     };
   }
 
+  /** Audits a step's start and marks it running; the caller saves (with the previous step's end). */
   private async begin(run: Run, step: StepState): Promise<void> {
     // Fail-closed: without its audit record the step does not run.
     await this.audit(run, step, 'step.started', 'started');
     step.status = 'running';
     step.startedAt = this.deps.clock.now().toISOString();
-    await this.save(run);
-    await this.progress(run);
   }
 
   private async fail(ctx: StepContext, step: StepState, e: unknown): Promise<void> {
@@ -341,9 +371,18 @@ export class RotationEngine {
     });
   }
 
+  /**
+   * Saves what changed. The lock was extended when this job took the run up; a save extends it
+   * again only once a quarter of its lifetime has gone by since (a lock refresh per save was a
+   * third of a rotation's Redis commands).
+   */
   private async save(run: Run): Promise<void> {
-    run.updatedAt = this.deps.clock.now().toISOString();
-    await this.deps.runs.save(run, { refreshLockMs: this.deps.settings.lockTtlMs });
+    const now = this.deps.clock.now().getTime();
+    run.updatedAt = new Date(now).toISOString();
+    const ttl = this.deps.settings.lockTtlMs;
+    const stale = now - (this.lockRefreshedAt.get(run) ?? 0) > ttl / 4;
+    if (stale && run.status !== 'finished') this.lockRefreshedAt.set(run, now);
+    await this.deps.runs.save(run, stale && run.status !== 'finished' ? { refreshLockMs: ttl } : {});
   }
 
   /** Progress in chat is best effort: a Slack outage must not stop a rotation mid-way. */
