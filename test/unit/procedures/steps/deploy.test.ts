@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { matchesDigest } from '../../../../src/adapters/value-digest';
 import type { Redis } from 'ioredis';
 import { engineWorld, stepStatus, type EngineWorld } from '../../../helpers/engine-world';
 import { specFixture } from '../../../helpers/fixtures';
@@ -6,7 +6,6 @@ import { testRedis } from '../../../helpers/redis';
 import { RotatorError } from '../../../../src/domain/errors';
 
 const MINUTE = 60_000;
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('deploy', () => {
   let redis: Redis;
@@ -48,7 +47,10 @@ describe('deploy', () => {
       const { id } = await w.newRun();
       await w.drive(id, (r) => stepStatus(r, 'deploy') === 'done');
       const stored = w.store.current(w.spec.store)!;
-      expect(w.deployer.syncChecks.map((c) => c.expectedDigest)).toEqual([sha256(stored.value!.reveal())]);
+      const digests = w.deployer.syncChecks.map((c) => c.expectedDigest);
+      expect(digests).toHaveLength(1);
+      expect(matchesDigest(digests[0]!, Buffer.from(stored.value!.reveal()))).toBe(true);
+      expect(matchesDigest(digests[0]!, Buffer.from(`${stored.value!.reveal()}x`))).toBe(false);
     });
   });
 
