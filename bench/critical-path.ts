@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Run } from '../src/domain/run';
 import { APPROVE_ACTION } from '../src/slack/views';
 import { eventually } from '../test/helpers/eventually';
 import { startHarness, type Harness } from '../test/helpers/harness';
@@ -42,8 +43,27 @@ async function explain(h: Harness, what: string, t0: number, t1: number, runId: 
   if (!process.env.BENCH_BREAKDOWN) return;
   const run = (await h.services.runs.get(runId))!;
   console.error(
-    `${what}: to run created ${Date.parse(run.createdAt) - t0} ms, run ${Date.parse(run.updatedAt) - Date.parse(run.createdAt)} ms, after it ${t1 - Date.parse(run.updatedAt)} ms; ${breakdown([run])}`,
+    `${what}: to run created ${Date.parse(run.createdAt) - t0} ms, run ${Date.parse(run.updatedAt) - Date.parse(run.createdAt)} ms, after it ${t1 - Date.parse(run.updatedAt)} ms; ${breakdown([run])}; ${waits(run)}`,
   );
+}
+
+/**
+ * Each wait as it went against what it could have taken, from the run record: the sync (from the
+ * force-sync's time to the look that found it), the rollout (restart to done), the quiet window
+ * (deployed to revoked, the reads and the revocation included) and the propagation (revoked to the
+ * look that found the key rejected).
+ */
+function waits(run: Run): string {
+  const f = run.facts;
+  const d = f.deploys?.forward;
+  const revoke = run.steps.find((s) => s.name === 'revoke-old');
+  const ms = (from?: string, to?: string) => (from && to ? Date.parse(to) - Date.parse(from) : NaN);
+  return [
+    `sync ${ms(d?.syncRequestedAt, d?.syncedAt)}/${SYNC_MS}`,
+    `rollout ${ms(d?.restartRequestedAt, d?.doneAt)}/${ROLLOUT_MS}`,
+    `quiet ${ms(f.deployedAt, f.revokedAt)}/${QUIET_MS}`,
+    `propagation ${ms(f.revokedAt, revoke?.endedAt)}/${PROPAGATION_MS}`,
+  ].join(', ');
 }
 
 /** The CLI from spawn to exit; it must exit 0 (the rotation succeeded). */
