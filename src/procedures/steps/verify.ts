@@ -1,7 +1,7 @@
 import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { HealthResult } from '../../domain/ports';
-import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+import { done, settle, since, wait, type StepContext, type StepOutcome } from '../context';
 
 /** When the value being verified began to reach the consumers (the latest deploy's first action). */
 function deployStarted(ctx: StepContext): Date | undefined {
@@ -70,13 +70,6 @@ export async function verify(ctx: StepContext): Promise<StepOutcome> {
   ctx.run.facts.verifiedAt = ctx.now().toISOString();
   return out.value;
 }
-
-/** A promise's outcome as a value, so a failure waits its turn behind the issuer's answer. */
-const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 /**
  * The new key is active at the issuer, and the issuer accepts the value the store holds; a refusal
