@@ -7,7 +7,7 @@
  * quiet window (QUIET_MS) and the provider to stop accepting the revoked key (PROPAGATION_MS). Their
  * sum is the baseline. Timed:
  * - CLI: the compiled CLI (`node dist/cli/rotate.js crm-integration`, what `npm run rotate` runs),
- *   from spawn to exit, which is once it printed the outcome;
+ *   from spawn to exit, which is once it printed the outcome (see cliEnv for its environment);
  * - Slack: from the signed Approve click to the summary posted in the credential's channel (the
  *   Slack double's record of the chat.postMessage).
  * The worker runs in the harness with the engine's poll interval the tests use (POLL_INTERVAL_MS).
@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import type { Run } from '../src/domain/run';
 import { APPROVE_ACTION } from '../src/slack/views';
 import { eventually } from '../test/helpers/eventually';
 import { startHarness, type Harness } from '../test/helpers/harness';
@@ -42,8 +43,27 @@ async function explain(h: Harness, what: string, t0: number, t1: number, runId: 
   if (!process.env.BENCH_BREAKDOWN) return;
   const run = (await h.services.runs.get(runId))!;
   console.error(
-    `${what}: to run created ${Date.parse(run.createdAt) - t0} ms, run ${Date.parse(run.updatedAt) - Date.parse(run.createdAt)} ms, after it ${t1 - Date.parse(run.updatedAt)} ms; ${breakdown([run])}`,
+    `${what}: to run created ${Date.parse(run.createdAt) - t0} ms, run ${Date.parse(run.updatedAt) - Date.parse(run.createdAt)} ms, after it ${t1 - Date.parse(run.updatedAt)} ms; ${breakdown([run])}; ${waits(run)}`,
   );
+}
+
+/**
+ * Each wait as it went against what it could have taken, from the run record: the sync (from the
+ * force-sync's time to the look that found it), the rollout (restart to done), the quiet window
+ * (deployed to revoked, the reads and the revocation included) and the propagation (revoked to the
+ * look that found the key rejected).
+ */
+function waits(run: Run): string {
+  const f = run.facts;
+  const d = f.deploys?.forward;
+  const revoke = run.steps.find((s) => s.name === 'revoke-old');
+  const ms = (from?: string, to?: string) => (from && to ? Date.parse(to) - Date.parse(from) : NaN);
+  return [
+    `sync ${ms(d?.syncRequestedAt, d?.syncedAt)}/${SYNC_MS}`,
+    `rollout ${ms(d?.restartRequestedAt, d?.doneAt)}/${ROLLOUT_MS}`,
+    `quiet ${ms(f.deployedAt, f.revokedAt)}/${QUIET_MS}`,
+    `propagation ${ms(f.revokedAt, revoke?.endedAt)}/${PROPAGATION_MS}`,
+  ].join(', ');
 }
 
 /** The CLI from spawn to exit; it must exit 0 (the rotation succeeded). */
@@ -55,12 +75,24 @@ async function viaCli(h: Harness): Promise<number> {
   return ms;
 }
 
+/**
+ * The bench's environment for the CLI, less NODE_EXTRA_CA_CERTS unless Redis is reached over TLS:
+ * Node parses that bundle at start, before any of the CLI's code runs (on the machine these benches
+ * were written on, a proxy's 200 KB bundle: 100 ms of every Node start), and the CLI never makes a
+ * TLS connection to a redis:// URL. BENCH_KEEP_CA=1 keeps it, to see what it costs.
+ */
+function cliEnv(h: Harness): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL, QUEUE_PREFIX: h.prefix };
+  if (!REDIS_URL.startsWith('rediss:') && !process.env.BENCH_KEEP_CA) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 function cliExit(h: Harness): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn('node', [COMPILED, NAME], {
       cwd: ROOT,
-      env: { ...process.env, REDIS_URL, QUEUE_PREFIX: h.prefix },
+      env: cliEnv(h),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

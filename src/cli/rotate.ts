@@ -50,6 +50,7 @@ if (require.main === module) {
   rotateCli(process.argv.slice(2), {
     redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
     prefix: process.env.QUEUE_PREFIX || 'rotator',
+    exit: (code) => process.exit(code),
   }).then(
     (code) => process.exit(code),
     (e: unknown) => {

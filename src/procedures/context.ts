@@ -131,3 +131,18 @@ export const identityOf = (run: Run): string =>
 
 /** Milliseconds since an ISO time. */
 export const since = (ctx: StepContext, iso: string): number => ctx.now().getTime() - Date.parse(iso);
+
+/** A read's outcome as a value: started early, its failure waits (not left unhandled) for its turn. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+export const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/** The value of a settled read, or its failure thrown now. */
+export function unsettle<T>(s: Settled<T>): T {
+  if (!s.ok) throw s.error;
+  return s.value;
+}

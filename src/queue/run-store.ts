@@ -29,16 +29,23 @@ const RELEASE = new RedisScript(
   1,
 );
 // Changes an existing run record only: a record that is gone (expired, deleted) is written whole
-// again rather than re-created as a fragment without its expiry. ARGV: how many fields to delete,
-// their names, then field/value pairs to set.
+// again rather than re-created as a fragment without its expiry. ARGV: the channel told of the
+// change, how many fields to delete, their names, then field/value pairs to set.
 const PATCH = new RedisScript(
   `if redis.call('exists', KEYS[1]) == 0 then return 0 end
-local n = tonumber(ARGV[1])
-if n > 0 then redis.call('hdel', KEYS[1], unpack(ARGV, 2, n + 1)) end
-if #ARGV > n + 1 then redis.call('hset', KEYS[1], unpack(ARGV, n + 2)) end
+local n = tonumber(ARGV[2])
+if n > 0 then redis.call('hdel', KEYS[1], unpack(ARGV, 3, n + 2)) end
+if #ARGV > n + 2 then redis.call('hset', KEYS[1], unpack(ARGV, n + 3)) end
+redis.call('publish', ARGV[1], '')
 return 1`,
   1,
 );
+
+/**
+ * The channel a run's changes are announced on, with nothing in the message: a follower (the CLI)
+ * reads the record again when told, instead of polling it.
+ */
+export const runChangedChannel = (prefix: string, runId: string): string => `${prefix}:run-changed:${runId}`;
 
 /**
  * Runs and per-credential locks in Redis. A run record holds ids, versions and timestamps only:
@@ -46,7 +53,8 @@ return 1`,
  *
  * A run is a hash, one field per top-level property, per step and per fact. The store remembers
  * what it last read or wrote for each Run object, so a save sends only the fields that changed
- * (nothing at all when nothing did); the history set is written when a run is first saved.
+ * (nothing at all when nothing did); the history set is written when a run is first saved. Each
+ * save that changed something is announced on the run's channel (runChangedChannel).
  */
 export class RunStore {
   /** Per Run object, the fields as last read from or written to Redis. */
@@ -104,7 +112,14 @@ export class RunStore {
       return true;
     }
     const [patched] = await Promise.all([
-      PATCH.run(this.redis, [this.runKey(run.id)], removed.length, ...removed, ...changed),
+      PATCH.run(
+        this.redis,
+        [this.runKey(run.id)],
+        runChangedChannel(this.prefix, run.id),
+        removed.length,
+        ...removed,
+        ...changed,
+      ),
       refreshed,
     ]);
     return patched === 1;
@@ -119,6 +134,7 @@ export class RunStore {
       .hset(key, Object.fromEntries(fields))
       .expire(key, RUN_TTL_SECONDS)
       .zadd(this.historyKey(run.credential), Date.parse(run.createdAt), run.id)
+      .publish(runChangedChannel(this.prefix, run.id), '')
       .exec();
   }
 

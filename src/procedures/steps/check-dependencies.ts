@@ -1,6 +1,6 @@
 import { consumerDrift, discoveryScope } from '../../domain/consumer-drift';
 import { RotatorError } from '../../domain/errors';
-import { done, type StepContext, type StepOutcome } from '../context';
+import { done, settle, unsettle, type StepContext, type StepOutcome } from '../context';
 import { retiredKeys } from '../key-slot-note';
 import { makeRoom } from './key-room';
 import { readStore } from './store-truth';
@@ -12,6 +12,12 @@ import { readStore } from './store-truth';
  */
 export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> {
   const { spec, deps, run } = ctx;
+  // Reads that do not depend on one another go out together; their answers are still judged in
+  // the runbook's order (the store first, the cluster last).
+  const scope = discoveryScope(spec);
+  const discovery =
+    spec.kubernetesSecret && scope ? settle(deps.deployer.discover(spec.kubernetesSecret, scope)) : undefined;
+  const earlierRuns = settle(retiredKeys(deps.runs, spec.name, ctx.issuer));
   const current = await readStore(ctx);
   if (!current?.value) {
     throw new RotatorError('store_missing', `secret/${spec.store} has no current value to rotate`);
@@ -27,7 +33,7 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   }
   // An old key an earlier run deactivated and an approver (or someone at the console) switched back
   // on serves a forgotten consumer: the same refusal as an active previous key.
-  const retired = await retiredKeys(deps.runs, spec.name, ctx.issuer);
+  const retired = unsettle(await earlierRuns);
   for (const r of retired) {
     if (r.keyId === current.keyId || (await ctx.issuer.status(r.keyId)) !== 'active') continue;
     throw new RotatorError(
@@ -47,12 +53,8 @@ export async function checkDependencies(ctx: StepContext): Promise<StepOutcome> 
   );
   if (room) notes.push(room);
 
-  const scope = discoveryScope(spec);
-  if (spec.kubernetesSecret && scope) {
-    const { found, undeclared, missing } = consumerDrift(
-      spec,
-      await deps.deployer.discover(spec.kubernetesSecret, scope),
-    );
+  if (spec.kubernetesSecret && discovery) {
+    const { found, undeclared, missing } = consumerDrift(spec, unsettle(await discovery));
     if (undeclared.length > 0) {
       throw new RotatorError(
         'old_key_in_use',

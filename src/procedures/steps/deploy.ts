@@ -49,8 +49,12 @@ function triggerTime(ctx: StepContext, other: string | undefined): string {
   return new Date(Math.max(now, floor)).toISOString();
 }
 
-/** The first look at a sync comes this soon after the force-sync, each next one twice as late. */
-const SYNC_BACKOFF_MS = 50;
+/**
+ * The first look at a sync comes this soon after the force-sync, each next one twice as late: the
+ * operator may refresh within tens of milliseconds of the annotation (the Kubernetes double's 20),
+ * and a look made too early costs one Secret read, while one made too late costs the whole rotation.
+ */
+const SYNC_BACKOFF_MS = 25;
 
 /** Force-syncs the ExternalSecrets once and waits (short backoff, then the poll) for the Secret. */
 async function syncSecrets(
@@ -78,8 +82,8 @@ async function syncSecrets(
       syncs.map((s) => deps.deployer.forceSync(s.namespace, s.name, syncAt, { mayHaveLanded })),
     );
     progress.syncPatched = true;
-    await ctx.checkpoint();
-    // The operator has not refreshed yet: looking now would only fail.
+    // The operator has not refreshed yet: looking now would only fail. The engine saves the
+    // waiting step, syncPatched with it: no checkpoint of its own, a round trip before the wait.
     return backoff(ctx, progress, syncs);
   }
   // What the Secret must hold once synced, compared by digest only: the digest the storing step
@@ -98,8 +102,9 @@ async function syncSecrets(
       syncs.filter((_, i) => !synced[i]),
     );
   }
+  // Saved with the restart's checkpoint (or the step's end) that follows in this invocation; a
+  // crash before it only costs one more look at a Secret already synced.
   progress.syncedAt = ctx.now().toISOString();
-  await ctx.checkpoint();
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { OpenSessions } from '../../domain/ports';
-import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+import { done, since, type StepContext, type StepOutcome } from '../context';
 import { holdsNewKey, readTruth, recentStore, waitForStore } from './store-truth';
 
 /**
@@ -35,6 +35,15 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
       };
     }
     // Read the truth back before the one irreversible act: Vault must serve the new key by now.
+    // The issuer's reads (open sessions, then the last use) go alongside: they decide nothing
+    // until Vault has answered, and the quiet window is over either way.
+    const usage = (async () => {
+      const open = await issuer.openSessions?.(oldKeyId);
+      if (open && open.count > 0 && open.loginOpen) return { open };
+      return { open, lastUsed: await issuer.lastUsed(oldKeyId) };
+    })();
+    // Settled below whatever Vault answered: a rejection is not left unhandled.
+    usage.catch(() => undefined);
     const truth = await readTruth(ctx);
     if (!truth.known)
       return waitForStore(ctx, truth.reason, `old key ${oldKeyId} stays active until it answers`);
@@ -45,10 +54,9 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         { context: { hint: 'cannot_revoke_old' } },
       );
     }
-    const open = await issuer.openSessions?.(oldKeyId);
+    const { open, lastUsed } = await usage;
     if (open && open.count > 0 && open.loginOpen) return awaitDrain(ctx, oldKeyId, open);
     if (open && open.count > 0) run.facts.oldSessionsOpen = `${open.count} (${open.source})`;
-    const lastUsed = await issuer.lastUsed(oldKeyId);
     if (lastUsed) run.facts.oldKeyLastUsedAt = lastUsed.toISOString();
     const deployedAt = run.facts.deployedAt ? Date.parse(run.facts.deployedAt) : undefined;
     if (lastUsed && deployedAt !== undefined && lastUsed.getTime() > deployedAt) {
@@ -78,7 +86,11 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
         { context: { hint: 'old_key_active_after_revoke' } },
       );
     }
-    return wait(ctx, `old key ${oldKeyId} revoked, waiting for the provider to reject it`);
+    return {
+      kind: 'wait',
+      delayMs: onGrid(ctx, run.facts.revokedAt),
+      detail: `old key ${oldKeyId} revoked, waiting for the provider to reject it`,
+    };
   }
   if (run.facts.oldKeyDeactivatedAt && timing.deleteAfterMs !== undefined) {
     return scheduleDeletion(ctx, oldKeyId, timing.deleteAfterMs);
@@ -87,6 +99,16 @@ export async function revokeOld(ctx: StepContext): Promise<StepOutcome> {
     ? `; connections still open on the old password: ${run.facts.oldSessionsOpen}, connection pools may require pool drain`
     : '';
   return done(`old key ${oldKeyId} revoked and rejected${drain}`);
+}
+
+/**
+ * Until the next poll interval counted from the revocation. Each look is a job cycle late; waiting
+ * a whole interval from there added that lateness up, one cycle per look, over a propagation that
+ * can take ten looks. Counted from `from`, the looks stay where they were due.
+ */
+function onGrid(ctx: StepContext, from: string): number {
+  const every = ctx.deps.settings.pollIntervalMs;
+  return every - (Math.max(0, since(ctx, from)) % every);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { issuerPolicy } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { HealthResult } from '../../domain/ports';
-import { done, since, wait, type StepContext, type StepOutcome } from '../context';
+import { done, settle, since, wait, type StepContext, type StepOutcome } from '../context';
 
 /** When the value being verified began to reach the consumers (the latest deploy's first action). */
 function deployStarted(ctx: StepContext): Date | undefined {
@@ -51,18 +51,24 @@ export async function verify(ctx: StepContext): Promise<StepOutcome> {
   // consumer is healthy (fresh before revocation), not on every poll in between.
   const firstLook = step?.waitingSince === undefined;
   const consistencyMs = issuerPolicy(ctx.spec.issuer).newKeyConsistencyMs ?? 0;
-  if (firstLook) {
-    const pending = await issuerAcceptsNewKey(ctx, consistencyMs);
-    if (pending) return pending;
-  }
-  const out = await checkConsumers(ctx, 'new key', Math.max(ctx.deps.settings.verifyGraceMs, consistencyMs));
-  if (out.kind !== 'done') return out;
+  const graceMs = Math.max(ctx.deps.settings.verifyGraceMs, consistencyMs);
+  // The first look asks the issuer and the consumers together: both are reads, and the issuer's
+  // answer (a refusal fails or waits) is still the one that counts first.
+  const [pending, out] = firstLook
+    ? await Promise.all([
+        issuerAcceptsNewKey(ctx, consistencyMs),
+        settle(checkConsumers(ctx, 'new key', graceMs)),
+      ])
+    : [undefined, await settle(checkConsumers(ctx, 'new key', graceMs))];
+  if (pending) return pending;
+  if (!out.ok) throw out.error;
+  if (out.value.kind !== 'done') return out.value;
   if (!firstLook) {
     const pending = await issuerAcceptsNewKey(ctx, consistencyMs);
     if (pending) return pending;
   }
   ctx.run.facts.verifiedAt = ctx.now().toISOString();
-  return out;
+  return out.value;
 }
 
 /**
@@ -75,15 +81,19 @@ async function issuerAcceptsNewKey(
 ): Promise<StepOutcome | undefined> {
   const { run, spec, issuer } = ctx;
   const keyId = run.facts.newKeyId;
-  if (keyId) {
-    const status = await issuer.status(keyId);
-    if (status !== 'active') {
-      throw new RotatorError('verify_failed', `new key ${keyId} is ${status} at ${spec.issuer.name}`, {
-        context: { hint: 'provider_rejects_new' },
-      });
-    }
+  // The key's status and what Vault holds, asked together: neither depends on the other.
+  // A key the issuer refuses fails the step whatever Vault answered.
+  const [status, read] = await Promise.all([
+    keyId ? issuer.status(keyId) : undefined,
+    settle(ctx.deps.store.read(spec.store)),
+  ]);
+  if (keyId && status !== 'active') {
+    throw new RotatorError('verify_failed', `new key ${keyId} is ${status} at ${spec.issuer.name}`, {
+      context: { hint: 'provider_rejects_new' },
+    });
   }
-  const current = await ctx.deps.store.read(spec.store);
+  if (!read.ok) throw read.error;
+  const current = read.value;
   if (current?.value && (await issuer.accepts(current.value, current.keyId))) return undefined;
   const step = run.steps.find((s) => s.name === 'verify');
   const from = step?.waitingSince ?? ctx.now().toISOString();

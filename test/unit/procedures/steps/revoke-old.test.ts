@@ -109,6 +109,23 @@ describe('revoke-old', () => {
       );
     });
 
+    it('looks again on the poll interval counted from the revocation, however late the last look came', async () => {
+      w.issuer.propagationMs = 10 * MINUTE;
+      const { id } = await w.newRun();
+      const pending = await w.drive(id, (r) => r.facts.revokedAt !== undefined);
+      const revokedAt = Date.parse(pending.facts.revokedAt!);
+      const every = w.settings.pollIntervalMs;
+      // The next look's job ran a third of an interval late.
+      w.clock.advance(every + Math.round(every / 3));
+
+      const result = await w.engine.advance(id);
+
+      expect(result.kind).toBe('wait');
+      const lookAt = w.clock.now().getTime() + (result.kind === 'wait' ? result.delayMs : NaN);
+      expect((lookAt - revokedAt) % every).toBe(0);
+      expect(lookAt - revokedAt).toBe(2 * every);
+    });
+
     it('fails with the runbook’s propagation row when the key is still accepted after propagationMs', async () => {
       w.issuer.propagationMs = 60 * MINUTE;
       const { id } = await w.newRun();
