@@ -18,7 +18,7 @@ import {
 } from './queue/names';
 import { scheduleReminders } from './queue/reminder-schedule';
 import { durabilityProblems, readPersistence } from './queue/redis-durability';
-import { createSlackApp, type SlackApp } from './slack/app';
+import type { SlackApp } from './slack/app';
 import { ApprovalStore } from './slack/approvals';
 import { Authorization, slackGroupMembers } from './slack/authorization';
 import { tellUser } from './slack/error-handler';
@@ -34,6 +34,14 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * The role's configuration. Only the roles that schedule the weekly digest check its schedule
+ * (REMINDER_CRON in REMINDER_TZ): the web role never runs it, and the check costs it the ICU data.
+ */
+export function loadRoleConfig(role: Role, env: Record<string, string | undefined> = process.env): Config {
+  return loadConfig(env, { schedule: role !== 'web' });
+}
+
 /** Starts the given role in this process; used by main and by the demo. */
 export async function startRole(
   role: Role,
@@ -45,12 +53,24 @@ export async function startRole(
   const services = buildServices(config, logger, overrides);
   try {
     await checkRedis(services, env.ALLOW_EPHEMERAL_REDIS, logger);
+    // The queues' scripts defined and Redis's version read now, not by the first command's add.
+    await Promise.all(
+      [
+        services.queue,
+        services.approvalQueue,
+        services.maintenanceQueue,
+        services.notificationQueue,
+        services.slackRequestQueue,
+      ].map((q) => q.waitUntilReady()),
+    );
   } catch (e) {
     await services.close();
     throw e;
   }
   let slack: SlackApp | undefined;
   if (role !== 'worker') {
+    // Bolt (and its HTTP server) is the web role's alone.
+    const { createSlackApp } = await import('./slack/app');
     slack = createSlackApp({
       register,
       signingSecret: env.SLACK_SIGNING_SECRET,
@@ -279,7 +299,7 @@ async function main(): Promise<void> {
   }
   let config: Config;
   try {
-    config = loadConfig();
+    config = loadRoleConfig(role);
   } catch (e) {
     // One clear message listing every problem, no stack trace.
     console.error(

@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { kubeConfigFrom } from './adapters/deployers/kubeconfig';
 import { KubernetesDeployer } from './adapters/deployers/kubernetes-deployer';
-import { AwsIamIssuer } from './adapters/issuers/aws-iam-issuer';
-import { createDatabaseIssuer } from './adapters/issuers/database-issuer-factory';
-import { HttpSecretIssuer } from './adapters/issuers/http-secret-issuer';
-import { ManualIssuer } from './adapters/issuers/manual-issuer';
-import { RestApiKeyIssuer } from './adapters/issuers/rest-api-key-issuer';
+import type * as AwsIam from './adapters/issuers/aws-iam-issuer';
+import type * as Databases from './adapters/issuers/database-issuer-factory';
+import type * as HttpSecret from './adapters/issuers/http-secret-issuer';
+import type * as Manual from './adapters/issuers/manual-issuer';
+import type * as RestApiKey from './adapters/issuers/rest-api-key-issuer';
 import { ConsumerHealth } from './adapters/verifiers/consumer-health';
 import { HttpHealthChecker } from './adapters/verifiers/http-health-checker';
 import { PodLogChecker } from './adapters/verifiers/pod-log-checker';
@@ -57,26 +57,43 @@ export interface WorkerWiring {
   maintenanceQueue: Queue;
 }
 
-/** The issuer adapter a catalog entry names. */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see directIssuer */
+/**
+ * The issuer adapter a catalog entry names. Each kind's module (and its client: the AWS SDK, pg,
+ * mysql2) is loaded by the first credential of that kind the worker needs, so a worker whose
+ * catalog has no database or AWS credential never loads their clients.
+ */
 function directIssuer(spec: CredentialSpec, store: SecretStore): Issuer {
   const i = spec.issuer;
   switch (i.kind) {
-    case 'rest_api_key':
+    case 'rest_api_key': {
+      const { RestApiKeyIssuer } = require('./adapters/issuers/rest-api-key-issuer') as typeof RestApiKey;
       return new RestApiKeyIssuer({
         baseUrl: i.baseUrl,
         adminToken: i.adminToken,
         permissions: i.permissions,
       });
-    case 'aws_iam':
+    }
+    case 'aws_iam': {
+      const { AwsIamIssuer } = require('./adapters/issuers/aws-iam-issuer') as typeof AwsIam;
       return new AwsIamIssuer({ spec: i, ...(i.endpoint ? { endpoint: i.endpoint } : {}) });
-    case 'http_secret':
+    }
+    case 'http_secret': {
+      const { HttpSecretIssuer } = require('./adapters/issuers/http-secret-issuer') as typeof HttpSecret;
       return new HttpSecretIssuer({ spec: i });
-    case 'manual':
+    }
+    case 'manual': {
+      const { ManualIssuer } = require('./adapters/issuers/manual-issuer') as typeof Manual;
       return new ManualIssuer({ spec: i });
-    default:
+    }
+    default: {
+      const { createDatabaseIssuer } =
+        require('./adapters/issuers/database-issuer-factory') as typeof Databases;
       return createDatabaseIssuer({ ...spec, issuer: i }, store);
+    }
   }
 }
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export function buildWorkerServices(w: WorkerWiring): WorkerServices {
   const env = w.config.env;

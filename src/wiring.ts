@@ -1,4 +1,5 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
+import Module, { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
@@ -96,6 +97,53 @@ export interface WiringOverrides {
   settings?: Partial<EngineSettings>;
 }
 
+/**
+ * BullMQ's Queue module requires cron-parser (and with it luxon) as it loads, for job schedulers
+ * with a cron pattern: only the roles that schedule the weekly digest ever use it. Until then its
+ * place in the module cache holds a stand-in that loads the real module on first use, so the web
+ * role never loads it. A process that has it already (a worker, a test) keeps its copy.
+ */
+function deferCronParser(): void {
+  const fromBullmq = createRequire(require.resolve('bullmq/package.json'));
+  const file = fromBullmq.resolve('cron-parser');
+  // Only under Node's own loader (not a test runner's registry), and only before anyone loaded it.
+  if (require.cache !== (Module as unknown as { _cache: NodeJS.Dict<NodeJS.Module> })._cache) return;
+  if (require.cache[file]) return;
+  let real: object | undefined;
+  const load = (): object => {
+    if (!real) {
+      delete require.cache[file];
+      real = fromBullmq('cron-parser') as object;
+    }
+    return real;
+  };
+  const standIn = new Module(file);
+  standIn.filename = file;
+  standIn.loaded = true;
+  standIn.exports = new Proxy(
+    {},
+    {
+      get: (_t, key) => Reflect.get(load(), key) as unknown,
+      has: (_t, key) => Reflect.has(load(), key),
+      ownKeys: () => Reflect.ownKeys(load()),
+      getOwnPropertyDescriptor: (_t, key) => {
+        const d = Reflect.getOwnPropertyDescriptor(load(), key);
+        return d && { ...d, configurable: true };
+      },
+    },
+  );
+  require.cache[file] = standIn;
+}
+deferCronParser();
+
+/**
+ * BullMQ's Queue class alone: its package index also loads the Worker, flows, sandboxed processors
+ * and the PostgreSQL backend (≈80 modules more), which the web role never uses. The same module
+ * the index re-exports, so a worker loading the index shares it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Queue: BullQueue } = require('bullmq/dist/cjs/classes/queue') as { Queue: typeof Queue };
+
 /** Builds every adapter from the configuration: the one place the ports meet their implementations. */
 export function buildServices(config: Config, logger: Logger, overrides: WiringOverrides = {}): Services {
   const env = config.env;
@@ -103,7 +151,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   const prefix = env.QUEUE_PREFIX;
   const redis = createRedis(env.REDIS_URL, 'request');
   const workerRedis = createRedis(env.REDIS_URL, 'worker');
-  const queue = new Queue<RotationJobData>(ROTATIONS_QUEUE, {
+  const queue = new BullQueue<RotationJobData>(ROTATIONS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -133,7 +181,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
     logger,
   });
-  const notificationQueue = new Queue<NotificationJobData>(NOTIFICATIONS_QUEUE, {
+  const notificationQueue = new BullQueue<NotificationJobData>(NOTIFICATIONS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -211,7 +259,7 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
     rollbackBudgetMs: env.ROLLBACK_BUDGET_SECONDS * 1000,
     ...overrides.settings,
   };
-  const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, {
+  const maintenanceQueue = new BullQueue(MAINTENANCE_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {
@@ -223,11 +271,11 @@ export function buildServices(config: Config, logger: Logger, overrides: WiringO
   });
   const catalog = config.catalog.credentials;
   // Job options are the enqueuer's (slack-requests.ts): one attempt, removed once finished.
-  const slackRequestQueue = new Queue<SlackRequestJobData>(SLACK_REQUESTS_QUEUE, {
+  const slackRequestQueue = new BullQueue<SlackRequestJobData>(SLACK_REQUESTS_QUEUE, {
     connection: redis,
     prefix,
   });
-  const approvalQueue = new Queue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
+  const approvalQueue = new BullQueue<ApprovalExpiryJobData>(APPROVALS_QUEUE, {
     connection: redis,
     prefix,
     defaultJobOptions: {

@@ -1,5 +1,6 @@
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { Redis } from 'ioredis';
+import { setImmediate as yieldToIo } from 'node:timers/promises';
 import type { Logger as PinoLogger } from 'pino';
 
 /** Remembers which slash-command deliveries were seen, shared by every web replica. */
@@ -61,22 +62,25 @@ function claimInTime(log: DeliveryLog, delivery: string, logger: PinoLogger): Pr
  * Bolt global middleware: a slash command (or event) Slack sends again (a retry carries the same
  * trigger_id and `X-Slack-Retry-Num`) is acked and otherwise ignored, so one /rotate never posts
  * two plans. An event was acked by Bolt before any middleware, so its claim is awaited here; a
- * slash command's ack must not wait on Redis, so its claim only starts here and its listener awaits
- * it after acking (`isFirstDelivery`).
+ * slash command's ack must not wait on Redis, so its listener makes the claim after acking
+ * (`isFirstDelivery`).
  */
 export function ignoreCommandRetries(log: DeliveryLog, logger: PinoLogger): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const delivery = deliveryIdOf(args.body);
     if (delivery === undefined) return args.next();
-    const first = claimInTime(log, delivery, logger).then((yes) => {
-      if (!yes) logger.info({ delivery, retryNum: args.context.retryNum }, 'Slack retry ignored');
-      return yes;
-    });
+    let first: Promise<boolean> | undefined;
+    // Made once, however often it is asked.
+    const claim = () =>
+      (first ??= claimInTime(log, delivery, logger).then((yes) => {
+        if (!yes) logger.info({ delivery, retryNum: args.context.retryNum }, 'Slack retry ignored');
+        return yes;
+      }));
     if (delivery.startsWith('event:')) {
-      if (await first) await args.next();
+      if (await claim()) await args.next();
       return;
     }
-    args.context[CLAIM] = first;
+    args.context[CLAIM] = claim;
     await args.next();
   };
 }
@@ -84,8 +88,13 @@ export function ignoreCommandRetries(log: DeliveryLog, logger: PinoLogger): Midd
 /**
  * For a slash-command listener, after its ack: false when this delivery is a retry Slack sent of a
  * command already taken (then the listener does nothing more). True when no claim was made.
+ *
+ * It first yields to the event loop (setImmediate): under a burst, the commands whose requests
+ * have already arrived are read and acked before any of them starts its work (the claim, the
+ * queue), which would otherwise run between those reads and hold the later acks back.
  */
-export function isFirstDelivery(context: Record<string, unknown>): Promise<boolean> {
-  const claim = context[CLAIM] as Promise<boolean> | undefined;
-  return claim ?? Promise.resolve(true);
+export async function isFirstDelivery(context: Record<string, unknown>): Promise<boolean> {
+  await yieldToIo();
+  const claim = context[CLAIM] as (() => Promise<boolean>) | undefined;
+  return claim ? claim() : true;
 }

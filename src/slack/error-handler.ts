@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger as PinoLogger } from 'pino';
 import { isRotatorError } from '../domain/errors';
 import { replyEphemeral, targetOf, type EphemeralTarget } from './reply';
-import { MalformedRequestError } from './request-guards';
+import { MalformedRequestError } from './malformed-request';
 import { slackErrorView, slackFailureOf } from './slack-errors';
 import { errorView } from './views';
 

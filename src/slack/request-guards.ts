@@ -5,14 +5,9 @@ import {
   type Middleware,
   type ReceiverProcessEventErrorHandlerArgs,
 } from '@slack/bolt';
+import { MalformedRequestError } from './malformed-request';
 
-/** A request Slack would never send (no acting user): answered 400, never handled. */
-export class MalformedRequestError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedRequestError';
-  }
-}
+export { MalformedRequestError };
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 

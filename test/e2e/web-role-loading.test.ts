@@ -6,15 +6,29 @@ import { startWorld, type World } from '../../sandbox/world';
 import { loadedPackages } from '../helpers/loaded-packages';
 import { deletePrefix, REDIS_URL, testRedis } from '../helpers/redis';
 
-/** Starts `role` in a fresh process against the doubles, stops it, and answers what it had loaded. */
+/**
+ * Starts `role` in a fresh process against the doubles, configured as main configures it, stops
+ * it, and answers what it had loaded. The output also names the project files and packages whose
+ * code ran, by path: cron-parser's place in the module cache may hold a stand-in (src/wiring.ts).
+ */
 const startAndStop = (role: string, env: Record<string, string>) => `
-  const { loadConfig } = require('./src/config');
   const { createLogger } = require('./src/logger');
-  const { startRole } = require('./src/main');
-  const running = await startRole('${role}', loadConfig(${JSON.stringify(env)}), createLogger('warn'));
+  const { loadRoleConfig, startRole } = require('./src/main');
+  const running = await startRole('${role}', loadRoleConfig('${role}', ${JSON.stringify(env)}), createLogger('warn'));
   await running.stop();
   return '${role} started';
 `;
+
+/** cron-parser's own code (beyond the entry a stand-in may hold) and its time-zone library. */
+const cronParserCode = (files: string[]) =>
+  files.filter((f) => /node_modules\/(cron-parser\/dist\/(?!index\.js$)|luxon\/)/.test(f));
+
+/** The loaded files of every package, by path (loadedPackages names only the project's own). */
+const allFiles = (role: string, env: Record<string, string>) =>
+  startAndStop(role, env).replace(
+    `return '${role} started';`,
+    `return JSON.stringify(Object.keys(require.cache));`,
+  );
 
 describe('the roles', () => {
   let world: World;
@@ -51,16 +65,47 @@ describe('the roles', () => {
       // vault-fields is the store's layout (which field holds the value), known without its client.
       expect(workerFiles.filter((f) => f !== 'src/adapters/store/vault-fields.ts')).toEqual([]);
     }, 60_000);
+
+    it('does not check the reminder schedule: neither the cron parser nor its time-zone library is loaded', async () => {
+      const { output } = await loadedPackages(allFiles('web', env));
+      const files = JSON.parse(output) as string[];
+      expect(files.some((f) => f.includes('/node_modules/bullmq/'))).toBe(true);
+      expect(cronParserCode(files)).toEqual([]);
+    }, 60_000);
   });
 
   describe('the worker role', () => {
-    it('loads it, to deploy', async () => {
-      const { output, packages, files } = await loadedPackages(startAndStop('worker', env));
-      expect(output).toBe('worker started');
-      expect(packages).toEqual(expect.arrayContaining(['@kubernetes/client-node', '@aws-sdk/client-iam']));
+    it('loads the engine, the jobs and the cluster client, and the cron parser to schedule the digest', async () => {
+      const { output } = await loadedPackages(allFiles('worker', env));
+      const all = JSON.parse(output) as string[];
+      expect(all.some((f) => f.includes('/node_modules/@kubernetes/client-node/'))).toBe(true);
+      expect(cronParserCode(all).length).toBeGreaterThan(0);
+      const { packages, files } = await loadedPackages(startAndStop('worker', env));
       expect(files).toEqual(
         expect.arrayContaining(['src/procedures/engine.ts', 'jobs/index.ts', 'jobs/slack-request-job.ts']),
       );
+      // Slack's Web API client posts; Bolt and its HTTP server are the web role's.
+      expect(packages).not.toContain('@slack/bolt');
+    }, 60_000);
+
+    it('loads no issuer client until a credential of its kind needs it', async () => {
+      const { packages, files } = await loadedPackages(startAndStop('worker', env));
+      expect(packages.filter((p) => /^(@aws-sdk\/.*|pg|pg-.*|mysql2)$/.test(p))).toEqual([]);
+      expect(files.filter((f) => f.startsWith('src/adapters/issuers/'))).toEqual([]);
+    }, 60_000);
+
+    it('loads an issuer kind, and only it, when a credential of that kind is first rotated', async () => {
+      const script = startAndStop('worker', env).replace(
+        `await running.stop();`,
+        `const parts = await running.services.worker();
+         const spec = running.services.config.catalog.credentials.get('payment-gateway-api');
+         parts.issuerFor(spec);
+         await running.stop();`,
+      );
+      const { packages, files } = await loadedPackages(script);
+      expect(files).toContain('src/adapters/issuers/rest-api-key-issuer.ts');
+      expect(files.filter((f) => /issuers\/(aws-iam|postgres|mariadb|database)/.test(f))).toEqual([]);
+      expect(packages.filter((p) => /^(@aws-sdk\/.*|pg|mysql2)$/.test(p))).toEqual([]);
     }, 60_000);
   });
 });
