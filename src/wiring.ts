@@ -105,7 +105,12 @@ export interface WiringOverrides {
  */
 function deferCronParser(): void {
   const fromBullmq = createRequire(require.resolve('bullmq/package.json'));
-  const file = fromBullmq.resolve('cron-parser');
+  let file: string;
+  try {
+    file = fromBullmq.resolve('cron-parser');
+  } catch {
+    return; // A BullMQ that no longer depends on it: nothing to defer.
+  }
   // Only under Node's own loader (not a test runner's registry), and only before anyone loaded it.
   if (require.cache !== (Module as unknown as { _cache: NodeJS.Dict<NodeJS.Module> })._cache) return;
   if (require.cache[file]) return;
