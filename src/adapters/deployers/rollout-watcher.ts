@@ -241,7 +241,7 @@ export class RolloutWatcher {
         ns.objects.set(name, d);
         ns.delivered.add(name);
       }
-      this.check();
+      this.check({ namespace, deployment: name });
     };
     const onDone = (err: unknown) => {
       if (ns.session !== session || this.closed) return;
@@ -334,8 +334,14 @@ export class RolloutWatcher {
     return [...this.waiters].some((w) => w.refs.some((r) => r.namespace === namespace));
   }
 
-  private check(): void {
+  /** Wakes the waiters whose rollouts have settled: all of them, or those waiting on `changed`. */
+  private check(changed?: KubernetesRef): void {
     for (const w of [...this.waiters]) {
+      if (
+        changed &&
+        !w.refs.some((r) => r.namespace === changed.namespace && r.deployment === changed.deployment)
+      )
+        continue;
       const all = w.refs.every((r) => settled(this.namespaces.get(r.namespace)?.objects.get(r.deployment)));
       const oneFailed = w.refs.some((r) => {
         const d = this.namespaces.get(r.namespace)?.objects.get(r.deployment);
