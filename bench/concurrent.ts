@@ -158,13 +158,43 @@ async function rotateAll(h: Harness, names: string[]): Promise<number> {
   return Math.max(...done.map((r) => Date.parse(r.updatedAt))) - t0;
 }
 
+/**
+ * TCP connections opened to each double so far. Counted at the doubles, so a service this process
+ * also calls (Vault, read by the external-secrets operator) includes those; a keep-alive client
+ * opens a handful whatever the number of rotations.
+ */
+function connections(h: Harness): Record<string, number> {
+  const w = h.world;
+  const apps = [...w.apps.values()];
+  return {
+    kubernetes: w.kubernetes.connections(),
+    vault: w.vault.connections(),
+    provider: w.provider.connections(),
+    slack: w.slack.connections(),
+    apps: apps.reduce((n, a) => n + a.connections(), 0),
+    // Requests, to set the connections against.
+    kubernetesReq: w.kubernetes.requests().length,
+    vaultReq: w.vault.requestCount(),
+    providerReq: w.provider.requestCount(),
+    slackReq: w.slack.requestCount(),
+    appsReq: apps.reduce((n, a) => n + a.requestCount(), 0),
+    // The lists of deployments discovery made (none while the watch holds the namespace).
+    kubernetesLists: w.kubernetes
+      .requests()
+      .filter((r) => r.method === 'GET' && /\/deployments(\?(?!.*watch=)|$)/.test(r.path)).length,
+  };
+}
+
 /** Wall time of `f`, with the CPU seconds the worker and this process used meanwhile. */
-async function measured(pid: number, f: () => Promise<number>) {
-  const [w0, b0] = [cpuOf(pid), ownCpu()];
+async function measured(h: Harness, pid: number, f: () => Promise<number>) {
+  const [w0, b0, c0] = [cpuOf(pid), ownCpu(), connections(h)];
   const ms = await f();
   const workerCpu = cpuOf(pid) - w0;
   const benchCpu = ownCpu() - b0;
-  return { ms, workerCpu, benchCpu };
+  const opened = Object.entries(connections(h))
+    .map(([k, n]) => `${k}=${n - c0[k]!}`)
+    .join(' ');
+  return { ms, workerCpu, benchCpu, opened };
 }
 
 export const concurrentBench: Bench = {
@@ -191,8 +221,8 @@ export const concurrentBench: Bench = {
       const pid = worker.child.pid!;
       const names = h.world.catalog.credentials.map((c) => c.name);
       await rotateAll(h, [names[0]!]); // warm-up: JIT, connections, lazily loaded modules
-      const one = await measured(pid, () => rotateAll(h, [names[1]!]));
-      const all = await measured(pid, () => rotateAll(h, names.slice(2)));
+      const one = await measured(h, pid, () => rotateAll(h, [names[1]!]));
+      const all = await measured(h, pid, () => rotateAll(h, names.slice(2)));
       return {
         ratio: all.ms / one.ms,
         oneMs: Math.round(one.ms),
@@ -203,6 +233,9 @@ export const concurrentBench: Bench = {
         workerCpuMsPerRotation: Math.round((all.workerCpu * 1000) / COUNT),
         oneWorkerCpuMs: Math.round(one.workerCpu * 1000),
         benchCpuS: Number(all.benchCpu.toFixed(2)),
+        // New connections per service during the one and during the hundred.
+        oneConnections: one.opened,
+        allConnections: all.opened,
         // Other processes on the machine take CPU from the worker: its share above says how much.
         load1: Number(loadavg()[0]!.toFixed(2)),
       };

@@ -31,6 +31,10 @@ export interface Listening {
   server: Server;
   url: string;
   port: number;
+  /** TCP connections clients have opened since it started (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received since it started. */
+  requestCount(): number;
   close(): Promise<void>;
 }
 
@@ -50,12 +54,18 @@ export async function listen(
     });
   };
   const server: Server = tls ? createHttpsServer(tls, serve) : createServer(serve);
+  let connections = 0;
+  let requests = 0;
+  server.on('connection', () => (connections += 1));
+  server.on('request', () => (requests += 1));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = (server.address() as AddressInfo).port;
   return {
     server,
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}`,
     port: actual,
+    connections: () => connections,
+    requestCount: () => requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -14,6 +14,10 @@ export interface AppsDoubleOptions {
 
 export interface AppsDouble {
   url: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   close(): Promise<void>;
   faults: Faults;
   healthUrl(consumer: string): string;
@@ -64,6 +68,8 @@ export async function createAppsDouble(opts: AppsDoubleOptions): Promise<AppsDou
 
   return {
     url: server.url,
+    connections: () => server.connections(),
+    requestCount: () => server.requestCount(),
     close: () => server.close(),
     faults,
     healthUrl: (consumer) => `${server.url}/health/${encodeURIComponent(consumer)}`,

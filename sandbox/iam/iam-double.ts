@@ -8,6 +8,10 @@ import { sendError } from './xml';
 
 export interface IamDouble {
   url: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   /** The admin's long-term key: what the rotator (and the AWS CLI) sign with. */
   admin: { accessKeyId: string; secretAccessKey: string; userName: string };
   faults: Faults;
@@ -55,6 +59,8 @@ export async function createIamDouble(opts: { port?: number; regions?: string[] 
 
   const double: IamDouble = {
     url: '',
+    connections: () => 0,
+    requestCount: () => 0,
     admin,
     faults,
     seedKey(userName, createdAt) {
@@ -146,5 +152,7 @@ export async function createIamDouble(opts: { port?: number; regions?: string[] 
   const server = await listen(handle, opts.port ?? 0);
   double.url = server.url;
   double.close = () => server.close();
+  double.connections = () => server.connections();
+  double.requestCount = () => server.requestCount();
   return double;
 }

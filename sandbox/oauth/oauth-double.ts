@@ -12,6 +12,10 @@ export interface ClientSecretSummary {
 
 export interface OAuthDouble {
   url: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   close(): Promise<void>;
   faults: Faults;
   /** Registers a client (idempotent) and gives it a secret, as an admin console would. */
@@ -156,6 +160,8 @@ export async function createOAuthDouble(opts: { adminToken: string; port?: numbe
   return {
     url,
     faults,
+    connections: () => server.connections(),
+    requestCount: () => server.requestCount(),
     close: () => server.close(),
     seedSecret: (clientId, s) => ({ id: add(clientId, s).id }),
     secrets: (clientId) =>

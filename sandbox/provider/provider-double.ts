@@ -15,6 +15,10 @@ export interface ProviderKeySummary {
 
 export interface ProviderDouble {
   url: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   close(): Promise<void>;
   faults: Faults;
   seedKey(key: { id?: string; name: string; value: string; createdAt?: Date }): { id: string };
@@ -186,6 +190,8 @@ export async function createProviderDouble(opts: {
 
   return {
     url: server.url,
+    connections: () => server.connections(),
+    requestCount: () => server.requestCount(),
     close: () => server.close(),
     faults,
     seedKey: (k) => ({ id: registry.add(k).id }),

@@ -44,6 +44,10 @@ export interface SlackDouble {
   url: string;
   /** Origin of the double, for the control endpoints (/_calls, /_faults). */
   origin: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   close(): Promise<void>;
   faults: Faults;
   calls(): SlackCall[];
@@ -179,6 +183,8 @@ export async function createSlackDouble(opts: SlackDoubleOptions): Promise<Slack
   return {
     url: `${server.url}/api/`,
     origin: server.url,
+    connections: () => server.connections(),
+    requestCount: () => server.requestCount(),
     close: () => server.close(),
     faults,
     calls: () => [...state.calls],

@@ -126,7 +126,11 @@ export async function listenWithListVerb(
     });
   });
   const sockets = new Set<Socket>();
+  let connections = 0;
+  let requests = 0;
+  server.on('request', () => (requests += 1));
   const tcp = createNetServer((socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     server.emit('connection', shim(socket));
@@ -137,6 +141,8 @@ export async function listenWithListVerb(
     server,
     url: `http://127.0.0.1:${actual}`,
     port: actual,
+    connections: () => connections,
+    requestCount: () => requests,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -27,6 +27,10 @@ export interface VaultDoubleOptions {
 
 export interface VaultDouble {
   url: string;
+  /** TCP connections clients have opened to it (a keep-alive client opens few). */
+  connections(): number;
+  /** HTTP requests it has received. */
+  requestCount(): number;
   close(): Promise<void>;
   faults: Faults;
   /** The audit device's lines, oldest first (also served as JSON at `GET /_audit`). */
@@ -222,6 +226,8 @@ export async function createVaultDouble(opts: VaultDoubleOptions): Promise<Vault
     JSON.parse(JSON.stringify(data)) as JsonObject;
   return {
     url: server.url,
+    connections: () => server.connections(),
+    requestCount: () => server.requestCount(),
     close: () => server.close(),
     faults,
     auditLog: audit.entries,

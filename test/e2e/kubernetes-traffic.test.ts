@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_SOCKETS } from '../../src/adapters/deployers/kubeconfig';
 import type { KubeRequest } from '../../sandbox/kubernetes';
+import type { CatalogCredential } from '../../sandbox/world';
 import { startHarness, type Harness } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
 
@@ -7,11 +8,33 @@ const NAME = 'payment-gateway-api';
 const NS = 'payments';
 const isWatch = (r: KubeRequest) => /[?&]watch=(true|1)\b/.test(r.path);
 const pathOf = (r: KubeRequest) => r.path.split('?')[0]!;
+const isDeploymentList = (r: KubeRequest) =>
+  r.method === 'GET' && !isWatch(r) && /\/deployments(\?|$)/.test(r.path);
 
-async function rotate(h: Harness) {
+/** Copies of crm-integration in its namespace (sales), each with its own Secret and deployment. */
+function crmCopies(names: string[]) {
+  return (c: { credentials: CatalogCredential[] }) => {
+    const template = c.credentials.find((x) => x.name === 'crm-integration')!;
+    for (const name of names) {
+      c.credentials.push({
+        ...structuredClone(template),
+        name,
+        store: `api-credentials/${name}`,
+        kubernetesSecret: name,
+        consumers: structuredClone(template.consumers).map((consumer) => ({
+          ...consumer,
+          kubernetes: { namespace: SALES, deployment: `${name}-sync`, externalSecret: name },
+        })),
+      });
+    }
+  };
+}
+const SALES = 'sales';
+
+async function rotate(h: Harness, credential = NAME) {
   const before = h.world.kubernetes.requests().length;
   const started = await h.services.service.start({
-    credential: NAME,
+    credential,
     requester: { kind: 'cli', id: 'alice', name: 'alice' },
   });
   const run = await h.waitForRun(started.id, undefined, 30_000);
@@ -50,6 +73,59 @@ describe("a rotation's Kubernetes traffic", () => {
       expect(callConnections.size).toBeLessThanOrEqual(DEFAULT_MAX_SOCKETS);
       expect(h.world.kubernetes.connections()).toBeLessThanOrEqual(2 * DEFAULT_MAX_SOCKETS);
       expect(requests.length).toBeGreaterThan(h.world.kubernetes.connections());
+    });
+
+    it('discovers from the rollout watch on the next runs, a deployment added meanwhile included', async () => {
+      h = await startHarness({
+        settings: { pollIntervalMs: 60_000, quietWindowMs: 0 },
+        rolloutDelayMs: 300,
+        editCatalog: crmCopies(['crm-a', 'crm-b']),
+      });
+      const first = await rotate(h, 'crm-integration');
+      expect(first.run.outcome).toBe('succeeded');
+      expect(first.requests.filter(isDeploymentList).map(pathOf)).toEqual([
+        `/apis/apps/v1/namespaces/${SALES}/deployments`,
+      ]);
+
+      // The first run's list and its rollout watch hold the namespace: the next run does not list.
+      const second = await rotate(h, 'crm-a');
+      expect(second.run.outcome).toBe('succeeded');
+      expect(h.world.kubernetes.restarts(SALES, 'crm-a-sync')).toBe(1);
+      expect(second.requests.filter(isDeploymentList)).toEqual([]);
+
+      // A deployment made since reaches the worker by the watch, and discovery sees it.
+      h.world.kubernetes.addDeployment({
+        namespace: SALES,
+        name: 'reporting',
+        secretRefs: [{ secret: 'crm-b', via: 'env' }],
+      });
+      const third = await rotate(h, 'crm-b');
+      expect(third.run.failure?.code).toBe('old_key_in_use');
+      expect(third.run.failure?.message).toContain(`${SALES}/reporting`);
+      expect(h.world.kubernetes.restarts(SALES, 'crm-b-sync')).toBe(0);
+      expect(third.requests.filter(isDeploymentList)).toEqual([]);
+    });
+
+    it('opens a few connections to Vault and the provider for several rotations, not one per call', async () => {
+      h = await startHarness({
+        settings: { pollIntervalMs: 60_000, quietWindowMs: 0 },
+        rolloutDelayMs: 300,
+        editCatalog: crmCopies(['crm-a', 'crm-b']),
+      });
+      const { vault, provider } = h.world;
+      // The first opens the connections (and the start's parallel reads of every credential have
+      // opened theirs); the next ones reuse them.
+      expect((await rotate(h, 'crm-integration')).run.outcome).toBe('succeeded');
+      const [vaultBefore, providerBefore] = [vault.connections(), provider.connections()];
+      const [vaultCalls, providerCalls] = [vault.requestCount(), provider.requestCount()];
+      for (const credential of ['crm-a', 'crm-b'])
+        expect((await rotate(h, credential)).run.outcome).toBe('succeeded');
+
+      // Each rotation makes several calls to each, one after another, on connections kept open.
+      expect(vault.requestCount() - vaultCalls).toBeGreaterThan(7);
+      expect(provider.requestCount() - providerCalls).toBeGreaterThan(7);
+      expect(vault.connections() - vaultBefore).toBeLessThanOrEqual(1);
+      expect(provider.connections() - providerBefore).toBeLessThanOrEqual(1);
     });
   });
 

@@ -8,6 +8,7 @@ import {
   type ConfigurationOptions,
   type KubeConfig,
   type V1Deployment,
+  type V1DeploymentList,
 } from '@kubernetes/client-node';
 import type { KubernetesRef } from '../../domain/credential';
 import { RotatorError, isRotatorError } from '../../domain/errors';
@@ -60,6 +61,8 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   /** What discovery listed: restart's precondition and the log check's pod selectors. */
   private readonly listed = new ListedDeployments();
   private readonly externalSecrets: ExternalSecretSync;
+  /** A namespace's list in flight, which discoveries of it meanwhile share. */
+  private readonly listing = new Map<string, Promise<V1Deployment[]>>();
 
   constructor(kc: KubeConfig, opts: KubernetesDeployerOptions = {}) {
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -161,42 +164,83 @@ export class KubernetesDeployer implements Deployer, SecretReferences {
   }
 
   /**
-   * Deployments whose pod template uses the Secret `secretName`: in the given namespaces only (one
-   * list each) and matching the label selector when the scope has one, else in every namespace.
+   * Deployments whose pod template uses the Secret `secretName`: in the given namespaces only and
+   * matching the label selector when the scope has one, else in every namespace. A namespace the
+   * rollout watch holds whole (see RolloutWatcher.deployments) is read from it; any other is listed
+   * (and the list lets the watch hold it whole from then on).
    */
   async discover(secretName: string, scope: DiscoveryScope = {}): Promise<DiscoveredConsumer[]> {
     const selector = scope.labelSelector ? { labelSelector: scope.labelSelector } : {};
-    const lists =
+    const lists: (() => Promise<V1Deployment[]>)[] =
       scope.namespaces && scope.namespaces.length > 0
         ? [...new Set(scope.namespaces)]
             .sort()
-            .map(
-              (namespace) => (page: { limit: number; _continue?: string }) =>
-                this.call('list', `deployments in namespace ${namespace}`, () =>
-                  this.apps.listNamespacedDeployment({ namespace, ...selector, ...page }, this.options),
-                ),
+            .map((namespace) =>
+              scope.labelSelector
+                ? () =>
+                    this.listAll(`deployments in namespace ${namespace}`, (page) =>
+                      this.apps.listNamespacedDeployment({ namespace, ...selector, ...page }, this.options),
+                    ).then((l) => l.items)
+                : () => this.namespaceDeployments(namespace),
             )
         : [
-            (page: { limit: number; _continue?: string }) =>
-              this.call('list', 'deployments in all namespaces', () =>
+            () =>
+              this.listAll('deployments in all namespaces', (page) =>
                 this.apps.listDeploymentForAllNamespaces({ ...selector, ...page }, this.options),
-              ),
+              ).then((l) => l.items),
           ];
     const found: DiscoveredConsumer[] = [];
     for (const list of lists) {
-      let continueToken: string | undefined;
-      do {
-        const page = await list({ limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
-        for (const d of page.items) {
-          const via = secretReferences(d, secretName);
-          if (via.length === 0) continue;
-          found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
-          this.listed.remember(d);
-        }
-        continueToken = page.metadata?._continue || undefined;
-      } while (continueToken);
+      for (const d of await list()) {
+        const via = secretReferences(d, secretName);
+        if (via.length === 0) continue;
+        found.push({ namespace: d.metadata?.namespace ?? '', deployment: d.metadata?.name ?? '', via });
+        this.listed.remember(d);
+      }
     }
     return found;
+  }
+
+  /**
+   * Every deployment of a namespace: from the watch when it holds them all, else one list (shared by
+   * the discoveries that ask meanwhile), which the watch then starts from.
+   */
+  private namespaceDeployments(namespace: string): Promise<V1Deployment[]> {
+    const watched = this.watcher.deployments(namespace);
+    if (watched) return Promise.resolve(watched);
+    let pending = this.listing.get(namespace);
+    if (!pending) {
+      pending = this.listAll(`deployments in namespace ${namespace}`, (page) =>
+        this.apps.listNamespacedDeployment({ namespace, ...page }, this.options),
+      )
+        .then(({ items, resourceVersion }) => {
+          this.watcher.listed(namespace, items, resourceVersion);
+          return items;
+        })
+        .finally(() => this.listing.delete(namespace));
+      this.listing.set(namespace, pending);
+    }
+    return pending;
+  }
+
+  /** Every page of a list; the resourceVersion is the first page's (the pages are one snapshot). */
+  private async listAll(
+    what: string,
+    list: (page: { limit: number; _continue?: string }) => Promise<V1DeploymentList>,
+  ): Promise<{ items: V1Deployment[]; resourceVersion: string | undefined }> {
+    const items: V1Deployment[] = [];
+    let resourceVersion: string | undefined;
+    let continueToken: string | undefined;
+    do {
+      const token = continueToken;
+      const page = await this.call('list', what, () =>
+        list({ limit: 500, ...(token ? { _continue: token } : {}) }),
+      );
+      resourceVersion ??= page.metadata?.resourceVersion;
+      items.push(...page.items);
+      continueToken = page.metadata?._continue || undefined;
+    } while (continueToken);
+    return { items, resourceVersion };
   }
 
   /** Per Secret name, the deployments using it: one paged list of every namespace's deployments. */

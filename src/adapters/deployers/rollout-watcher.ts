@@ -29,12 +29,35 @@ interface NamespaceWatch {
   live: boolean;
   /** No new watch starts before this (ms since the epoch): the last one failed. */
   retryAt?: number;
+  /**
+   * The resourceVersion after which the running chain of watch requests (a request and its
+   * resumptions) has delivered every change; undefined while none runs.
+   */
+  since?: string;
+  /** `objects` holds every deployment of the namespace: a full list applied, watched ever since. */
+  complete: boolean;
+  /** A full list discovery made while no watch ran: where the next watch starts, and its objects. */
+  snapshot?: { items: V1Deployment[]; resourceVersion: string; at: number };
+  /** The watch is resumed until then (ms since the epoch) even with nobody waiting: discovery reads it. */
+  keepUntil: number;
   /** The request in flight: events and endings of an older one are ignored. */
   session?: object;
   controller?: AbortController;
 }
 
 const rvOf = (d: V1Deployment) => d.metadata?.resourceVersion;
+
+/** An etcd resourceVersion as a number; undefined for an opaque one (never compared). */
+const rvNumber = (rv: string | undefined): number | undefined => {
+  const n = Number(rv);
+  return rv !== undefined && rv !== '' && Number.isSafeInteger(n) ? n : undefined;
+};
+
+/** How long a list discovery made may be where the next watch starts (a run's first minute). */
+const SNAPSHOT_TTL_MS = 60_000;
+
+/** How long a namespace's watch goes on after the last run that waited on it or discovered from it. */
+const KEEP_WATCHING_MS = 5 * 60_000;
 
 /** resourceVersions are opaque to clients; etcd's are integers, and only those are compared. */
 function newer(candidate: V1Deployment, known: V1Deployment | undefined): boolean {
@@ -86,6 +109,40 @@ export class RolloutWatcher {
   }
 
   /**
+   * Every deployment of the namespace, as the watch shows them now, when it can tell: a full list
+   * was applied and a watch has been connected since without a gap (it started at or before the
+   * list's resourceVersion). Undefined otherwise: the caller lists. A change reaches the watch
+   * within milliseconds of the API server accepting it; a discovery served from here may miss only
+   * a change made in those milliseconds, as a list sent at the same moment could.
+   */
+  deployments(namespace: string): V1Deployment[] | undefined {
+    const ns = this.namespaces.get(namespace);
+    if (!ns?.complete || !ns.live || ns.session === undefined) return undefined;
+    ns.keepUntil = Date.now() + KEEP_WATCHING_MS;
+    return [...ns.objects.values()];
+  }
+
+  /**
+   * A full list of the namespace's deployments (every page, no selector) at `resourceVersion`.
+   * While a watch runs that has delivered every change since at or before that version, the list
+   * makes its objects complete; while none runs, the next watch starts at the list's version with
+   * its objects (a rollout's watch starts after the deployments discovery listed anyway).
+   */
+  listed(namespace: string, items: V1Deployment[], resourceVersion: string | undefined): void {
+    const at = rvNumber(resourceVersion);
+    if (this.closed || at === undefined) return;
+    const ns = this.namespace(namespace);
+    const since = rvNumber(ns.since);
+    if (ns.session !== undefined && ns.live && since !== undefined && since <= at) {
+      this.apply(ns, items, at);
+      ns.complete = true;
+      ns.keepUntil = Date.now() + KEEP_WATCHING_MS;
+    } else if (ns.session === undefined) {
+      ns.snapshot = { items, resourceVersion: resourceVersion!, at: Date.now() };
+    }
+  }
+
+  /**
    * Resolves true once every rollout of `refs` has finished or failed as the watch shows it; false
    * after `maxMs`, when the watch failed (the caller's poll goes on) or on close. A new watch starts
    * after the oldest deployment of the namespace as last `seen`. Never rejects.
@@ -116,7 +173,7 @@ export class RolloutWatcher {
   private namespace(namespace: string): NamespaceWatch {
     let ns = this.namespaces.get(namespace);
     if (!ns) {
-      ns = { objects: new Map(), delivered: new Set(), live: false };
+      ns = { objects: new Map(), delivered: new Set(), live: false, complete: false, keepUntil: 0 };
       this.namespaces.set(namespace, ns);
     }
     return ns;
@@ -132,6 +189,19 @@ export class RolloutWatcher {
     const versions = [...ns.objects.values()].map((d) => Number(rvOf(d))).filter((n) => Number.isInteger(n));
     if (versions.length > 0) ns.resourceVersion = String(Math.min(...versions));
     else delete ns.resourceVersion;
+    // A recent full list instead: merged in, every cached object is as it was at the list's
+    // version or newer, so the watch starts there and holds every deployment of the namespace.
+    const snapshot = ns.snapshot;
+    delete ns.snapshot;
+    ns.complete = false;
+    const listedAt = rvNumber(snapshot?.resourceVersion);
+    if (snapshot && listedAt !== undefined && Date.now() - snapshot.at < SNAPSHOT_TTL_MS) {
+      this.apply(ns, snapshot.items, listedAt);
+      ns.resourceVersion = snapshot.resourceVersion;
+      ns.complete = true;
+      ns.keepUntil = Date.now() + KEEP_WATCHING_MS;
+    }
+    ns.since = ns.resourceVersion;
     ns.delivered.clear();
     this.start(namespace, ns);
   }
@@ -171,7 +241,7 @@ export class RolloutWatcher {
         ns.objects.set(name, d);
         ns.delivered.add(name);
       }
-      this.check();
+      this.check({ namespace, deployment: name });
     };
     const onDone = (err: unknown) => {
       if (ns.session !== session || this.closed) return;
@@ -185,9 +255,11 @@ export class RolloutWatcher {
       if (Date.now() - startedAt < (this.timeoutSeconds * 1000) / 2) {
         return this.fail(namespace, ns, 'watch ended early');
       }
-      // The server ended the request (timeoutSeconds): resume while someone still waits.
-      if (this.waitingOn(namespace)) this.start(namespace, ns);
-      else ns.live = false;
+      // The server ended the request (timeoutSeconds): resume while someone still waits, or while
+      // discovery reads the namespace from it. Resumed from the last version it showed, the chain
+      // still holds every change.
+      if (this.waitingOn(namespace) || Date.now() < ns.keepUntil) this.start(namespace, ns);
+      else this.stopped(ns);
     };
     this.watch
       .watch(`/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments`, query, onEvent, onDone)
@@ -223,18 +295,53 @@ export class RolloutWatcher {
   }
 
   private forget(ns: NamespaceWatch): void {
-    ns.live = false;
+    this.stopped(ns);
     ns.objects.clear();
     ns.delivered.clear();
     delete ns.resourceVersion;
+  }
+
+  /** No watch runs: nothing tells of changes any more, so discovery lists again. */
+  private stopped(ns: NamespaceWatch): void {
+    ns.live = false;
+    ns.complete = false;
+    delete ns.since;
+    delete ns.snapshot;
+  }
+
+  /**
+   * A full list at version `at` merged in: a newer object known stays; one known from before the
+   * list and absent from it was deleted by then.
+   */
+  private apply(ns: NamespaceWatch, items: V1Deployment[], at: number): void {
+    const names = new Set<string>();
+    for (const d of items) {
+      const name = d.metadata?.name;
+      if (!name) continue;
+      names.add(name);
+      if (newer(d, ns.objects.get(name))) ns.objects.set(name, d);
+    }
+    for (const [name, d] of ns.objects) {
+      const rv = rvNumber(rvOf(d));
+      if (!names.has(name) && (rv === undefined || rv <= at)) {
+        ns.objects.delete(name);
+        ns.delivered.delete(name);
+      }
+    }
   }
 
   private waitingOn(namespace: string): boolean {
     return [...this.waiters].some((w) => w.refs.some((r) => r.namespace === namespace));
   }
 
-  private check(): void {
+  /** Wakes the waiters whose rollouts have settled: all of them, or those waiting on `changed`. */
+  private check(changed?: KubernetesRef): void {
     for (const w of [...this.waiters]) {
+      if (
+        changed &&
+        !w.refs.some((r) => r.namespace === changed.namespace && r.deployment === changed.deployment)
+      )
+        continue;
       const all = w.refs.every((r) => settled(this.namespaces.get(r.namespace)?.objects.get(r.deployment)));
       const oneFailed = w.refs.some((r) => {
         const d = this.namespaces.get(r.namespace)?.objects.get(r.deployment);

@@ -30,7 +30,19 @@ export function secretUses(deployment: V1Deployment): Map<string, SecretVia[]> {
   return new Map([...found].map(([name, vias]) => [name, ORDER.filter((via) => vias.has(via))]));
 }
 
+/**
+ * What `secretUses` found per Deployment object. The rollout watch's objects are never changed in
+ * place (a change is a new object), and discovery looks at every deployment of the namespace for
+ * every run: each is taken apart once, not once per run.
+ */
+const usesOf = new WeakMap<V1Deployment, Map<string, SecretVia[]>>();
+
 /** How a Deployment's pod template uses the Secret `secretName`; [] when it does not. */
 export function secretReferences(deployment: V1Deployment, secretName: string): SecretVia[] {
-  return secretUses(deployment).get(secretName) ?? [];
+  let uses = usesOf.get(deployment);
+  if (!uses) {
+    uses = secretUses(deployment);
+    usesOf.set(deployment, uses);
+  }
+  return [...(uses.get(secretName) ?? [])];
 }

@@ -10,6 +10,8 @@ import {
   UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { AwsIamIssuerSpec } from '../../domain/credential';
 import { RotatorError } from '../../domain/errors';
 import type { IssuedKeyInfo, Issuer, KeyStatus } from '../../domain/ports';
@@ -24,6 +26,17 @@ export interface AwsIamIssuerOptions {
   /** SDK attempts for reads and idempotent writes; CreateAccessKey is never retried blindly. */
   maxAttempts?: number;
 }
+
+/**
+ * One keep-alive pool for every IAM client of the process: the SDK would give each client (two per
+ * credential) its own, so each credential's calls opened connections (and TLS sessions) of their own.
+ */
+let sharedAgents: { httpAgent: HttpAgent; httpsAgent: HttpsAgent } | undefined;
+const agents = () =>
+  (sharedAgents ??= {
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50 }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50 }),
+  });
 
 /** IAM's quota of access keys per user, inactive ones included. */
 export const IAM_KEYS_PER_USER = 2;
@@ -53,7 +66,7 @@ export class AwsIamIssuer implements Issuer {
       ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}),
       credentials: { accessKeyId, secretAccessKey: secret.reveal() },
       maxAttempts,
-      requestHandler: { requestTimeout: timeout, connectionTimeout: timeout },
+      requestHandler: { requestTimeout: timeout, connectionTimeout: timeout, ...agents() },
     });
   }
 

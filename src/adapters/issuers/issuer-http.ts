@@ -2,6 +2,7 @@ import { RotatorError, type ErrorCode, type SafeContext } from '../../domain/err
 import type { KeyStatus } from '../../domain/ports';
 import type { Secret } from '../../domain/secret';
 import { DEFAULT_RETRY, retryAfterFromHeaders, withRetry, type RetryOptions } from '../retry';
+import { httpFetch } from './http-fetch';
 
 export interface IssuerHttpOptions {
   baseUrl: string;
@@ -83,7 +84,7 @@ export class IssuerHttp {
   constructor(private readonly opts: IssuerHttpOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.host = new URL(this.base).host;
-    this.fetchFn = opts.fetch ?? fetch;
+    this.fetchFn = opts.fetch ?? httpFetch;
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.retry = { ...DEFAULT_RETRY, retryable: (e) => e instanceof TransientFailure, ...opts.retry };
   }

@@ -4,6 +4,7 @@ import type { SecretStore, StoredCredential, StorePatch, StoreVersionWrite } fro
 import { Secret } from '../../domain/secret';
 import { DEFAULT_RETRY, withRetry, type RetryOptions } from '../retry';
 import { toStoreError, vaultStatus, type CallContext } from './vault-errors';
+import { vaultTransport } from './vault-transport';
 import {
   contains,
   fromKv,
@@ -68,6 +69,11 @@ export class VaultSecretStore implements SecretStore {
       requestOptions: { timeout: this.timeoutMs },
       // node-vault's debug output prints request bodies (the values): never let it.
       debug: () => undefined,
+      // node's HTTP client on a keep-alive agent, not axios (see vaultTransport).
+      'request-promise': vaultTransport(opts.endpoint),
+      // Its JSON-schema check of each call only asks for a path and a method, which every call
+      // here gives; typed as a function, used as an object with validate().
+      tv4: Object.assign(() => true, { validate: () => true }),
     });
   }
 

@@ -319,6 +319,44 @@ describe('KubernetesDeployer against the Kubernetes double', () => {
     });
   });
 
+  describe('when discovery runs while a rollout watch holds the namespace', () => {
+    const lists = () =>
+      k8s.requests().filter((r) => r.method === 'GET' && /\/deployments(\?(?!.*watch=)|$)/.test(r.path))
+        .length;
+    const names = (found: { deployment: string }[]) => found.map((f) => f.deployment).sort();
+
+    it('lists once, then answers from the watch, changes made since included', async () => {
+      expect(names(await deployer.discover(SECRET, { namespaces: [NS] }))).toEqual(['web-app']);
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(true);
+
+      k8s.addDeployment({ namespace: NS, name: 'api', secretRefs: [{ secret: SECRET, via: 'volume' }] });
+      k8s.addDeployment({ namespace: NS, name: 'docs', secretRefs: [] });
+      await eventually(async () =>
+        names(await deployer.discover(SECRET, { namespaces: [NS] })).includes('api') ? true : undefined,
+      );
+      expect(await deployer.discover(SECRET, { namespaces: [NS] })).toEqual(
+        expect.arrayContaining([{ namespace: NS, deployment: 'api', via: ['volume'] }]),
+      );
+      expect(lists()).toBe(1);
+    });
+
+    it('lists every time while no watch runs (refused)', async () => {
+      k8s.faults.add({
+        path: 'watch=true',
+        status: 403,
+        body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403 },
+      });
+      await deployer.discover(SECRET, { namespaces: [NS] });
+      await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
+      expect(await deployer.rolloutsSettled([web], 20_000)).toBe(false);
+
+      k8s.addDeployment({ namespace: NS, name: 'api', secretRefs: [{ secret: SECRET, via: 'env' }] });
+      expect(names(await deployer.discover(SECRET, { namespaces: [NS] }))).toEqual(['api', 'web-app']);
+      expect(lists()).toBe(2);
+    });
+  });
+
   describe('when a watch follows a rollout', () => {
     it('says so as soon as it is done, and the status is then read from the watch', async () => {
       await deployer.restart(web, new Date('2026-03-01T10:00:00Z'));
