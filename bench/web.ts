@@ -7,6 +7,7 @@
  * warm-up first, so the ratio is the steady state (bench/cold-start.ts measures a fresh process).
  */
 import { App, HTTPReceiver } from '@slack/bolt';
+import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,8 @@ import { join } from 'node:path';
 import { startWorld } from '../sandbox/world';
 import { createLogger } from '../src/logger';
 import { loadRoleConfig, startRole } from '../src/main';
+import { SLACK_REQUESTS_QUEUE } from '../src/slack/slack-requests';
+import { eventually } from '../test/helpers/eventually';
 import { deletePrefix, REDIS_URL, testRedis } from '../test/helpers/redis';
 import { postSigned, slashCommandBody } from '../test/helpers/slack-signing';
 import type { Bench } from './bench';
@@ -84,13 +87,22 @@ async function webRole() {
   const env: Record<string, string> = { ...world.env, PORT: '0', LOG_LEVEL: 'warn' };
   const config = loadRoleConfig('web', env);
   const running = await startRole('web', config, createLogger(config.env.LOG_LEVEL));
+  const redis = testRedis();
+  const queue = new Queue(SLACK_REQUESTS_QUEUE, { connection: redis, prefix });
   return {
     world,
     env,
     endpoint: `http://127.0.0.1:${running.slack!.port()}/slack/events`,
+    /**
+     * Until `n` commands wait in the queue: an ack comes before its enqueue, so a burst is over only
+     * when every command is queued (and a close before that would fail the enqueues).
+     */
+    queued: async (n: number) => {
+      await eventually(async () => (await queue.getWaitingCount()) >= n, 30_000);
+    },
     close: async () => {
+      await queue.close();
       await running.stop();
-      const redis = testRedis();
       await deletePrefix(redis, prefix);
       redis.disconnect();
       await world.close();
@@ -112,10 +124,12 @@ export const ackBurstBench: Bench = {
       await burst(web.endpoint, web.env.SLACK_SIGNING_SECRET!, (i) =>
         web.world.slack.responseUrl(`warm-${i}`),
       );
+      await web.queued(BURST);
       const base = await burst(bare.endpoint, SECRET, (i) => `http://127.0.0.1:1/r-${i}`);
       const ours = await burst(web.endpoint, web.env.SLACK_SIGNING_SECRET!, (i) =>
         web.world.slack.responseUrl(`bench-${i}`),
       );
+      await web.queued(2 * BURST);
       const p50 = quantile(ours, 0.5) / quantile(base, 0.5);
       const p99 = quantile(ours, 0.99) / quantile(base, 0.99);
       return {

@@ -53,9 +53,11 @@ export function slackRequestEnqueuer(queue: Queue<SlackRequestJobData>) {
   return async (request: SlackRequestJobData): Promise<void> => {
     try {
       await queue.add(request.kind, request, SLACK_REQUEST_JOB_OPTIONS);
-    } catch {
+    } catch (e) {
+      // Redis's own words ("Connection is closed", "OOM ...") for the log: they never hold job data.
       throw new RotatorError('queue_unavailable', 'the request queue is unavailable: nothing was started', {
         transient: true,
+        context: { cause: (e as Error).message },
       });
     }
   };
