@@ -6,8 +6,9 @@
  * (`npm run bench -- cold-start --runs 17`). A bare Bolt 5 process (bench/bare-bolt.ts) gets the
  * same burst in the same run, as the baseline. Needs `npm run build`.
  */
-import { postSigned, slashCommandBody } from '../test/helpers/slack-signing';
 import type { Bench } from './bench';
+import { burst } from './web';
+import { postSigned, slashCommandBody } from '../test/helpers/slack-signing';
 import {
   BARE_ARGS,
   BARE_READY,
@@ -26,24 +27,7 @@ async function burstAt(line: string, env: NodeJS.ProcessEnv, responseUrl: (i: nu
   const port = (JSON.parse(line) as { port?: number }).port;
   if (!port) throw new Error(`no port in the ready line: ${line}`);
   const endpoint = `http://127.0.0.1:${port}/slack/events`;
-  const ms = await Promise.all(
-    Array.from({ length: BURST }, async (_, i) => {
-      const t0 = performance.now();
-      const res = await postSigned(
-        endpoint,
-        env.SLACK_SIGNING_SECRET!,
-        slashCommandBody({
-          text: 'payment-gateway-api',
-          user: 'U0ALICE',
-          channel: 'C_PAYMENTS',
-          responseUrl: responseUrl(i),
-        }),
-      );
-      if (res.status !== 200)
-        throw new Error(`${endpoint} answered ${res.status}: ${res.body.slice(0, 200)}`);
-      return performance.now() - t0;
-    }),
-  );
+  const ms = await burst(endpoint, env.SLACK_SIGNING_SECRET!, responseUrl);
   return Math.max(...ms);
 }
 

@@ -31,7 +31,7 @@ const quantile = (xs: number[], q: number): number => {
 };
 
 /** Fifty signed /rotate commands at once; each one's time to its HTTP answer (the ack). */
-async function burst(
+export async function burst(
   endpoint: string,
   secret: string,
   responseUrl: (i: number) => string,
