@@ -9,6 +9,7 @@ import IORedis, { type RedisOptions } from 'ioredis';
 import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
 import type { Run } from '../domain/run';
+import { createRedis } from '../queue/connection';
 import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
 import { RunStore, runChangedChannel } from '../queue/run-store';
 import { Queue, QueueEvents } from './bullmq-classes';
@@ -141,14 +142,6 @@ export async function withdraw(
   }
 }
 
-/** What `createRedis(url, 'request')` sets: one retry, a command timeout. */
-const REQUEST_CONNECTION: RedisOptions = {
-  maxRetriesPerRequest: 1,
-  connectTimeout: 5000,
-  commandTimeout: 3000,
-  retryStrategy: (times) => Math.min(times * 200, 5000),
-};
-
 /**
  * Ready as soon as the socket is: without ioredis' client info (a package.json read, then two
  * CLIENT SETINFO) and its INFO ready check, each a wait before the first command. A Redis still
@@ -161,14 +154,14 @@ export async function requestRotation(name: string, dryRun: boolean, opts: CliOp
   const { redisUrl: url, prefix } = opts;
   const waitMs = opts.waitMs ?? 30_000;
   // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
-  const connection = new IORedis(url, { ...REQUEST_CONNECTION, ...CLI_CONNECTION });
+  const connection = createRedis(url, 'request', CLI_CONNECTION);
   const eventsConnection = new IORedis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => (times > 3 ? null : 300),
     ...CLI_CONNECTION,
   });
   // Connected while the request is under way; it only listens, once the run is known.
-  const subscriber = dryRun ? undefined : new IORedis(url, { ...REQUEST_CONNECTION, ...CLI_CONNECTION });
+  const subscriber = dryRun ? undefined : createRedis(url, 'request', CLI_CONNECTION);
   for (const c of [connection, eventsConnection, subscriber]) c?.on('error', () => undefined);
   // The workers check the Redis version; a CLI that did too would spend a round trip per connection.
   const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix, skipVersionCheck: true });
