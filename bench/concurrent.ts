@@ -1,16 +1,24 @@
 /**
  * Claim: 100 rotations at once on one worker process take at most 1.2 times as long as one.
  *
- * The worker is a process of its own (`src/main.ts worker`, as deployed), so the doubles and this
- * process's harness (the web role that enqueues, the run reads that wait for the outcome) do not
- * count against it. Each credential is a copy of crm-integration (one restarted consumer, two
- * replicas rolled out over ROLLOUT_MS). After a warm-up rotation, one rotation is timed, then 100
- * started together; the CPU time of the worker and of this process over each is reported beside
- * the wall times. `BENCH_CPU_PROF=<dir>` writes the worker's CPU profile there (node --cpu-prof).
+ * The worker is a process of its own, compiled as deployed (`node dist/src/main.js worker`; needs
+ * `npm run build`), so the doubles and this process's harness (the web role that enqueues, the run
+ * reads that wait for the outcome) do not run on its thread. Each credential is a copy of
+ * crm-integration (one restarted consumer, two replicas rolled out over ROLLOUT_MS). After a warm-up
+ * rotation, one rotation is timed, then 100 started together; the CPU time of the worker, of this
+ * process (the doubles) and of a local Redis over each is reported beside the wall times.
+ *
+ * They all share this machine's cores, so the CPU they spend bounds the ratio from below:
+ * - `cpuFloorRatio`: the hundred cannot take less wall time than their total CPU spread over every
+ *   core, against one rotation's wall time;
+ * - `workerFloorRatio`: nor less than the worker's CPU, which runs on one thread.
+ * A floor above the target means the claim cannot be met on this machine without spending less CPU
+ * (the worker's or the doubles'), whatever the scheduling.
+ * `BENCH_CPU_PROF=<dir>` writes the worker's CPU profile there (node --cpu-prof).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { CatalogCredential } from '../sandbox/world';
 import { startHarness, type Harness } from '../test/helpers/harness';
@@ -18,6 +26,7 @@ import type { Run } from '../src/domain/run';
 import { median, type Bench } from './bench';
 
 const ROOT = join(__dirname, '..');
+const MAIN = join(ROOT, 'dist/src/main.js');
 const COUNT = 100;
 const ROLLOUT_MS = 1_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -49,6 +58,13 @@ function copies(c: { credentials: CatalogCredential[] }): void {
   });
 }
 
+/** The local Redis server's pid, when it runs on this machine (its CPU counts against the same cores). */
+function redisPid(): number | undefined {
+  const r = spawnSync('pidof', ['redis-server'], { encoding: 'utf8' });
+  const pid = Number(r.stdout?.trim().split(/\s+/)[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 10 ms). */
 function cpuOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -68,13 +84,7 @@ function startWorker(
   const prof = process.env.BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
-    [
-      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-      '--import',
-      'tsx',
-      join(ROOT, 'src', 'main.ts'),
-      'worker',
-    ],
+    [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), MAIN, 'worker'],
     { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -185,16 +195,19 @@ function connections(h: Harness): Record<string, number> {
   };
 }
 
-/** Wall time of `f`, with the CPU seconds the worker and this process used meanwhile. */
+/** Wall time of `f`, with the CPU seconds the worker, this process and Redis used meanwhile. */
 async function measured(h: Harness, pid: number, f: () => Promise<number>) {
-  const [w0, b0, c0] = [cpuOf(pid), ownCpu(), connections(h)];
+  const redis = redisPid();
+  const redisCpu = () => (redis ? cpuOf(redis) : 0);
+  const [w0, b0, r0, c0] = [cpuOf(pid), ownCpu(), redisCpu(), connections(h)];
   const ms = await f();
   const workerCpu = cpuOf(pid) - w0;
   const benchCpu = ownCpu() - b0;
+  const redisCpuS = redisCpu() - r0;
   const opened = Object.entries(connections(h))
     .map(([k, n]) => `${k}=${n - c0[k]!}`)
     .join(' ');
-  return { ms, workerCpu, benchCpu, opened };
+  return { ms, workerCpu, benchCpu, redisCpu: redisCpuS, opened };
 }
 
 export const concurrentBench: Bench = {
@@ -209,6 +222,7 @@ export const concurrentBench: Bench = {
       POLL_INTERVAL_MS: process.env.BENCH_POLL_MS ?? '5000',
       REVOCATION_PROPAGATION_SECONDS: '60',
     };
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
     const h = await startHarness({
       worker: false,
       rolloutDelayMs: ROLLOUT_MS,
@@ -233,6 +247,13 @@ export const concurrentBench: Bench = {
         workerCpuMsPerRotation: Math.round((all.workerCpu * 1000) / COUNT),
         oneWorkerCpuMs: Math.round(one.workerCpu * 1000),
         benchCpuS: Number(all.benchCpu.toFixed(2)),
+        redisCpuS: Number(all.redisCpu.toFixed(2)),
+        cpuFloorRatio: Number(
+          ((all.workerCpu + all.benchCpu + all.redisCpu) / availableParallelism() / (one.ms / 1000)).toFixed(
+            2,
+          ),
+        ),
+        workerFloorRatio: Number((all.workerCpu / (one.ms / 1000)).toFixed(2)),
         // New connections per service during the one and during the hundred.
         oneConnections: one.opened,
         allConnections: all.opened,
