@@ -86,8 +86,9 @@ export interface EngineDeps {
 export type StepOutcome =
   | { kind: 'done'; detail?: string }
   /**
-   * Look again after `delayMs`: the job is re-queued delayed, no worker sleeps. `wake` resolving
-   * true (a watch saw what was waited for) means look again now.
+   * Look again after `delayMs`: the job is re-queued delayed, no worker sleeps (but for a short
+   * wait with no `wake`, which the engine sleeps within a small budget). `wake` resolving true (a
+   * watch saw what was waited for) means look again now.
    */
   | { kind: 'wait'; delayMs: number; detail: string; wake?: Promise<boolean> }
   /** Go back to an earlier step (a crash lost what it produced). */

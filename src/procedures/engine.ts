@@ -18,6 +18,15 @@ const mustRetry = (e: unknown) => isRotatorError(e) && e.code === 'audit_unavail
 /** How long an emergency keeps retrying a transient failure before it gives up on a step. */
 const EMERGENCY_RETRY_MS = 3_600_000;
 
+/**
+ * A wait this short (the first looks after a force-sync) is slept in the job rather than re-queued:
+ * a re-queue costs a delayed job, its promotion, the run read again and the lock taken again, more
+ * than the wait itself, and it adds the queue's own latency to every rotation.
+ */
+const SLEEP_UP_TO_MS = 100;
+/** In all, a job holds its worker slot this long at most for such waits before it re-queues. */
+const SLEEP_BUDGET_MS = 400;
+
 /** How long progress may hold up a step: Slack being slow or down must not slow a rotation. */
 const PROGRESS_TIMEOUT_MS = 3_000;
 
@@ -69,6 +78,7 @@ export class RotationEngine {
 
     const ctx = this.contextFor(run, spec);
     run.status = 'running';
+    let slept = 0;
 
     for (let step = nextStep(run); step; step = nextStep(run)) {
       if (step.status === 'pending') {
@@ -77,11 +87,13 @@ export class RotationEngine {
         await this.progress(run);
       }
       let outcome;
+      let retrying = false;
       try {
         outcome = await stepFor(run.procedure, step.name)(ctx);
       } catch (e) {
         if (mustRetry(e)) throw e;
         if (this.worthWaiting(ctx, step, e)) {
+          retrying = true;
           outcome = {
             kind: 'wait' as const,
             delayMs: Math.max(retryAfterOf(e) ?? 0, deps.settings.pollIntervalMs),
@@ -91,6 +103,14 @@ export class RotationEngine {
           await this.fail(ctx, step, e);
           continue;
         }
+      }
+      // A failure's retry is re-queued whatever its delay: the run shows it is waiting, and why.
+      if (outcome.kind === 'wait' && !retrying && this.sleepable(outcome, slept)) {
+        slept += outcome.delayMs;
+        await new Promise((resolve) => setTimeout(resolve, outcome.delayMs));
+        // What a re-queued job would have checked first: an emergency may have taken over meanwhile.
+        if (await this.takenOver(run)) return this.yieldToEmergency(run, spec);
+        continue;
       }
       if (outcome.kind === 'wait') {
         step.status = 'waiting';
@@ -137,6 +157,11 @@ export class RotationEngine {
       await this.progress(run);
     }
     return this.finish(run);
+  }
+
+  /** A short wait with nothing to wake it, within what this job may still sleep. */
+  private sleepable(outcome: { delayMs: number; wake?: Promise<boolean> }, slept: number): boolean {
+    return !outcome.wake && outcome.delayMs <= SLEEP_UP_TO_MS && slept + outcome.delayMs <= SLEEP_BUDGET_MS;
   }
 
   /**
