@@ -2,7 +2,8 @@
  * The break-glass CLI's request, once its arguments are known to be sane: asks a worker through the
  * `requests` queue to plan or start the rotation, on one Redis connection of its own client (resp.ts)
  * and without BullMQ's classes (bullmq-add.ts). The run's creation waits on this, so it is kept to
- * one round trip after connecting; following the run (rotate-follow.ts) is loaded once it exists.
+ * one round trip after connecting. Following the run (rotate-follow.ts) is loaded once it exists,
+ * withdrawing an unanswered request (rotate-withdraw.ts) only then.
  */
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
@@ -25,14 +26,21 @@ export interface CliOptions {
   exit?: (code: number) => void;
 }
 
-/** Set by `npm run build:cli`: there the follow half is a bundle of its own beside this one. */
+/** Set by `npm run build:cli`: there the follow and the withdrawal are bundles of their own beside this one. */
 declare const CLI_BUNDLE: true | undefined;
 
-/** ioredis, RunStore (and BullMQ to withdraw), compiled from a V8 code cache when bundled. */
-async function loadFollowHalf(): Promise<typeof import('./rotate-follow')> {
+/** ioredis and RunStore, compiled from a V8 code cache when bundled. */
+async function loadFollow(): Promise<typeof import('./rotate-follow')> {
   if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-follow');
   const { requireWithCodeCache } = await import('./code-cache');
   return requireWithCodeCache(join(__dirname, 'rotate-follow.js')) as typeof import('./rotate-follow');
+}
+
+/** BullMQ's Queue and ioredis, the same way. */
+async function loadWithdraw(): Promise<typeof import('./rotate-withdraw')> {
+  if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-withdraw');
+  const { requireWithCodeCache } = await import('./code-cache');
+  return requireWithCodeCache(join(__dirname, 'rotate-withdraw.js')) as typeof import('./rotate-withdraw');
 }
 
 function printPlan(plan: Plan): void {
@@ -159,7 +167,7 @@ export async function requestRotation(name: string, dryRun: boolean, opts: CliOp
     result = waited.answer?.completed;
     if (!result) {
       conn.close();
-      result = await (await loadFollowHalf()).withdrawRequest(url, prefix, jobId);
+      result = await (await loadWithdraw()).withdrawRequest(url, prefix, jobId);
       if (!result) {
         console.error(
           `no worker answered within ${Math.round(waitMs / 1000)}s: nothing was started. Is a worker running on ${where(target)} with QUEUE_PREFIX=${prefix}?`,
@@ -173,7 +181,7 @@ export async function requestRotation(name: string, dryRun: boolean, opts: CliOp
     }
     console.log(`Rotation of ${name} started as run ${result.runId} (audit identity cli:${user})`);
     conn.close();
-    const run = await (await loadFollowHalf()).followRun(url, prefix, result.runId);
+    const run = await (await loadFollow()).followRun(url, prefix, result.runId);
     console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
     const code = run.outcome === 'succeeded' ? 0 : 1;
     opts.exit?.(code);

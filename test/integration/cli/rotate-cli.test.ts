@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { createRequestProcessor } from '../../../jobs/request-job';
 import { rotateCli } from '../../../src/cli/rotate';
-import { withdraw } from '../../../src/cli/rotate-follow';
+import { withdraw } from '../../../src/cli/rotate-withdraw';
 import { RotatorError } from '../../../src/domain/errors';
 import type { Plan } from '../../../src/domain/plan';
 import { newRun } from '../../../src/domain/run';
