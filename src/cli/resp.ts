@@ -4,7 +4,7 @@
  * ioredis took longer to load (its command table, `tls`, `dns`) than the whole request took to
  * answer; the CLI loads it only to follow a run, once the run exists.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
 
 export type Reply = string | number | null | Error | Reply[];
 export type Arg = string | number | Buffer;
@@ -131,7 +131,8 @@ export class RespConnection {
         (require('node:tls') as typeof import('node:tls')).connect({
           host: target.host,
           port: target.port,
-          servername: target.host,
+          // SNI names a host, never an address (RFC 6066).
+          ...(isIP(target.host) ? {} : { servername: target.host }),
         })
       : netConnect({ host: target.host, port: target.port });
     return new RespConnection(socket, target, timeoutMs);
