@@ -5,7 +5,7 @@
  * `node -e ''` (the floor this machine sets), the CLI through `npm run rotate` (npm's own start
  * included) and through tsx (the development path), and a refused name (answered before BullMQ
  * loads, so close to bare Node). Needs the bundles (`npm run build:cli`, also run by `npm ci`); the
- * first, untimed run also writes the request half's code cache if the build left none.
+ * first run is untimed (the worker's first plan warms its caches).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,7 +16,8 @@ import { REDIS_URL } from '../test/helpers/redis';
 
 const ROOT = join(__dirname, '..');
 const COMPILED = join(ROOT, 'dist/cli/rotate.js');
-const REQUEST_HALF = join(ROOT, 'dist/cli/rotate-request.js');
+/** Loaded by the CLI to follow a run and to withdraw a request: the dry run needs neither. */
+const HALVES = ['rotate-follow.js', 'rotate-withdraw.js'].map((f) => join(ROOT, 'dist/cli', f));
 const BUDGET_MS = 200;
 const ARGS = ['payment-gateway-api', '--dry-run'];
 
@@ -46,7 +47,7 @@ export const cliBench: Bench = {
   claim: '`npm run rotate -- <name> --dry-run` (compiled) answers within 200 ms',
   target: 1,
   async run() {
-    for (const file of [COMPILED, REQUEST_HALF])
+    for (const file of [COMPILED, ...HALVES])
       if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build:cli first`);
     const h = await startHarness({ extraEnv: { LOG_LEVEL: 'warn' } });
     const env = { ...process.env, REDIS_URL, QUEUE_PREFIX: h.prefix };

@@ -1,18 +1,17 @@
 /**
- * The break-glass CLI's work once its arguments are known to be sane: asks a worker through the
- * `requests` queue to plan or start the rotation, and follows the run. Loaded by `rotate.ts` only
- * after the name was checked, so a typo is answered without loading BullMQ.
+ * The break-glass CLI's request, once its arguments are known to be sane: asks a worker through the
+ * `requests` queue to plan or start the rotation, on one Redis connection of its own client (resp.ts)
+ * and without BullMQ's classes (bullmq-add.ts). The run's creation waits on this, so it is kept to
+ * one round trip after connecting. Following the run (rotate-follow.ts) is loaded once it exists,
+ * withdrawing an unanswered request (rotate-withdraw.ts) only then.
  */
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
-import type { Job } from 'bullmq';
-import IORedis, { type RedisOptions } from 'ioredis';
 import type { Plan } from '../domain/plan';
 import { describeAge } from '../domain/policy';
-import type { Run } from '../domain/run';
-import { createRedis } from '../queue/connection';
 import { REQUESTS_QUEUE, type RequestJobData, type RequestResult } from '../queue/names';
-import { RunStore, runChangedChannel } from '../queue/run-store';
-import { Queue, QueueEvents } from './bullmq-classes';
+import { addJobCommand, queueKeys } from './bullmq-add';
+import { RespConnection, redisTarget, type RedisTarget, type Reply } from './resp';
 
 export interface CliOptions {
   redisUrl: string;
@@ -21,10 +20,27 @@ export interface CliOptions {
   waitMs?: number;
   /**
    * Called with the exit code once the outcome is printed. The process's own main exits there:
-   * closing BullMQ's queue and events reader cleanly took up to 20 ms more, for nothing a process
-   * about to end needs. Without it (in-process callers), everything is closed before returning.
+   * closing the follow's connections cleanly took up to 20 ms more, for nothing a process about to
+   * end needs. Without it (in-process callers), everything is closed before returning.
    */
   exit?: (code: number) => void;
+}
+
+/** Set by `npm run build:cli`: there the follow and the withdrawal are bundles of their own beside this one. */
+declare const CLI_BUNDLE: true | undefined;
+
+/** ioredis and RunStore, compiled from a V8 code cache when bundled. */
+async function loadFollow(): Promise<typeof import('./rotate-follow')> {
+  if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-follow');
+  const { requireWithCodeCache } = await import('./code-cache');
+  return requireWithCodeCache(join(__dirname, 'rotate-follow.js')) as typeof import('./rotate-follow');
+}
+
+/** BullMQ's Queue and ioredis, the same way. */
+async function loadWithdraw(): Promise<typeof import('./rotate-withdraw')> {
+  if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-withdraw');
+  const { requireWithCodeCache } = await import('./code-cache');
+  return requireWithCodeCache(join(__dirname, 'rotate-withdraw.js')) as typeof import('./rotate-withdraw');
 }
 
 function printPlan(plan: Plan): void {
@@ -41,192 +57,136 @@ function printPlan(plan: Plan): void {
   plan.steps.forEach((s, i) => console.log(`  ${i + 1}. ${s.title}: ${s.touches.join('; ')}`));
 }
 
+/** Where Redis is, for messages: never the URL itself, which may hold a password. */
+const where = (t: RedisTarget) =>
+  `${t.tls ? 'rediss' : 'redis'}://${t.host}:${t.port}${t.db ? `/${t.db}` : ''}`;
+
+type Answer = { completed: RequestResult } | { failed: string };
+
+/** The pairs of a stream entry as an object. */
+function fieldsOf(pairs: Reply): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = Array.isArray(pairs) ? pairs : [];
+  for (let i = 0; i + 1 < list.length; i += 2) out[String(list[i])] = String(list[i + 1]);
+  return out;
+}
+
 /**
- * With no change announced, the CLI still looks this often: a lost announcement (a Redis that
- * dropped the subscriber) only slows the follow down, it never stops it.
+ * The worker's answer to job `jobId`, from the queue's events stream after `since` (the newest
+ * entry before the request was added, so an answer that comes before the first read is not lost).
+ * A dropped connection is opened again; undefined once `deadline` has passed.
  */
-const FOLLOW_MS = 1_000;
-
-const ICON: Record<string, string> = {
-  done: '✓',
-  failed: '✗',
-  skipped: '–',
-  running: '…',
-  waiting: '…',
-  pending: ' ',
-};
-
-/**
- * Wakes the follow when the worker announces a change of the run (every save does, RunStore), so
- * the outcome is printed as soon as it is saved: polling every 50 ms printed it 25 ms late on
- * average, for an HGETALL every look.
- */
-class Announcements {
-  private told = false;
-  private wake: (() => void) | undefined;
-
-  constructor(
-    private readonly subscriber: IORedis,
-    private readonly channel: string,
-  ) {
-    subscriber.on('message', (ch: string) => {
-      if (ch !== channel) return;
-      this.told = true;
-      this.wake?.();
-    });
-  }
-
-  /** Subscribed before the first look, so no change after that look goes unannounced. */
-  async start(): Promise<void> {
-    await this.subscriber.subscribe(this.channel).catch(() => undefined);
-  }
-
-  /** Resolves at the next announcement (at once if one came since the last call), or after `ms`. */
-  next(ms: number): Promise<void> {
-    if (this.told) {
-      this.told = false;
-      return Promise.resolve();
+async function answerOf(
+  target: RedisTarget,
+  conn: RespConnection,
+  events: string,
+  since: string,
+  jobId: string,
+  deadline: number,
+): Promise<{ answer: Answer | undefined; conn: RespConnection }> {
+  let last = since;
+  for (let left = deadline - Date.now(); left > 0; left = deadline - Date.now()) {
+    let reply: Reply;
+    try {
+      reply = await conn.command(
+        ['XREAD', 'COUNT', 100, 'BLOCK', left, 'STREAMS', events, last],
+        left + 3_000,
+      );
+    } catch {
+      await new Promise((r) => setTimeout(r, Math.min(300, Math.max(0, deadline - Date.now()))));
+      conn.close();
+      conn = RespConnection.open(target);
+      continue;
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.told = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-}
-
-async function follow(runs: RunStore, runId: string, changes: Announcements): Promise<Run> {
-  const seen = new Map<string, string>();
-  await changes.start();
-  for (;;) {
-    const run = await runs.get(runId);
-    if (run) {
-      for (const s of run.steps) {
-        const line = `${ICON[s.status] ?? '?'} ${s.name}${s.detail ? `: ${s.detail}` : ''}`;
-        if (seen.get(s.name) !== line && s.status !== 'pending') {
-          seen.set(s.name, line);
-          console.log(`  ${line}`);
-        }
-      }
-      if (run.status === 'finished') return run;
+    const entries = Array.isArray(reply) && Array.isArray(reply[0]) ? reply[0][1] : [];
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      if (!Array.isArray(entry)) continue;
+      last = String(entry[0]);
+      const e = fieldsOf(entry[1] ?? null);
+      if (e.jobId !== jobId) continue;
+      if (e.event === 'completed') return { answer: { completed: JSON.parse(e.returnvalue!) }, conn };
+      if (e.event === 'failed') return { answer: { failed: e.failedReason ?? 'the request failed' }, conn };
     }
-    await changes.next(FOLLOW_MS);
   }
+  return { answer: undefined, conn };
 }
-
-/** Gives up on a request: removes it if no worker took it, else returns what the worker answered. */
-export async function withdraw(
-  queue: Queue<RequestJobData>,
-  job: Job<RequestJobData>,
-): Promise<RequestResult | undefined> {
-  // A finished request is answered, never removed: `remove` would take a completed one too, and the
-  // rotation it started would be reported as never started.
-  const answer = async () =>
-    (await job.getState().catch(() => 'unknown')) === 'completed'
-      ? (((await queue.getJob(job.id!).catch(() => undefined))?.returnvalue as RequestResult | undefined) ??
-        undefined)
-      : undefined;
-  const early = await answer();
-  if (early) return early;
-  try {
-    await job.remove();
-    return undefined;
-  } catch {
-    // A worker holds it now (or finished it): its answer, if any, is what counts.
-    return answer();
-  }
-}
-
-/**
- * Ready as soon as the socket is: without ioredis' client info (a package.json read, then two
- * CLIENT SETINFO) and its INFO ready check, each a wait before the first command. A Redis still
- * loading its data answers LOADING, which the CLI reports like a Redis that is down.
- */
-const CLI_CONNECTION: RedisOptions = { disableClientInfo: true, enableReadyCheck: false };
 
 /** Sends the request for a checked credential name; returns the exit code. */
 export async function requestRotation(name: string, dryRun: boolean, opts: CliOptions): Promise<number> {
   const { redisUrl: url, prefix } = opts;
   const waitMs = opts.waitMs ?? 30_000;
-  // Fail within seconds when Redis is not there: this is the tool people reach for when things are down.
-  const connection = createRedis(url, 'request', CLI_CONNECTION);
-  const eventsConnection = new IORedis(url, {
-    maxRetriesPerRequest: null,
-    retryStrategy: (times) => (times > 3 ? null : 300),
-    ...CLI_CONNECTION,
-  });
-  // Connected while the request is under way; it only listens, once the run is known.
-  const subscriber = dryRun ? undefined : createRedis(url, 'request', CLI_CONNECTION);
-  for (const c of [connection, eventsConnection, subscriber]) c?.on('error', () => undefined);
-  // The workers check the Redis version; a CLI that did too would spend a round trip per connection.
-  const queue = new Queue<RequestJobData>(REQUESTS_QUEUE, { connection, prefix, skipVersionCheck: true });
-  queue.on('error', () => undefined);
-  let events: QueueEvents | undefined;
+  let target: RedisTarget;
   try {
-    // The answer is read from the events stream after the newest entry present before the request
-    // was added. Reading from "now" (QueueEvents' default) lost answers that came before its first
-    // read, and the CLI then waited out its deadline although the worker had answered.
-    const since = await connection
-      .xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1)
-      .then((newest) => newest[0]?.[0] ?? '0-0')
-      .catch(() => undefined);
-    if (since === undefined) {
-      console.error(`Redis at ${url} does not answer: nothing was started`);
+    target = redisTarget(url);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  let conn = RespConnection.open(target);
+  try {
+    const keys = queueKeys(prefix, REQUESTS_QUEUE);
+    const user = userInfo().username;
+    const now = Date.now();
+    const data: RequestJobData = {
+      kind: dryRun ? 'plan' : 'rotate',
+      credential: name,
+      user,
+      deadline: now + waitMs,
+    };
+    // The answer is read from the events stream after its newest entry before the request: read in
+    // the same round trip as the request is added, and answered first.
+    const newest = conn.command(['XREVRANGE', keys.events!, '+', '-', 'COUNT', 1]);
+    const added = conn.command(
+      addJobCommand(keys, {
+        name: data.kind,
+        data,
+        opts: { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+        timestamp: now,
+      }),
+    );
+    let since: string;
+    let jobId: string;
+    try {
+      const [last, id] = await Promise.all([newest, added]);
+      since = Array.isArray(last) && Array.isArray(last[0]) ? String(last[0][0]) : '0-0';
+      if (typeof id !== 'string') throw new Error(`Redis answered ${String(id)} for the request`);
+      jobId = id;
+    } catch (e) {
+      // Nothing is added when the connection fails; an error of the script itself says why.
+      const msg = (e as Error).message;
+      console.error(`Redis at ${where(target)} does not answer (${msg}): nothing was started`);
       return 3;
     }
-    events = new QueueEvents(REQUESTS_QUEUE, {
-      connection: eventsConnection,
-      prefix,
-      lastEventId: since,
-      skipVersionCheck: true,
-    });
-    // Connection trouble is reported once, below, not as a stack trace per reconnect.
-    events.on('error', () => undefined);
-    const user = userInfo().username;
-    const job = await queue.add(
-      dryRun ? 'plan' : 'rotate',
-      { kind: dryRun ? 'plan' : 'rotate', credential: name, user, deadline: Date.now() + waitMs },
-      { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
-    );
-    let result: RequestResult;
-    try {
-      result = (await job.waitUntilFinished(events, waitMs)) as RequestResult;
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (!/timed out/i.test(msg)) {
-        console.error(msg.replace(/^[a-z_]+: /, ''));
-        return 2;
-      }
-      const late = await withdraw(queue, job);
-      if (!late) {
+    const waited = await answerOf(target, conn, keys.events!, since, jobId, data.deadline);
+    conn = waited.conn;
+    let result: RequestResult | undefined;
+    if (waited.answer && 'failed' in waited.answer) {
+      console.error(waited.answer.failed.replace(/^[a-z_]+: /, ''));
+      return 2;
+    }
+    result = waited.answer?.completed;
+    if (!result) {
+      conn.close();
+      result = await (await loadWithdraw()).withdrawRequest(url, prefix, jobId);
+      if (!result) {
         console.error(
-          `no worker answered within ${Math.round(waitMs / 1000)}s: nothing was started. Is a worker running on ${url} with QUEUE_PREFIX=${prefix}?`,
+          `no worker answered within ${Math.round(waitMs / 1000)}s: nothing was started. Is a worker running on ${where(target)} with QUEUE_PREFIX=${prefix}?`,
         );
         return 3;
       }
-      result = late;
     }
     if (result.kind === 'plan') {
       printPlan(result.plan);
       return 0;
     }
     console.log(`Rotation of ${name} started as run ${result.runId} (audit identity cli:${user})`);
-    const changes = new Announcements(subscriber!, runChangedChannel(prefix, result.runId));
-    const run = await follow(new RunStore(connection, prefix), result.runId, changes);
+    conn.close();
+    const run = await (await loadFollow()).followRun(url, prefix, result.runId);
     console.log(`Outcome: ${run.outcome}${run.failure ? ` — ${run.failure.message}` : ''}`);
     const code = run.outcome === 'succeeded' ? 0 : 1;
     opts.exit?.(code);
     return code;
   } finally {
-    // Sockets first: BullMQ's goodbyes (QUIT, ending the blocked read) would only delay the exit.
-    connection.disconnect();
-    eventsConnection.disconnect();
-    subscriber?.disconnect();
-    await Promise.allSettled([events?.close(), queue.close()]);
+    conn.close();
   }
 }

@@ -5,27 +5,12 @@
  * plans or runs the rotation; this process prints the plan or the run's progress. Exit codes:
  * 0 succeeded (or plan shown), 1 the rotation did not succeed, 2 refused or bad input, 3 no worker/Redis.
  */
-import { join } from 'node:path';
 import { CREDENTIAL_NAME } from '../domain/credential';
 import type { CliOptions } from './rotate-request';
 
 export type { CliOptions };
 
 const USAGE = 'usage: npm run rotate -- <credential-name> [--dry-run]';
-
-/** Set by `npm run build:cli`: there the request half is a bundle of its own beside this one. */
-declare const CLI_BUNDLE: true | undefined;
-
-/**
- * BullMQ and the Redis client, loaded only once the name is known to be sane: checking a name costs
- * no more than Node's start. Compiled, they come from a V8 code cache: compiling them is most of what
- * a dry run would otherwise spend.
- */
-async function loadRequestRotation(): Promise<typeof import('./rotate-request')> {
-  if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-request');
-  const { requireWithCodeCache } = await import('./code-cache');
-  return requireWithCodeCache(join(__dirname, 'rotate-request.js')) as typeof import('./rotate-request');
-}
 
 /** The CLI without process globals: returns the exit code. */
 export async function rotateCli(argv: string[], opts: CliOptions): Promise<number> {
@@ -42,7 +27,8 @@ export async function rotateCli(argv: string[], opts: CliOptions): Promise<numbe
     );
     return 2;
   }
-  const { requestRotation } = await loadRequestRotation();
+  // Loaded only now: a typo is answered without even loading the Redis client.
+  const { requestRotation } = await import('./rotate-request');
   return requestRotation(name, dryRun, opts);
 }
 

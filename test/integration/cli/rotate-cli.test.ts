@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { createRequestProcessor } from '../../../jobs/request-job';
 import { rotateCli } from '../../../src/cli/rotate';
-import { withdraw } from '../../../src/cli/rotate-request';
+import { withdraw } from '../../../src/cli/rotate-withdraw';
 import { RotatorError } from '../../../src/domain/errors';
 import type { Plan } from '../../../src/domain/plan';
+import { newRun } from '../../../src/domain/run';
 import type { RotationRequests } from '../../../src/procedures/types';
 import { REQUESTS_QUEUE, type RequestJobData } from '../../../src/queue/names';
+import { RunStore } from '../../../src/queue/run-store';
 import { eventually } from '../../helpers/eventually';
 import { deletePrefix, REDIS_URL, testRedis } from '../../helpers/redis';
 
@@ -162,6 +165,43 @@ describe('the break-glass CLI and its deadline', () => {
     });
   });
 
+  describe('when the CLI loses its connection while it waits for the answer', () => {
+    it('connects again and still reads the answer', async () => {
+      const killed: string[] = [];
+      const requests = {
+        ...recordingRequests(),
+        plan: async () => {
+          // The CLI is the only client blocked reading the events stream.
+          const reading = await eventually(async () => {
+            const list = String(await redis.call('CLIENT', 'LIST', 'TYPE', 'normal'));
+            return list.split('\n').find((l) => / cmd=xread /.test(l));
+          });
+          const id = /\bid=(\d+)/.exec(reading)![1]!;
+          await redis.call('CLIENT', 'KILL', 'ID', id);
+          killed.push(id);
+          // Answered well after the loss: a CLI that gave up at the loss would find the request taken.
+          await new Promise((r) => setTimeout(r, 1_500));
+          return PLAN;
+        },
+      };
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        await worker.waitUntilReady();
+        const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
+        expect(killed).toHaveLength(1);
+        expect(code).toBe(0);
+        expect(lines[0]).toBe(
+          'Plan for payment-gateway-api (api_key, high risk, issuer payment-provider.example.com)',
+        );
+      } finally {
+        await worker.close();
+      }
+    });
+  });
+
   describe('when the worker refuses the request', () => {
     it('prints the reason and exits 2', async () => {
       const requests = {
@@ -205,6 +245,56 @@ describe('the break-glass CLI and its deadline', () => {
       } finally {
         await worker.close();
         await queue.close();
+      }
+    });
+  });
+
+  describe('when a worker starts the rotation', () => {
+    it('follows the run, printing each step as it changes, and exits 0 once it succeeded', async () => {
+      const runs = new RunStore(redis, prefix);
+      const run = newRun({
+        id: randomUUID(),
+        credential: 'payment-gateway-api',
+        requester: { kind: 'cli', id: 'alice', name: 'alice' },
+        now: new Date(),
+      });
+      const requests = {
+        ...recordingRequests(),
+        start: async () => {
+          await runs.save(run);
+          return run;
+        },
+      };
+      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+        connection: blocking,
+        prefix,
+      });
+      try {
+        await worker.waitUntilReady();
+        const exits: number[] = [];
+        const cli = rotateCli(['payment-gateway-api'], {
+          redisUrl: REDIS_URL,
+          prefix,
+          exit: (code) => void exits.push(code),
+        });
+        await eventually(() => lines.some((l) => l.startsWith('Rotation of payment-gateway-api started')));
+        run.status = 'running';
+        run.steps[0]!.status = 'done';
+        run.steps[0]!.detail = 'checked';
+        await runs.save(run);
+        await eventually(() => lines.includes(`  ✓ ${run.steps[0]!.name}: checked`));
+        run.status = 'finished';
+        run.outcome = 'succeeded';
+        await runs.save(run);
+        await expect(cli).resolves.toBe(0);
+        expect(exits).toEqual([0]);
+        expect(lines).toEqual([
+          `Rotation of payment-gateway-api started as run ${run.id} (audit identity cli:${userInfo().username})`,
+          `  ✓ ${run.steps[0]!.name}: checked`,
+          'Outcome: succeeded',
+        ]);
+      } finally {
+        await worker.close();
       }
     });
   });
