@@ -23,7 +23,7 @@ declare const CLI_BUNDLE: true | undefined;
  */
 async function loadRequestRotation(): Promise<typeof import('./rotate-request')> {
   if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-request');
-  const { requireWithCodeCache } = await import('./code-cache');
+  const { requireWithCodeCache } = await import('../code-cache');
   return requireWithCodeCache(join(__dirname, 'rotate-request.js')) as typeof import('./rotate-request');
 }
 
