@@ -168,7 +168,7 @@ const webBench = (
 
 export const webRssBench = webBench(
   'web-rss',
-  'idle RSS of the web role, vs a bare Bolt 5 app',
+  'idle RSS of the web role as deployed, vs a bare Bolt 5 app',
   1.3,
   'Mb',
   (s) => s.rssMb,
@@ -176,7 +176,7 @@ export const webRssBench = webBench(
 
 export const webStartBench = webBench(
   'web-start',
-  'start to ready of the web role (compiled), vs a bare Bolt 5 app',
+  'start to ready of the web role as deployed, vs a bare Bolt 5 app',
   1.5,
   'Ms',
   (s) => s.readyMs,
