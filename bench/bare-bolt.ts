@@ -3,13 +3,14 @@
  * handler that only acks. Like any Bolt app in its default configuration it verifies its token at
  * start (auth.test, here against the Slack double of SLACK_API_URL), as the web role does. Prints
  * one JSON line with its port once it listens. Built to dist/bench/bare-bolt.js by the bench
- * (esbuild, dependencies left to node_modules) so both sides run compiled JavaScript.
+ * (esbuild, dependencies left to node_modules) so both sides run compiled JavaScript, and bundled
+ * as the roles are (bench/bare-bolt-bundled.ts).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App } from '@slack/bolt';
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const app = new App({
     signingSecret: process.env.SLACK_SIGNING_SECRET ?? 'bench-signing-secret',
     token: process.env.SLACK_BOT_TOKEN ?? 'xoxb-bench',
@@ -29,4 +30,4 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void app.stop().then(() => process.exit(0)));
 }
 
-void main();
+if (require.main === module) void main();

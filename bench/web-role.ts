@@ -1,11 +1,14 @@
 /**
- * Claims about the roles' processes (`node dist/src/main.js web|worker`, compiled):
+ * Claims about the roles' processes as deployed (`node dist/main.js web|worker`, the bundle loaded
+ * from its code cache, with the environment of src/process-tuning.ts):
  * - web-rss: the web role's resident memory once started and idle for IDLE_MS, vs a bare Bolt 5
  *   app (bench/bare-bolt.ts) measured in the same run, target ≤ 1.3×;
  * - web-start: spawn to ready (the "started" log line), vs the bare Bolt app, target ≤ 1.5×;
  * - worker-rss: the worker role's resident memory once started and idle, vs 150 MB, target ≤ 1.
  * Both sides verify their bot token at start (auth.test against the Slack double), as Bolt does by
  * default. The roles run against the sandbox's doubles and the local Redis. Needs `npm run build`.
+ * The bare app runs as users run Bolt (its modules from node_modules, no flags); beside the ratio,
+ * the same app bundled and started as the roles are (`bareBundled`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,11 +18,14 @@ import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { startWorld } from '../sandbox/world';
 import { deletePrefix, REDIS_URL, testRedis } from '../test/helpers/redis';
+import { PROCESS_ENV } from '../src/process-tuning';
+import { bundle, bundleEntry, writeCodeCache } from '../scripts/server-bundle';
 import type { Bench } from './bench';
 
 const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist/src/main.js');
+const MAIN = join(ROOT, 'dist/main.js');
 const BARE = join(ROOT, 'dist/bench/bare-bolt.js');
+const BARE_BUNDLED = join(ROOT, 'dist/bench/bare-bolt-bundled.js');
 const IDLE_MS = 2_000;
 
 interface Started {
@@ -67,8 +73,12 @@ const idleRss = (pid: number): Promise<number> =>
 const measure = (args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Started> =>
   spawnUntilReady(args, env, ready, async (_line, readyMs, pid) => ({ readyMs, rssMb: await idleRss(pid) }));
 
-export const WEB_ARGS = [MAIN, 'web'];
+/** A role's process as the image starts it; spawn it with `deployedEnv`. */
+const roleArgs = (role: string) => [MAIN, role];
+export const deployedEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...env, ...PROCESS_ENV });
+export const WEB_ARGS = roleArgs('web');
 export const BARE_ARGS = [BARE];
+const BARE_BUNDLED_ARGS = [BARE_BUNDLED];
 export const WEB_READY = /credential-rotator started/;
 export const BARE_READY = /bare bolt started/;
 
@@ -82,6 +92,13 @@ export function buildBare(): void {
     { cwd: ROOT, stdio: 'inherit' },
   );
   if (r.status !== 0) throw new Error('could not build bench/bare-bolt.ts');
+}
+
+/** Builds the bare Bolt app as the roles are built (scripts/server-bundle.ts), code cache included. */
+export async function buildBareBundled(): Promise<void> {
+  await bundle('bench/bare-bolt.ts', 'dist/bench/bare-bolt.bundle.js');
+  await bundleEntry('bench/bare-bolt-bundled.ts', BARE_BUNDLED);
+  writeCodeCache(BARE_BUNDLED);
 }
 
 /** Runs `fn` with the doubles and a Redis prefix of its own, then removes both. */
@@ -100,18 +117,27 @@ export async function withWorld<T>(fn: (env: NodeJS.ProcessEnv) => Promise<T>): 
   }
 }
 
+interface Sides {
+  web: Started;
+  bare: Started;
+  bareNoAuthTest: Started;
+  bareBundled: Started;
+}
+
 /**
- * One web role and one bare Bolt app, started one after the other; and the bare app without its
- * auth.test (no fetch at all, so Node's HTTP client is never loaded: about 11 MB less), reported
- * beside the ratio.
+ * One web role and one bare Bolt app, started one after the other; reported beside the ratio, the
+ * bare app without its auth.test (no fetch at all, so Node's HTTP client is never loaded: about
+ * 11 MB less), and the bare app bundled and started as the web role is.
  */
-function webVsBare(): Promise<{ web: Started; bare: Started; bareNoAuthTest: Started }> {
+async function webVsBare(): Promise<Sides> {
   buildBare();
+  await buildBareBundled();
   return withWorld(async (env) => {
-    const web = await measure(WEB_ARGS, env, WEB_READY);
+    const web = await measure(WEB_ARGS, deployedEnv(env), WEB_READY);
     const bare = await measure(BARE_ARGS, env, BARE_READY);
     const bareNoAuthTest = await measure(BARE_ARGS, { ...env, BARE_NO_AUTH_TEST: '1' }, BARE_READY);
-    return { web, bare, bareNoAuthTest };
+    const bareBundled = await measure(BARE_BUNDLED_ARGS, deployedEnv(env), BARE_READY);
+    return { web, bare, bareNoAuthTest, bareBundled };
   });
 }
 
@@ -127,20 +153,22 @@ const webBench = (
   claim,
   target,
   async run() {
-    const { web, bare, bareNoAuthTest } = await webVsBare();
+    const { web, bare, bareNoAuthTest, bareBundled } = await webVsBare();
     return {
       ratio: of(web) / of(bare),
       [`web${unit}`]: Math.round(of(web)),
       [`bare${unit}`]: Math.round(of(bare)),
       [`bareNoAuthTest${unit}`]: Math.round(of(bareNoAuthTest)),
       ratioToNoAuthTest: Number((of(web) / of(bareNoAuthTest)).toFixed(3)),
+      [`bareBundled${unit}`]: Math.round(of(bareBundled)),
+      ratioToBundled: Number((of(web) / of(bareBundled)).toFixed(3)),
     };
   },
 });
 
 export const webRssBench = webBench(
   'web-rss',
-  'idle RSS of the web role, vs a bare Bolt 5 app',
+  'idle RSS of the web role as deployed, vs a bare Bolt 5 app',
   1.3,
   'Mb',
   (s) => s.rssMb,
@@ -148,7 +176,7 @@ export const webRssBench = webBench(
 
 export const webStartBench = webBench(
   'web-start',
-  'start to ready of the web role (compiled), vs a bare Bolt 5 app',
+  'start to ready of the web role as deployed, vs a bare Bolt 5 app',
   1.5,
   'Ms',
   (s) => s.readyMs,
@@ -162,7 +190,7 @@ export const workerRssBench: Bench = {
   target: 1,
   async run() {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-    const worker = await withWorld((env) => measure([MAIN, 'worker'], env, WEB_READY));
+    const worker = await withWorld((env) => measure(roleArgs('worker'), deployedEnv(env), WEB_READY));
     return {
       ratio: worker.rssMb / WORKER_RSS_BUDGET_MB,
       workerMb: Math.round(worker.rssMb),

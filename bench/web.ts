@@ -79,7 +79,7 @@ async function bareBolt(
   };
 }
 
-/** The web role as `node dist/src/main.js web` starts it, in this process, against the doubles. */
+/** The web role as `node dist/main.js web` starts it (startRole), in this process, against the doubles. */
 async function webRole() {
   const prefix = `bench-${randomUUID()}`;
   const dir = mkdtempSync(join(tmpdir(), 'rotator-bench-'));

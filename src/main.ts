@@ -1,5 +1,6 @@
 /**
- * Process entry: `node dist/src/main.js [web|worker|all]` (default all). Only wires:
+ * The roles' process: `node dist/main.js [web|worker|all]` (default all; src/entry.ts loads this
+ * module's bundle), or compiled unbundled as `node dist/src/main.js`. Only wires:
  * configuration → adapters (src/wiring.ts) → the Slack app (web) and/or the BullMQ workers (worker).
  */
 import type { Worker } from 'bullmq';
@@ -69,8 +70,7 @@ export async function startRole(
   }
   let slack: SlackApp | undefined;
   if (role !== 'worker') {
-    // Bolt (and its HTTP server) is the web role's alone.
-    const { createSlackApp } = await import('./slack/app');
+    const { createSlackApp } = await loadSlackApp();
     slack = createSlackApp({
       register,
       signingSecret: env.SLACK_SIGNING_SECRET,
@@ -133,6 +133,9 @@ export async function startRole(
     },
   };
 }
+
+/** Bolt (and its HTTP server), the web role's alone. The build loads it to warm the code cache. */
+export const loadSlackApp = () => import('./slack/app');
 
 /** Closes an undecided plan at its expiry: a delayed job on the approvals queue. */
 function scheduleExpiry(services: Services) {
@@ -333,9 +336,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-if (require.main === module) {
+/** The process: `node dist/main.js [role]` (the bundle, src/entry.ts) or `node dist/src/main.js [role]`. */
+export function run(): void {
   main().catch((e: unknown) => {
     console.error(`credential-rotator failed to start: ${(e as Error).message}`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run();

@@ -1,5 +1,4 @@
 import type { Queue } from 'bullmq';
-import Module, { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RedisAuditLog } from './adapters/audit/redis-audit-log';
@@ -20,6 +19,7 @@ import { DEFAULT_SETTINGS, type EngineSettings } from './procedures/context';
 import { RotationService } from './procedures/rotation-service';
 import type { ChatNotifier } from './domain/ports';
 import { createRedis } from './queue/connection';
+import { deferCronParser } from './queue/deferred-cron-parser';
 import { ManualGate } from './procedures/manual-gate';
 import { ManualConfirmations } from './queue/manual-confirmations';
 import {
@@ -97,48 +97,7 @@ export interface WiringOverrides {
   settings?: Partial<EngineSettings>;
 }
 
-/**
- * BullMQ's Queue module requires cron-parser (and with it luxon) as it loads, for job schedulers
- * with a cron pattern: only the roles that schedule the weekly digest ever use it. Until then its
- * place in the module cache holds a stand-in that loads the real module on first use, so the web
- * role never loads it. A process that has it already (a worker, a test) keeps its copy.
- */
-function deferCronParser(): void {
-  const fromBullmq = createRequire(require.resolve('bullmq/package.json'));
-  let file: string;
-  try {
-    file = fromBullmq.resolve('cron-parser');
-  } catch {
-    return; // A BullMQ that no longer depends on it: nothing to defer.
-  }
-  // Only under Node's own loader (not a test runner's registry), and only before anyone loaded it.
-  if (require.cache !== (Module as unknown as { _cache: NodeJS.Dict<NodeJS.Module> })._cache) return;
-  if (require.cache[file]) return;
-  let real: object | undefined;
-  const load = (): object => {
-    if (!real) {
-      delete require.cache[file];
-      real = fromBullmq('cron-parser') as object;
-    }
-    return real;
-  };
-  const standIn = new Module(file);
-  standIn.filename = file;
-  standIn.loaded = true;
-  standIn.exports = new Proxy(
-    {},
-    {
-      get: (_t, key) => Reflect.get(load(), key) as unknown,
-      has: (_t, key) => Reflect.has(load(), key),
-      ownKeys: () => Reflect.ownKeys(load()),
-      getOwnPropertyDescriptor: (_t, key) => {
-        const d = Reflect.getOwnPropertyDescriptor(load(), key);
-        return d && { ...d, configurable: true };
-      },
-    },
-  );
-  require.cache[file] = standIn;
-}
+// Before BullMQ's Queue module loads: it requires cron-parser, which the web role never uses.
 deferCronParser();
 
 /**

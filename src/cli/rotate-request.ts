@@ -32,14 +32,14 @@ declare const CLI_BUNDLE: true | undefined;
 /** ioredis and RunStore, compiled from a V8 code cache when bundled. */
 async function loadFollow(): Promise<typeof import('./rotate-follow')> {
   if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-follow');
-  const { requireWithCodeCache } = await import('./code-cache');
+  const { requireWithCodeCache } = await import('../code-cache');
   return requireWithCodeCache(join(__dirname, 'rotate-follow.js')) as typeof import('./rotate-follow');
 }
 
 /** BullMQ's Queue and ioredis, the same way. */
 async function loadWithdraw(): Promise<typeof import('./rotate-withdraw')> {
   if (typeof CLI_BUNDLE === 'undefined') return import('./rotate-withdraw');
-  const { requireWithCodeCache } = await import('./code-cache');
+  const { requireWithCodeCache } = await import('../code-cache');
   return requireWithCodeCache(join(__dirname, 'rotate-withdraw.js')) as typeof import('./rotate-withdraw');
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startWorld, type World } from '../../sandbox/world';
 import { loadedPackages } from '../helpers/loaded-packages';
 import { deletePrefix, REDIS_URL, testRedis } from '../helpers/redis';
+import { buildServerArtifact, type ServerArtifact } from '../helpers/server-artifact';
 
 /**
  * Starts `role` in a fresh process against the doubles, configured as main configures it, stops
@@ -18,6 +19,35 @@ const startAndStop = (role: string, env: Record<string, string>) => `
   await running.stop();
   return '${role} started';
 `;
+
+/**
+ * The same, from the bundle the image runs (dist/main.bundle.js, loaded as src/entry.ts loads it):
+ * the project's code and the bundled packages are one file there, so what it loaded shows as the
+ * files of the packages left out of it (the worker-only clients among them).
+ */
+const bundledFiles = (bundle: string, role: string, env: Record<string, string>) => `
+  const { requireWithCodeCache } = require('./src/code-cache');
+  const { createLogger } = require('./src/logger');
+  const { loadRoleConfig, startRole } = requireWithCodeCache(${JSON.stringify(bundle)}, { writeAtExit: false });
+  const running = await startRole('${role}', loadRoleConfig('${role}', ${JSON.stringify(env)}), createLogger('warn'));
+  await running.stop();
+  return JSON.stringify(Object.keys(require.cache));
+`;
+
+/** The packages of `files` (paths under node_modules), by name. */
+const packagesOf = (files: string[]) =>
+  [
+    ...new Set(
+      files
+        .filter((f) => f.includes('/node_modules/'))
+        .map((f) => {
+          const [scope, name] = f.slice(f.lastIndexOf('/node_modules/') + 14).split('/');
+          return scope!.startsWith('@') ? `${scope}/${name}` : scope!;
+        }),
+    ),
+  ].sort();
+
+const WORKER_ONLY = /^(node-vault|@kubernetes\/client-node|@aws-sdk\/.*|pg|pg-.*|mysql2)$/;
 
 /** cron-parser's own code (beyond the entry a stand-in may hold) and its time-zone library. */
 const cronParserCode = (files: string[]) =>
@@ -53,10 +83,7 @@ describe('the roles', () => {
       const { output, packages, files } = await loadedPackages(startAndStop('web', env));
       expect(output).toBe('web started');
       expect(packages).toEqual(expect.arrayContaining(['@slack/bolt', 'ioredis', 'bullmq']));
-      const workerOnly = packages.filter((p) =>
-        /^(node-vault|@kubernetes\/client-node|@aws-sdk\/.*|pg|pg-.*|mysql2)$/.test(p),
-      );
-      expect(workerOnly).toEqual([]);
+      expect(packages.filter((p) => WORKER_ONLY.test(p))).toEqual([]);
       const workerFiles = files.filter((f) =>
         /^(src\/adapters\/(deployers|issuers|verifiers|store)\/|src\/procedures\/(engine|reconciler|scope|old-key-deletion|steps\/)|src\/wiring-worker|jobs\/)/.test(
           f,
@@ -71,6 +98,37 @@ describe('the roles', () => {
       const files = JSON.parse(output) as string[];
       expect(files.some((f) => f.includes('/node_modules/bullmq/'))).toBe(true);
       expect(cronParserCode(files)).toEqual([]);
+    }, 60_000);
+  });
+
+  describe('built as the image runs them (one bundle, src/entry.ts)', () => {
+    let artifact: ServerArtifact;
+    beforeAll(async () => {
+      artifact = await buildServerArtifact();
+    }, 120_000);
+    afterAll(() => artifact?.remove());
+
+    it('leaves the worker-only clients, the cron parser and its time-zone library out of the bundle', () => {
+      const packages = packagesOf(artifact.inputs.map((f) => `/${f}`));
+      expect(packages).toEqual(expect.arrayContaining(['@slack/bolt', 'bullmq', 'ioredis']));
+      expect(packages.filter((p) => WORKER_ONLY.test(p) || p === 'cron-parser' || p === 'luxon')).toEqual([]);
+    });
+
+    it('starts the web role without loading them', async () => {
+      const { output } = await loadedPackages(bundledFiles(artifact.bundle, 'web', env));
+      const files = JSON.parse(output) as string[];
+      // The packages left out of the bundle are loaded from node_modules as before: this one at start.
+      expect(packagesOf(files)).toContain('mime-db');
+      expect(packagesOf(files).filter((p) => WORKER_ONLY.test(p))).toEqual([]);
+      expect(cronParserCode(files)).toEqual([]);
+    }, 60_000);
+
+    it('starts the worker with the cluster client and the cron parser, but no issuer client', async () => {
+      const { output } = await loadedPackages(bundledFiles(artifact.bundle, 'worker', env));
+      const files = JSON.parse(output) as string[];
+      expect(packagesOf(files)).toContain('@kubernetes/client-node');
+      expect(cronParserCode(files).length).toBeGreaterThan(0);
+      expect(packagesOf(files).filter((p) => /^(@aws-sdk\/.*|pg|mysql2)$/.test(p))).toEqual([]);
     }, 60_000);
   });
 

@@ -7,7 +7,7 @@ const ROOT = join(__dirname, '../../..');
 
 /** Loads `file` through the code cache in a fresh process (the cache is written when it exits). */
 function loadInChild(file: string): Promise<string> {
-  const script = `const { requireWithCodeCache } = require('./src/cli/code-cache');
+  const script = `const { requireWithCodeCache } = require('./src/code-cache');
     process.stdout.write(JSON.stringify(requireWithCodeCache(${JSON.stringify(file)})));`;
   return new Promise((resolve, reject) =>
     execFile(
