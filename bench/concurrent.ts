@@ -1,8 +1,8 @@
 /**
  * Claim: 100 rotations at once on one worker process take at most 1.2 times as long as one.
  *
- * The worker is a process of its own, compiled as deployed (`node dist/src/main.js worker`; needs
- * `npm run build`), so the doubles and this process's harness (the web role that enqueues, the run
+ * The worker is a process of its own, as deployed (`node dist/main.js worker` in the environment of
+ * src/process-tuning.ts; needs `npm run build`), so the doubles and this process's harness (the web role that enqueues, the run
  * reads that wait for the outcome) do not run on its thread. Each credential is a copy of
  * crm-integration (one restarted consumer, two replicas rolled out over ROLLOUT_MS). After a warm-up
  * rotation, one rotation is timed, then 100 started together; the CPU time of the worker, of this
@@ -24,9 +24,10 @@ import type { CatalogCredential } from '../sandbox/world';
 import { startHarness, type Harness } from '../test/helpers/harness';
 import type { Run } from '../src/domain/run';
 import { median, type Bench } from './bench';
+import { deployedEnv } from './web-role';
 
 const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist/src/main.js');
+const MAIN = join(ROOT, 'dist/main.js');
 const COUNT = 100;
 const ROLLOUT_MS = 1_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -85,7 +86,7 @@ function startWorker(
   const child = spawn(
     process.execPath,
     [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), MAIN, 'worker'],
-    { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, env: deployedEnv({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   const stop = () =>
