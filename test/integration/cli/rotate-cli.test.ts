@@ -80,6 +80,23 @@ describe('the break-glass CLI and its deadline', () => {
     blocking.disconnect();
   });
 
+  /** A worker answering the CLI's requests with `requests` while `body` runs, closed after it. */
+  async function withRequestWorker(
+    requests: Parameters<typeof createRequestProcessor>[0],
+    body: () => Promise<void>,
+  ): Promise<void> {
+    const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
+      connection: blocking,
+      prefix,
+    });
+    try {
+      await worker.waitUntilReady();
+      await body();
+    } finally {
+      await worker.close();
+    }
+  }
+
   describe('when no worker answers before the CLI gives up', () => {
     it('exits 3, withdraws the request, and a worker that starts later rotates nothing', async () => {
       const code = await rotateCli(['payment-gateway-api'], { redisUrl: REDIS_URL, prefix, waitMs: 800 });
@@ -144,12 +161,7 @@ describe('the break-glass CLI and its deadline', () => {
   describe('when a worker answers a dry run', () => {
     it('prints the plan and exits 0', async () => {
       const requests = { ...recordingRequests(), plan: async () => PLAN };
-      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
-        connection: blocking,
-        prefix,
-      });
-      try {
-        await worker.waitUntilReady();
+      await withRequestWorker(requests, async () => {
         const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
         expect(code).toBe(0);
         expect(lines).toEqual(
@@ -159,9 +171,7 @@ describe('the break-glass CLI and its deadline', () => {
           ]),
         );
         expect(requests.started).toEqual([]);
-      } finally {
-        await worker.close();
-      }
+      });
     });
   });
 
@@ -184,21 +194,14 @@ describe('the break-glass CLI and its deadline', () => {
           return PLAN;
         },
       };
-      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
-        connection: blocking,
-        prefix,
-      });
-      try {
-        await worker.waitUntilReady();
+      await withRequestWorker(requests, async () => {
         const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
         expect(killed).toHaveLength(1);
         expect(code).toBe(0);
         expect(lines[0]).toBe(
           'Plan for payment-gateway-api (api_key, high risk, issuer payment-provider.example.com)',
         );
-      } finally {
-        await worker.close();
-      }
+      });
     });
   });
 
@@ -209,18 +212,11 @@ describe('the break-glass CLI and its deadline', () => {
         plan: () =>
           Promise.reject(new RotatorError('unknown_credential', 'no credential named payment-gateway-api')),
       };
-      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
-        connection: blocking,
-        prefix,
-      });
-      try {
-        await worker.waitUntilReady();
+      await withRequestWorker(requests, async () => {
         const code = await rotateCli(['payment-gateway-api', '--dry-run'], { redisUrl: REDIS_URL, prefix });
         expect(code).toBe(2);
         expect(errors).toEqual(['no credential named payment-gateway-api']);
-      } finally {
-        await worker.close();
-      }
+      });
     });
   });
 
@@ -265,12 +261,7 @@ describe('the break-glass CLI and its deadline', () => {
           return run;
         },
       };
-      const worker = new Worker<RequestJobData>(REQUESTS_QUEUE, createRequestProcessor(requests), {
-        connection: blocking,
-        prefix,
-      });
-      try {
-        await worker.waitUntilReady();
+      await withRequestWorker(requests, async () => {
         const exits: number[] = [];
         const cli = rotateCli(['payment-gateway-api'], {
           redisUrl: REDIS_URL,
@@ -293,9 +284,7 @@ describe('the break-glass CLI and its deadline', () => {
           `  ✓ ${run.steps[0]!.name}: checked`,
           'Outcome: succeeded',
         ]);
-      } finally {
-        await worker.close();
-      }
+      });
     });
   });
 });
