@@ -14,7 +14,8 @@
  * - `workerFloorRatio`: nor less than the worker's CPU, which runs on one thread.
  * A floor above the target means the claim cannot be met on this machine without spending less CPU
  * (the worker's or the doubles'), whatever the scheduling.
- * `BENCH_CPU_PROF=<dir>` writes the worker's CPU profile there (node --cpu-prof).
+ * `BENCH_CPU_PROF=<dir>` writes the worker's CPU profile there (node --cpu-prof);
+ * `BENCH_WORKER_ENTRY=dist/src/main.js` runs the unbundled build instead, so a profile names files.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { median, type Bench } from './bench';
 import { deployedEnv } from './web-role';
 
 const ROOT = join(__dirname, '..');
-const MAIN = join(ROOT, 'dist/main.js');
+const MAIN = join(ROOT, process.env.BENCH_WORKER_ENTRY ?? 'dist/main.js');
 const COUNT = 100;
 const ROLLOUT_MS = 1_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
