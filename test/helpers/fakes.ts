@@ -236,6 +236,8 @@ export class FakeDeployer implements Deployer {
     [];
   /** Runs ahead of every call; throw from it to inject a fault. */
   before: (op: keyof Deployer) => void | Promise<void> = () => undefined;
+  /** A watch on the rollouts (as the Kubernetes deployer has): none unless a test gives one. */
+  rolloutsSettled?: (refs: KubernetesRef[], maxMs: number) => Promise<boolean>;
 
   /** Discovers exactly the spec's declared Kubernetes consumers. */
   static matching(spec: CredentialSpec): FakeDeployer {

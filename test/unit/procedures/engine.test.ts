@@ -50,6 +50,23 @@ describe('RotationEngine', () => {
     });
   });
 
+  it('saves a step boundary once: the end of a step together with the start of the next', async () => {
+    const { id } = await w.newRun();
+    const saved: string[][] = [];
+    const save = w.runs.save.bind(w.runs);
+    jest.spyOn(w.runs, 'save').mockImplementation((run, opts) => {
+      saved.push(run.steps.map((s) => s.status));
+      return save(run, opts);
+    });
+
+    const run = await w.drive(id);
+
+    expect(run.outcome).toBe('succeeded');
+    // No save shows a step done and the one after it not yet started.
+    const between = saved.filter((steps) => steps.some((s, i) => s === 'done' && steps[i + 1] === 'pending'));
+    expect(between).toEqual([]);
+  });
+
   describe('when the audit record of a step cannot be written (fail-closed)', () => {
     it('does not run the step: no key is created, the run stays where it was', async () => {
       w.audit.failing = (e) => e.action === 'step.started' && e.step === 'generate';
@@ -236,9 +253,9 @@ describe('RotationEngine', () => {
       const result = await w.engine.advance(id);
 
       expect(result).toMatchObject({ kind: 'wait' });
-      // Slept at least once, then gave the slot back: a bounded number of looks, no restart.
-      expect(w.deployer.syncChecks.length).toBeGreaterThan(1);
-      expect(w.deployer.syncChecks.length).toBeLessThan(6);
+      // Each look follows a wait, backing off 25, 50, 100, 200 ms: the three of 100 ms or less are
+      // slept (exactly 100 ms too), the fourth is re-queued: three looks, no restart.
+      expect(w.deployer.syncChecks).toHaveLength(3);
       expect(w.deployer.restarts).toHaveLength(0);
       const run = (await w.runs.get(id))!;
       expect(stepStatus(run, 'deploy')).toBe('waiting');
@@ -246,14 +263,40 @@ describe('RotationEngine', () => {
     });
 
     it('gives the slot back after its budget even when every look is short', async () => {
-      // Every look 50 ms apart (the poll interval caps the backoff): only the budget ends the sleeping.
+      // Every wait 25 ms (the poll interval caps the backoff): only the budget ends the sleeping,
+      // once sixteen sleeps make exactly its 400 ms: sixteen looks, the seventeenth wait re-queued.
       await w.close();
-      w = await engineWorld(redis, { settings: { pollIntervalMs: 50 } });
+      w = await engineWorld(redis, { settings: { pollIntervalMs: 25 } });
       w.deployer.syncsComplete = false;
       const { id } = await w.newRun();
 
-      await expect(w.engine.advance(id)).resolves.toMatchObject({ kind: 'wait' });
-      expect(w.deployer.syncChecks.length).toBeLessThanOrEqual(10);
+      await expect(w.engine.advance(id)).resolves.toMatchObject({ kind: 'wait', delayMs: 25 });
+      expect(w.deployer.syncChecks).toHaveLength(16);
+    });
+
+    it('re-queues a wait it can be woken from, however short, and hands the job its wake', async () => {
+      await w.close();
+      w = await engineWorld(redis, { settings: { pollIntervalMs: 50 } });
+      const [consumer] = w.deployer.discovered;
+      w.deployer.rollouts.set(`${consumer!.namespace}/${consumer!.deployment}`, {
+        state: 'waiting',
+        reason: '1 of 2 updated',
+      });
+      const watched = new Promise<boolean>(() => undefined);
+      let watches = 0;
+      w.deployer.rolloutsSettled = () => {
+        watches++;
+        return watched;
+      };
+      const { id } = await w.newRun();
+
+      const result = await w.engine.advance(id);
+
+      // Not slept in the job (the watch says when): one look at the rollout, its wake passed on.
+      expect(result).toMatchObject({ kind: 'wait', delayMs: 50 });
+      expect(result.kind === 'wait' && result.wake).toBe(watched);
+      expect(watches).toBe(1);
+      expect(w.deployer.restarts).toHaveLength(1);
     });
 
     it('stops at an emergency that took the credential over during the sleep, before any restart', async () => {
