@@ -141,7 +141,7 @@ export function breakdown(runs: Run[]): string {
  * one's finish (its record's updatedAt). One pipelined read of each unfinished run's status per
  * poll: reading whole records of a hundred runs every 50 ms would take CPU from the doubles.
  */
-async function rotateAll(h: Harness, names: string[]): Promise<number> {
+async function rotateAll(h: Harness, names: string[], firstWaits?: () => void): Promise<number> {
   const t0 = Date.now();
   const runs = await Promise.all(
     names.map((credential) =>
@@ -149,6 +149,8 @@ async function rotateAll(h: Harness, names: string[]): Promise<number> {
     ),
   );
   let pending = runs.map((r) => r.id);
+  // Runs not yet seen waiting: their first segment (up to the rollout's wait) has not ended.
+  const starting = new Set(pending);
   const deadline = Date.now() + 300_000;
   while (pending.length > 0) {
     if (Date.now() > deadline) throw new Error(`${pending.length} bench runs did not finish`);
@@ -156,6 +158,13 @@ async function rotateAll(h: Harness, names: string[]): Promise<number> {
     const pipeline = h.redis.pipeline();
     for (const id of pending) pipeline.hget(`${h.prefix}:run:${id}`, 'status');
     const statuses = ((await pipeline.exec()) ?? []).map(([, v]) => v);
+    if (starting.size > 0) {
+      pending.forEach((id, i) => {
+        if (statuses[i] !== JSON.stringify('queued') && statuses[i] !== JSON.stringify('running'))
+          starting.delete(id);
+      });
+      if (starting.size === 0) firstWaits?.();
+    }
     pending = pending.filter((_, i) => statuses[i] !== JSON.stringify('finished'));
   }
   const done = (await Promise.all(runs.map((r) => h.services.runs.get(r.id)))).filter(
@@ -198,18 +207,22 @@ function connections(h: Harness): Record<string, number> {
 }
 
 /** Wall time of `f`, with the CPU seconds the worker, this process and Redis used meanwhile. */
-async function measured(h: Harness, pid: number, f: () => Promise<number>) {
+async function measured(h: Harness, pid: number, f: (firstWaits: () => void) => Promise<number>) {
   const redis = redisPid();
   const redisCpu = () => (redis ? cpuOf(redis) : 0);
+  const t0 = Date.now();
   const [w0, b0, r0, c0] = [cpuOf(pid), ownCpu(), redisCpu(), connections(h)];
-  const ms = await f();
+  let burst = { ms: NaN, workerCpu: NaN };
+  const ms = await f(() => {
+    burst = { ms: Date.now() - t0, workerCpu: cpuOf(pid) - w0 };
+  });
   const workerCpu = cpuOf(pid) - w0;
   const benchCpu = ownCpu() - b0;
   const redisCpuS = redisCpu() - r0;
   const opened = Object.entries(connections(h))
     .map(([k, n]) => `${k}=${n - c0[k]!}`)
     .join(' ');
-  return { ms, workerCpu, benchCpu, redisCpu: redisCpuS, opened };
+  return { ms, workerCpu, benchCpu, redisCpu: redisCpuS, opened, burst };
 }
 
 export const concurrentBench: Bench = {
@@ -238,7 +251,7 @@ export const concurrentBench: Bench = {
       const names = h.world.catalog.credentials.map((c) => c.name);
       await rotateAll(h, [names[0]!]); // warm-up: JIT, connections, lazily loaded modules
       const one = await measured(h, pid, () => rotateAll(h, [names[1]!]));
-      const all = await measured(h, pid, () => rotateAll(h, names.slice(2)));
+      const all = await measured(h, pid, (firstWaits) => rotateAll(h, names.slice(2), firstWaits));
       return {
         ratio: all.ms / one.ms,
         oneMs: Math.round(one.ms),
@@ -256,6 +269,14 @@ export const concurrentBench: Bench = {
           ),
         ),
         workerFloorRatio: Number((all.workerCpu / (one.ms / 1000)).toFixed(2)),
+        // The first segments: from the start until every run had reached its first wait (the
+        // rollout), seen by a 50 ms poll. The last of them ends no sooner than the worker's CPU
+        // meanwhile (one thread), and its run still has nearly one rotation's waits ahead of it:
+        // `burstFloorRatio` is about the lowest ratio this worker's CPU allows, whatever the
+        // scheduling (it counts the few early runs' second segments too).
+        burstMs: Math.round(all.burst.ms),
+        burstWorkerCpuMsPerRotation: Number(((all.burst.workerCpu * 1000) / COUNT).toFixed(1)),
+        burstFloorRatio: Number((1 + all.burst.workerCpu / (one.ms / 1000)).toFixed(2)),
         // New connections per service during the one and during the hundred.
         oneConnections: one.opened,
         allConnections: all.opened,
