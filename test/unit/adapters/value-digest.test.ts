@@ -24,4 +24,17 @@ describe('a value digest', () => {
     expect(matchesDigest(`${prefix}:00:${mac}`, Buffer.from('v'))).toBe(false);
     expect(matchesDigest('hmac-sha256::', Buffer.from('v'))).toBe(false);
   });
+
+  it('is written as hmac-sha256:<salt>:<mac>, the form the runs on record carry', () => {
+    expect(valueDigest('v')).toMatch(/^hmac-sha256:[0-9a-f]{32}:[0-9a-f]{64}$/);
+  });
+
+  it('never matches an unsalted digest, even one whose mac is right', () => {
+    // Without a salt, a table of guesses precomputed once would test every digest in Redis.
+    expect(matchesDigest(valueDigest('v', ''), Buffer.from('v'))).toBe(false);
+  });
+
+  it('answers false, not an error, for a digest of its form but another length', () => {
+    expect(matchesDigest(`${valueDigest('v')}0`, Buffer.from('v'))).toBe(false);
+  });
 });

@@ -1,3 +1,4 @@
+import { matchesDigest } from '../../../src/adapters/value-digest';
 import { RotatorError } from '../../../src/domain/errors';
 import type { Redis } from 'ioredis';
 import { engineWorld, servedKeyWorks, stepStatus, type EngineWorld } from '../../helpers/engine-world';
@@ -65,6 +66,20 @@ describe('RotationEngine', () => {
     // No save shows a step done and the one after it not yet started.
     const between = saved.filter((steps) => steps.some((s, i) => s === 'done' && steps[i + 1] === 'pending'));
     expect(between).toEqual([]);
+  });
+
+  it('looks for the value it just stored in the synced Secret, not the one it read before the write', async () => {
+    // The first job reads Vault, stores the new key and force-syncs. Looking for the value it read
+    // before its own write, the Secret would "match" at once, and the restart would roll the old
+    // credential out again before the old key is revoked.
+    const { id } = await w.newRun();
+
+    await w.engine.advance(id);
+
+    const expected = w.deployer.syncChecks[0]!.expectedDigest!;
+    const digestOf = (secret: { reveal(): string }) => Buffer.from(secret.reveal());
+    expect(matchesDigest(expected, digestOf(w.store.current(w.spec.store)!.value!))).toBe(true);
+    expect(matchesDigest(expected, digestOf(w.oldKey.value))).toBe(false);
   });
 
   describe('when the audit record of a step cannot be written (fail-closed)', () => {

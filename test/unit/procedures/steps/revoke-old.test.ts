@@ -29,6 +29,30 @@ describe('revoke-old', () => {
         5 * MINUTE,
       );
     });
+
+    it('looks at the old key at least every ten polls, and revokes it as the window ends', async () => {
+      await w.close();
+      w = await engineWorld(redis, {
+        settings: { quietWindowMs: 5 * MINUTE, propagationMs: 15 * MINUTE, pollIntervalMs: 7_000 },
+      });
+      const watching: number[] = [];
+      const advance = w.engine.advance.bind(w.engine);
+      jest.spyOn(w.engine, 'advance').mockImplementation(async (runId) => {
+        const result = await advance(runId);
+        const run = (await w.runs.get(runId))!;
+        if (result.kind === 'wait' && stepStatus(run, 'revoke-old') === 'waiting' && !run.facts.revokedAt)
+          watching.push(result.delayMs);
+        return result;
+      });
+      const { id } = await w.newRun();
+
+      const run = await w.drive(id);
+
+      expect(run.outcome).toBe('succeeded');
+      // Ten polls of 7 s at most between looks, the last one only what is left of the 5 minutes.
+      expect(watching).toEqual([70_000, 70_000, 70_000, 70_000, 20_000]);
+      expect(Date.parse(run.facts.revokedAt!) - Date.parse(run.facts.deployedAt!)).toBe(5 * MINUTE);
+    });
   });
 
   describe('when a forgotten consumer uses the old key during the quiet window', () => {
