@@ -77,9 +77,9 @@ describe('RotationEngine', () => {
     await w.engine.advance(id);
 
     const expected = w.deployer.syncChecks[0]!.expectedDigest!;
-    const digestOf = (secret: { reveal(): string }) => Buffer.from(secret.reveal());
-    expect(matchesDigest(expected, digestOf(w.store.current(w.spec.store)!.value!))).toBe(true);
-    expect(matchesDigest(expected, digestOf(w.oldKey.value))).toBe(false);
+    const bytes = (secret: { reveal(): string }) => Buffer.from(secret.reveal());
+    expect(matchesDigest(expected, bytes(w.store.current(w.spec.store)!.value!))).toBe(true);
+    expect(matchesDigest(expected, bytes(w.oldKey.value))).toBe(false);
   });
 
   describe('when the audit record of a step cannot be written (fail-closed)', () => {
