@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { startWorld } from '../sandbox/world';
 import { deletePrefix, REDIS_URL, testRedis } from '../test/helpers/redis';
 import { PROCESS_ENV } from '../src/process-tuning';
-import { bundle, bundleEntry, writeCodeCache } from '../scripts/server-bundle';
+import { buildCached } from '../scripts/server-bundle';
 import type { Bench } from './bench';
 
 const ROOT = join(__dirname, '..');
@@ -96,9 +96,12 @@ export function buildBare(): void {
 
 /** Builds the bare Bolt app as the roles are built (scripts/server-bundle.ts), code cache included. */
 export async function buildBareBundled(): Promise<void> {
-  await bundle('bench/bare-bolt.ts', 'dist/bench/bare-bolt.bundle.js');
-  await bundleEntry('bench/bare-bolt-bundled.ts', BARE_BUNDLED);
-  writeCodeCache(BARE_BUNDLED);
+  await buildCached(
+    'bench/bare-bolt.ts',
+    'dist/bench/bare-bolt.bundle.js',
+    'bench/bare-bolt-bundled.ts',
+    BARE_BUNDLED,
+  );
 }
 
 /** Runs `fn` with the doubles and a Redis prefix of its own, then removes both. */

@@ -24,7 +24,7 @@ const COMMON: BuildOptions = {
  * compiles the file's own text (one copy of it in memory), minified in syntax and whitespace only:
  * stack traces keep their function names. Answers the files bundled, relative to the project.
  */
-export async function bundle(entry: string, outfile: string): Promise<string[]> {
+async function bundle(entry: string, outfile: string): Promise<string[]> {
   const { metafile } = await build({
     ...COMMON,
     entryPoints: [entry],
@@ -58,7 +58,7 @@ export async function bundle(entry: string, outfile: string): Promise<string[]> 
 }
 
 /** The entry that loads a bundle (src/code-cache.ts `runBundle`), itself bundled. */
-export async function bundleEntry(entry: string, outfile: string): Promise<void> {
+async function bundleEntry(entry: string, outfile: string): Promise<void> {
   await build({ ...COMMON, entryPoints: [entry], outfile });
 }
 
@@ -66,8 +66,25 @@ export async function bundleEntry(entry: string, outfile: string): Promise<void>
  * Writes the code cache of the bundle `entryFile` loads. V8 refuses a cache written under other V8
  * flags: the process is started as it is deployed, with none.
  */
-export function writeCodeCache(entryFile: string): void {
+function writeCodeCache(entryFile: string): void {
   execFileSync(process.execPath, [entryFile, '--write-code-cache'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * A process that starts from a code cache: `source` bundled to `bundleFile`, the loader `entry`
+ * (which calls `runBundle` on that file) bundled to `entryFile`, then the cache written by the
+ * loader. Answers the files bundled.
+ */
+export async function buildCached(
+  source: string,
+  bundleFile: string,
+  entry: string,
+  entryFile: string,
+): Promise<string[]> {
+  const inputs = await bundle(source, bundleFile);
+  await bundleEntry(entry, entryFile);
+  writeCodeCache(entryFile);
+  return inputs;
 }
 
 /**
@@ -75,9 +92,6 @@ export function writeCodeCache(entryFile: string): void {
  * (src/entry.ts), main.bundle.js (src/main.ts and what it loads) and the bundle's code cache.
  * Answers the files bundled.
  */
-export async function buildServer(outDir: string): Promise<string[]> {
-  const inputs = await bundle('src/main.ts', join(outDir, 'main.bundle.js'));
-  await bundleEntry('src/entry.ts', join(outDir, 'main.js'));
-  writeCodeCache(join(outDir, 'main.js'));
-  return inputs;
+export function buildServer(outDir: string): Promise<string[]> {
+  return buildCached('src/main.ts', join(outDir, 'main.bundle.js'), 'src/entry.ts', join(outDir, 'main.js'));
 }
