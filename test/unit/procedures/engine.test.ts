@@ -247,6 +247,12 @@ describe('RotationEngine', () => {
    * The default poll interval (5 s) re-queues the rollout's wait; only the sync's looks are short.
    */
   describe('short waits', () => {
+    /** This test's world again, with another poll interval (which caps the sync's backoff). */
+    const pollingEvery = async (pollIntervalMs: number) => {
+      await w.close();
+      w = await engineWorld(redis, { settings: { pollIntervalMs } });
+    };
+
     it('looks at the sync again within the job: the first job goes on to the restart', async () => {
       const { id } = await w.newRun();
 
@@ -280,8 +286,7 @@ describe('RotationEngine', () => {
     it('gives the slot back after its budget even when every look is short', async () => {
       // Every wait 25 ms (the poll interval caps the backoff): only the budget ends the sleeping,
       // once sixteen sleeps make exactly its 400 ms: sixteen looks, the seventeenth wait re-queued.
-      await w.close();
-      w = await engineWorld(redis, { settings: { pollIntervalMs: 25 } });
+      await pollingEvery(25);
       w.deployer.syncsComplete = false;
       const { id } = await w.newRun();
 
@@ -290,8 +295,7 @@ describe('RotationEngine', () => {
     });
 
     it('re-queues a wait it can be woken from, however short, and hands the job its wake', async () => {
-      await w.close();
-      w = await engineWorld(redis, { settings: { pollIntervalMs: 50 } });
+      await pollingEvery(50);
       const [consumer] = w.deployer.discovered;
       w.deployer.rollouts.set(`${consumer!.namespace}/${consumer!.deployment}`, {
         state: 'waiting',
@@ -331,8 +335,7 @@ describe('RotationEngine', () => {
 
     it("re-queues a failure's retry however short, so the run shows why it waits", async () => {
       // A poll interval short enough that the retry would be slept were it not a retry.
-      await w.close();
-      w = await engineWorld(redis, { settings: { pollIntervalMs: 50 } });
+      await pollingEvery(50);
       let failures = 0;
       w.deployer.before = (op) => {
         if (op === 'synced' && failures++ === 0)
