@@ -2,11 +2,12 @@
  * Claim: 100 rotations at once on one worker process take at most 1.2 times as long as one.
  *
  * The worker is a process of its own, as deployed (`node dist/main.js worker` in the environment of
- * src/process-tuning.ts; needs `npm run build`), so the doubles and this process's harness (the web role that enqueues, the run
- * reads that wait for the outcome) do not run on its thread. Each credential is a copy of
- * crm-integration (one restarted consumer, two replicas rolled out over ROLLOUT_MS). After a warm-up
- * rotation, one rotation is timed, then 100 started together; the CPU time of the worker, of this
- * process (the doubles) and of a local Redis over each is reported beside the wall times.
+ * src/process-tuning.ts; needs `npm run build`), so the doubles and this process's harness (the web
+ * role that enqueues, the run reads that wait for the outcome) do not run on its thread. Each
+ * credential is a copy of crm-integration (one restarted consumer, two replicas rolled out over
+ * ROLLOUT_MS). After a warm-up rotation, one rotation is timed, then 100 started together; the CPU
+ * time of the worker, of this process (the doubles) and of a local Redis over each is reported
+ * beside the wall times.
  *
  * They all share this machine's cores, so the CPU they spend bounds the ratio from below:
  * - `cpuFloorRatio`: the hundred cannot take less wall time than their total CPU spread over every
