@@ -66,4 +66,36 @@ describe('createRedis', () => {
     expect(writes()).toBe(1);
     expect(await cleanup.get(`${prefix}:r19`)).toBe('19');
   });
+
+  describe('when Redis does not answer (nothing listens at its address)', () => {
+    const DEAD = 'redis://127.0.0.1:1';
+
+    it('fails a request path’s command at once, so the user hears that nothing was started', async () => {
+      const request = createRedis(DEAD, 'request');
+      request.on('error', () => undefined);
+      try {
+        // Its one retry spent, not its 3 s command timeout: a refused connection fails at once.
+        await expect(request.ping()).rejects.toThrow(/max retries per request/);
+      } finally {
+        request.disconnect();
+      }
+    });
+
+    it('keeps a worker’s command waiting for Redis to come back', async () => {
+      const worker = createRedis(DEAD, 'worker');
+      worker.on('error', () => undefined);
+      try {
+        const outcome = await Promise.race([
+          worker.ping().then(
+            () => 'answered',
+            () => 'failed',
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('waiting'), 1_500)),
+        ]);
+        expect(outcome).toBe('waiting');
+      } finally {
+        worker.disconnect();
+      }
+    });
+  });
 });
