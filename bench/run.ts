@@ -11,6 +11,7 @@ import { clickToRejectedBench, issuerLimitBench } from './emergency';
 import { inventoryBench } from './inventory';
 import { notifyBench } from './notify';
 import { runSavesBench } from './run-saves';
+import { segmentCallsBench } from './segment-calls';
 import { waitsBench } from './waits';
 import { criticalPathBench } from './critical-path';
 import { ackBurstBench } from './web';
@@ -23,6 +24,7 @@ const BENCHES: Bench[] = [
   ackBurstBench,
   callsBench,
   concurrentBench,
+  segmentCallsBench,
   criticalPathBench,
   inventoryBench,
   notifyBench,

@@ -14,7 +14,7 @@ import { createSlackDouble, type SlackDouble } from './slack';
 import { createVaultDouble, type VaultDouble } from './vault/vault-double';
 
 /** One consumer as the sandbox deploys it (mirrors the catalog's consumers). */
-interface CatalogConsumer {
+export interface CatalogConsumer {
   name: string;
   cacheTtlSeconds?: number;
   /** Absent where the credential type defaults to restart-required (OAuth client secrets). */
@@ -30,6 +30,28 @@ export interface CatalogCredential {
   consumers: CatalogConsumer[];
   [k: string]: unknown;
 }
+/**
+ * A copy of `template` named `name`, with a store path and Secret of its own, and each consumer's
+ * deployment and ExternalSecret (named after the copy) where `at` puts them. Deep: objects shared
+ * between entries would be written as YAML aliases, which the catalog loader caps.
+ */
+export function copyCredential(
+  template: CatalogCredential,
+  name: string,
+  at: (consumer: CatalogConsumer) => { namespace: string; deployment: string },
+): CatalogCredential {
+  return {
+    ...structuredClone(template),
+    name,
+    store: `api-credentials/${name}`,
+    kubernetesSecret: name,
+    consumers: structuredClone(template.consumers).map((consumer) => ({
+      ...consumer,
+      kubernetes: { ...at(consumer), externalSecret: name },
+    })),
+  };
+}
+
 export interface CatalogFile {
   access: Record<string, string[]>;
   credentials: CatalogCredential[];

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_SOCKETS } from '../../src/adapters/deployers/kubeconfig';
 import type { KubeRequest } from '../../sandbox/kubernetes';
-import type { CatalogCredential } from '../../sandbox/world';
+import { copyCredential, type CatalogCredential } from '../../sandbox/world';
 import { startHarness, type Harness } from '../helpers/harness';
 import { closeAndFindLeaks } from '../helpers/leaks';
 
@@ -15,18 +15,10 @@ const isDeploymentList = (r: KubeRequest) =>
 function crmCopies(names: string[]) {
   return (c: { credentials: CatalogCredential[] }) => {
     const template = c.credentials.find((x) => x.name === 'crm-integration')!;
-    for (const name of names) {
-      c.credentials.push({
-        ...structuredClone(template),
-        name,
-        store: `api-credentials/${name}`,
-        kubernetesSecret: name,
-        consumers: structuredClone(template.consumers).map((consumer) => ({
-          ...consumer,
-          kubernetes: { namespace: SALES, deployment: `${name}-sync`, externalSecret: name },
-        })),
-      });
-    }
+    for (const name of names)
+      c.credentials.push(
+        copyCredential(template, name, () => ({ namespace: SALES, deployment: `${name}-sync` })),
+      );
   };
 }
 const SALES = 'sales';

@@ -1,0 +1,81 @@
+/**
+ * Claim examined: the `concurrent` target leaves each of the hundred first segments about
+ * ONE_ROTATION_WAITS_MS / 5 / 100 of one thread's CPU (a fifth of one rotation, for the hundred).
+ * This measures what the external calls of one first segment alone cost the process that makes
+ * them, through the worker's adapters and the client libraries the product is built on, with no
+ * engine, run record, audit or queue around them; the ratio is that CPU against the budget. A
+ * ratio above 1 means no worker built on these clients can meet `concurrent` on this machine.
+ *
+ * The doubles run in this process and the calls in a child of their own (bench/segment-calls-child.ts),
+ * so the child's CPU is the callers' alone; it also prints each call's CPU and, for scale, a bare
+ * keep-alive node:http GET of the same issuer's key list.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startWorld } from '../sandbox/world';
+import { deletePrefix, REDIS_URL, testRedis } from '../test/helpers/redis';
+import type { Bench } from './bench';
+import { CONCURRENT_COUNT, crmCopies, ONE_ROTATION_WAITS_MS } from './concurrent';
+import { deployedEnv } from './web-role';
+
+const ROOT = join(__dirname, '..');
+const SEGMENTS = 100;
+const BUDGET_MS = ONE_ROTATION_WAITS_MS / 5 / CONCURRENT_COUNT;
+
+function runChild(env: NodeJS.ProcessEnv): Promise<{ segmentMs: number; calls: Record<string, number> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'segment-calls-child.ts'), String(SEGMENTS)],
+    {
+      cwd: ROOT,
+      env: deployedEnv({ ...env, LOG_LEVEL: 'error' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as never);
+      else reject(new Error(`segment-calls child exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+export const segmentCallsBench: Bench = {
+  name: 'segment-calls',
+  claim: `CPU of one first segment's external calls through the worker's clients, vs the ${BUDGET_MS} ms \`concurrent\` leaves`,
+  target: 1,
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'segment-calls-'));
+    // As in `concurrent`: each segment has a credential of its own (store path, Secret, deployment),
+    // and all of them share one issuer account, whose key list the segments' listings read.
+    const prefix = `bench-segment-${process.pid}-${Date.now()}`;
+    const world = await startWorld({
+      dir,
+      redisUrl: REDIS_URL,
+      queuePrefix: prefix,
+      editCatalog: crmCopies(SEGMENTS + 20),
+    });
+    try {
+      const { segmentMs, calls } = await runChild({ ...process.env, ...world.env });
+      return {
+        ratio: segmentMs / BUDGET_MS,
+        segmentMs: Number(segmentMs.toFixed(2)),
+        budgetMs: BUDGET_MS,
+        ...Object.fromEntries(Object.entries(calls).map(([k, v]) => [`${k}Ms`, Number(v.toFixed(2))])),
+      };
+    } finally {
+      await world.close();
+      const redis = testRedis();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
