@@ -42,13 +42,14 @@ async function main(): Promise<void> {
   const { store } = services;
   const { deployer } = worker;
 
+  // Discovery as check-dependencies asks for it. The namespace's watch answers it after the first
+  // list, and the deployment it remembers lets the restart go out as one PATCH (else kubectl's read
+  // comes first).
+  const discover = (i: number) => deployer.discover(spec(i).kubernetesSecret!, discoveryScope(spec(i)));
   // What check-dependencies, generate, store-new and deploy call for a credential with one restarted
   // consumer (the `calls` bench lists them): the discovery and two reads of the store, the new key
-  // and the listing that finds its twins, the write, the force-sync, the look at the synced Secret,
+  // and the listing that finds its twins, the write, the force-sync, one look at the synced Secret,
   // the restart.
-  // Discovery as check-dependencies asks for it: the namespace's watch answers it after the first
-  // list, and it is what lets the restart go out as one PATCH (kubectl's read first otherwise).
-  const discover = (i: number) => deployer.discover(spec(i).kubernetesSecret!, discoveryScope(spec(i)));
   const segment = async (i: number) => {
     const s = spec(i);
     await discover(i);
