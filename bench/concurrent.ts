@@ -280,7 +280,9 @@ export const concurrentBench: Bench = {
         // rollout), seen by a 50 ms poll. The last of them ends no sooner than the worker's CPU
         // meanwhile (one thread), and its run still has nearly one rotation's waits ahead of it:
         // `burstFloorRatio` is about the lowest ratio this worker's CPU allows, whatever the
-        // scheduling (it counts the few early runs' second segments too).
+        // scheduling. It overstates a little: it counts every thread of the process (the
+        // collector's too), and with rollouts shorter than the burst the early runs' second
+        // segments; with 10 s rollouts it matches the measured ratio.
         burstMs: Math.round(all.burst.ms),
         burstWorkerCpuMsPerRotation: Number(((all.burst.workerCpu * 1000) / COUNT).toFixed(1)),
         burstFloorRatio: Number((1 + all.burst.workerCpu / (one.ms / 1000)).toFixed(2)),
