@@ -7,7 +7,8 @@
  * This measures what the external calls of one first segment alone cost the process that makes
  * them, through the worker's adapters and the client libraries the product is built on, with no
  * engine, run record, audit or queue around them; the ratio is that CPU against the budget. A
- * ratio above 1 means no worker built on these clients can meet `concurrent` on this machine.
+ * ratio above 1 means no worker making these calls through these clients can meet `concurrent` on
+ * this machine.
  *
  * The doubles run in this process and the calls in a child of their own (bench/segment-calls-child.ts),
  * so the child's CPU is the callers' alone; it also prints each call's CPU and, for scale, a bare
