@@ -14,11 +14,11 @@
  * so the child's CPU is the callers' alone; it also prints each call's CPU and, for scale, a bare
  * keep-alive node:http GET of the same issuer's key list.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startWorld } from '../sandbox/world';
+import { runClient } from '../test/helpers/clients';
 import { deletePrefix, REDIS_URL, testRedis } from '../test/helpers/redis';
 import type { Bench } from './bench';
 import { CONCURRENT_COUNT, crmCopies, ONE_ROTATION_WAITS_MS } from './concurrent';
@@ -30,27 +30,18 @@ const SEGMENTS = 100;
 const FIRST_SEGMENT_MS = 100;
 const BUDGET_MS = (ONE_ROTATION_WAITS_MS / 5 + FIRST_SEGMENT_MS) / CONCURRENT_COUNT;
 
-function runChild(env: NodeJS.ProcessEnv): Promise<{ segmentMs: number; calls: Record<string, number> }> {
-  const child = spawn(
+async function runChild(
+  env: NodeJS.ProcessEnv,
+): Promise<{ segmentMs: number; calls: Record<string, number> }> {
+  const { code, stdout, stderr } = await runClient(
     process.execPath,
     ['--import', 'tsx', join(__dirname, 'segment-calls-child.ts'), String(SEGMENTS)],
-    {
-      cwd: ROOT,
-      env: deployedEnv({ ...env, LOG_LEVEL: 'error' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { cwd: ROOT, env: deployedEnv({ ...env, LOG_LEVEL: 'error' }), timeoutMs: 300_000 },
   );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as never);
-      else reject(new Error(`segment-calls child exited ${code}: ${err.slice(-2000)}`));
-    });
-  });
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (code !== 0 || !line.startsWith('{'))
+    throw new Error(`segment-calls child exited ${code}: ${stderr.slice(-2000)}`);
+  return JSON.parse(line) as { segmentMs: number; calls: Record<string, number> };
 }
 
 export const segmentCallsBench: Bench = {
